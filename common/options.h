@@ -1,0 +1,39 @@
+/* options.h - command-line parsing shared by every program, in the manner of zstd's
+ * CLI: long options as "--name value" or "--name=value", checked numbers with
+ * overflow detection, sizes with K/KB/KiB/M/MB/MiB/G/GB/GiB suffixes. Errors are
+ * TG_ERR_USAGE with a message naming the option. */
+#ifndef TG_OPTIONS_H
+#define TG_OPTIONS_H
+
+#include "error.h"
+
+#include <stdint.h>
+
+/* Matches argv[*i] against a flag that takes a value: long form "--name" (also
+ * "--name=value") or short form (e.g. "-o", may be NULL).
+ * Returns 0 when argv[*i] is not this option; 1 when it is, with *value set (the
+ * value after '=' or the next argument, in which case *i is advanced); -1 when it is
+ * but the value is missing or starts with '-' (e filled). */
+int tg_opt_value(int argc, char **argv, int *i, const char *name, const char *short_name,
+                 const char **value, tg_error *e);
+
+/* Matches a flag without a value ("--force", "-q"). Returns 1 if argv[i] is it. */
+int tg_opt_flag(const char *arg, const char *name, const char *short_name);
+
+/* Parses a whole decimal integer in [min, max]. */
+tg_code tg_parse_u64(const char *s, const char *opt, uint64_t min, uint64_t max, uint64_t *out,
+                     tg_error *e);
+
+/* Parses a size: an integer with an optional suffix K, KB, KiB, M, MB, MiB, G, GB, GiB
+ * (all binary multiples, as zstd reads them), at least min bytes. */
+tg_code tg_parse_size(const char *s, const char *opt, uint64_t min, uint64_t *out, tg_error *e);
+
+/* Parses a finite number in [min, max]. */
+tg_code tg_parse_double(const char *s, const char *opt, double min, double max, double *out,
+                        tg_error *e);
+
+/* Returns the index of s in the NULL-terminated list choices, or fails naming them. */
+tg_code tg_parse_choice(const char *s, const char *opt, const char *const *choices, int *out,
+                        tg_error *e);
+
+#endif

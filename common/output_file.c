@@ -1,0 +1,191 @@
+/* output_file.c - temporary outputs, their signal-time cleanup and atomic commit. */
+#include "output_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A handful of slots is enough: a stage writes one output and maybe a side file. The
+ * handler only reads these pointers and calls unlink(), which is async-signal-safe. */
+#define TMP_SLOTS 16
+static char *volatile g_tmp[TMP_SLOTS];
+
+static void on_signal(int sig)
+{
+    for (int i = 0; i < TMP_SLOTS; i++)
+        if (g_tmp[i] != NULL)
+            unlink(g_tmp[i]);
+    static const char msg[] = "\ninterrupted: temporary output removed\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    (void)sig;
+    _exit(1);
+}
+
+void tg_signals_install(void)
+{
+    static int installed = 0;
+    if (installed)
+        return;
+    installed = 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+static int tmp_register(char *path)
+{
+    for (int i = 0; i < TMP_SLOTS; i++)
+        if (g_tmp[i] == NULL) {
+            g_tmp[i] = path;
+            return 0;
+        }
+    return -1;
+}
+
+static void tmp_unregister(const char *path)
+{
+    for (int i = 0; i < TMP_SLOTS; i++)
+        if (g_tmp[i] == path || (g_tmp[i] != NULL && strcmp(g_tmp[i], path) == 0))
+            g_tmp[i] = NULL;
+}
+
+tg_code tg_tmp_create(const char *final_path, char **tmp_path, tg_error *e)
+{
+    const char *slash = strrchr(final_path, '/');
+    size_t dirlen = slash ? (size_t)(slash - final_path) + 1 : 0;
+    const char *base = final_path + dirlen;
+    if (*base == '\0')
+        return tg_fail(e, TG_ERR_USAGE, "%s: output name is a directory", final_path);
+    size_t size = strlen(final_path) + 16;
+    char *tmp = malloc(size);
+    if (tmp == NULL)
+        return tg_fail(e, TG_ERR_NOMEM, "%s: out of memory", final_path);
+    snprintf(tmp, size, "%.*s.%s.tmp-XXXXXX", (int)dirlen, final_path, base);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        tg_fail_errno(e, TG_ERR_IO, "%s: cannot create a temporary file beside it", final_path);
+        free(tmp);
+        return TG_ERR_IO;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0 || close(fd) != 0) {
+        tg_fail_errno(e, TG_ERR_IO, "%s: cannot set up temporary file", tmp);
+        unlink(tmp);
+        free(tmp);
+        return TG_ERR_IO;
+    }
+    if (tmp_register(tmp) != 0) {
+        unlink(tmp);
+        free(tmp);
+        return tg_fail(e, TG_ERR_LIMIT, "%s: too many temporary outputs open", final_path);
+    }
+    *tmp_path = tmp;
+    return TG_OK;
+}
+
+tg_code tg_tmp_commit(const char *tmp_path, const char *final_path, tg_error *e)
+{
+    int fd = open(tmp_path, O_RDONLY);
+    if (fd < 0 || fsync(fd) != 0) {
+        tg_fail_errno(e, TG_ERR_IO, "%s: cannot sync temporary output", tmp_path);
+        if (fd >= 0)
+            close(fd);
+        tg_tmp_discard(tmp_path);
+        return TG_ERR_IO;
+    }
+    close(fd);
+    if (rename(tmp_path, final_path) != 0) {
+        tg_fail_errno(e, TG_ERR_IO, "%s: cannot rename %s into place", final_path, tmp_path);
+        tg_tmp_discard(tmp_path);
+        return TG_ERR_IO;
+    }
+    tmp_unregister(tmp_path);
+    return TG_OK;
+}
+
+void tg_tmp_discard(const char *tmp_path)
+{
+    if (tmp_path == NULL)
+        return;
+    unlink(tmp_path);
+    tmp_unregister(tmp_path);
+}
+
+static void outfile_release(tg_outfile *o)
+{
+    free(o->path);
+    free(o->tmp);
+    o->path = o->tmp = NULL;
+    o->fp = NULL;
+}
+
+tg_code tg_outfile_open(tg_outfile *o, const char *path, tg_error *e)
+{
+    memset(o, 0, sizeof *o);
+    o->path = strdup(path);
+    if (o->path == NULL)
+        return tg_fail(e, TG_ERR_NOMEM, "%s: out of memory", path);
+    if (strcmp(path, "-") == 0) {
+        o->fp = stdout;
+        return TG_OK;
+    }
+    tg_signals_install();
+    tg_code rc = tg_tmp_create(path, &o->tmp, e);
+    if (rc != TG_OK) {
+        outfile_release(o);
+        return rc;
+    }
+    o->fp = fopen(o->tmp, "wb");
+    if (o->fp == NULL) {
+        tg_fail_errno(e, TG_ERR_IO, "%s: cannot open temporary output %s", path, o->tmp);
+        tg_tmp_discard(o->tmp);
+        outfile_release(o);
+        return TG_ERR_IO;
+    }
+    return TG_OK;
+}
+
+tg_code tg_outfile_commit(tg_outfile *o, tg_error *e)
+{
+    tg_code rc = TG_OK;
+    if (o->tmp == NULL) { /* stdout */
+        if (fflush(o->fp) != 0 || ferror(o->fp))
+            rc = tg_fail_errno(e, TG_ERR_IO, "standard output: write failed");
+        outfile_release(o);
+        return rc;
+    }
+    int bad = fflush(o->fp) != 0 || ferror(o->fp);
+    if (bad)
+        tg_fail_errno(e, TG_ERR_IO, "%s: write failed", o->path);
+    if (fclose(o->fp) != 0 && !bad) {
+        bad = 1;
+        tg_fail_errno(e, TG_ERR_IO, "%s: write failed on close", o->path);
+    }
+    if (bad) {
+        tg_tmp_discard(o->tmp);
+        rc = TG_ERR_IO;
+    } else {
+        rc = tg_tmp_commit(o->tmp, o->path, e);
+    }
+    outfile_release(o);
+    return rc;
+}
+
+void tg_outfile_abort(tg_outfile *o)
+{
+    if (o->fp != NULL && o->tmp != NULL) {
+        fclose(o->fp);
+        tg_tmp_discard(o->tmp);
+    }
+    outfile_release(o);
+}

@@ -1,0 +1,75 @@
+/* provenance.h - what an output was made from, for Make-style reruns. A stage builds
+ * a tg_prov from its parameters and inputs, compares it with the provenance text
+ * recorded in its existing output, and skips the work when they match. The text is
+ * plain lines so that store/ can keep it in an HDF5 attribute and programs writing
+ * plain files can keep it in a sidecar "<output>.prov".
+ *
+ *   tracegenre-provenance 1
+ *   program synth 0.1.0
+ *   param albums=1557
+ *   input size=330123456 mtime_ns=1764068... xxh64=0123456789abcdef path=traces.ndjson
+ *
+ * An input still matches when its size and mtime are unchanged, or when only its mtime
+ * changed but its content hash is the same (a `touch` does not force a rebuild). */
+#ifndef TG_PROVENANCE_H
+#define TG_PROVENANCE_H
+
+#include "error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char *path;        /* as given on the command line; "-" is standard input */
+    uint64_t size;
+    int64_t mtime_ns;
+    uint64_t hash;     /* XXH64 of the content, valid when hashed */
+    int hashed;
+} tg_input_id;
+
+typedef struct {
+    char program[64];  /* "synth 0.1.0" */
+    char *params;      /* "key=value\n" lines in the order added */
+    size_t params_len;
+    tg_input_id *inputs;
+    size_t n_inputs;
+} tg_prov;
+
+/* Starts an empty provenance for program and version. Never fails. */
+void tg_prov_init(tg_prov *p, const char *program, const char *version);
+
+/* Appends "param key=value". value must not hold a newline. */
+tg_code tg_prov_param(tg_prov *p, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Records an input's path, size and mtime (stat only; hashing comes later).
+ * Standard input ("-") is recorded but never matches, so such runs always redo. */
+tg_code tg_prov_input(tg_prov *p, const char *path, tg_error *e);
+
+/* Sets an input's hash when the stage computed it while reading the input. */
+void tg_prov_set_hash(tg_prov *p, size_t input, uint64_t hash);
+
+/* Hashes every input not yet hashed (reads each whole file once). */
+tg_code tg_prov_hash_inputs(tg_prov *p, tg_error *e);
+
+/* The provenance text (all inputs must be hashed). *text is malloc'd; caller frees. */
+tg_code tg_prov_text(const tg_prov *p, char **text, tg_error *e);
+
+/* 1 if recorded describes the same program version, the same parameters and inputs
+ * whose identity still holds; 0 if not (any difference, damaged text, I/O error). May
+ * hash an input whose mtime changed; the hash is kept in p for the run that follows. */
+int tg_prov_matches(tg_prov *p, const char *recorded);
+
+/* Frees what p holds; p may be reused after tg_prov_init. */
+void tg_prov_free(tg_prov *p);
+
+/* Hashes a whole file with XXH64 (seed 0). */
+tg_code tg_hash_file(const char *path, uint64_t *hash, tg_error *e);
+
+/* Sidecar stamps for plain-file outputs: "<output>.prov" holds p's text and the
+ * output's own size and mtime, so a deleted or edited output is rebuilt too.
+ * tg_stamp_write is called after the output was renamed into place. */
+tg_code tg_stamp_write(const char *output, const tg_prov *p, tg_error *e);
+int tg_stamp_is_current(const char *output, tg_prov *p);
+
+#endif

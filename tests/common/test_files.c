@@ -1,0 +1,205 @@
+/* test_files.c - atomic outputs (temporary, commit, abort, failure leaves the previous
+ * file) and provenance (params, inputs, touch without change, stamps). */
+#include "output_file.h"
+#include "provenance.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <dirent.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static void make_dir(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/tg-test-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(void)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *de;
+        char p[512];
+        while ((de = readdir(d)) != NULL) {
+            if (de->d_name[0] == '.' && (de->d_name[1] == 0 || (de->d_name[1] == '.' && !de->d_name[2])))
+                continue;
+            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+            unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+static int count_entries(void)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        n += de->d_name[0] != '.' || (de->d_name[1] && (de->d_name[1] != '.' || de->d_name[2]));
+    closedir(d);
+    return n;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *read_text(const char *path)
+{
+    static char buf[4096];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+TestSuite(files, .init = make_dir, .fini = remove_dir);
+
+Test(files, commit_replaces_atomically)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    write_text(path, "old");
+    tg_outfile o;
+    tg_error e = {0};
+    cr_assert_eq(tg_outfile_open(&o, path, &e), TG_OK, "%s", e.msg);
+    fputs("new", o.fp);
+    cr_assert_str_eq(read_text(path), "old", "final name untouched while writing");
+    cr_assert_eq(count_entries(), 2, "the temporary sits beside it");
+    cr_assert_eq(tg_outfile_commit(&o, &e), TG_OK, "%s", e.msg);
+    cr_assert_str_eq(read_text(path), "new");
+    cr_assert_eq(count_entries(), 1, "no temporary left");
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    mode_t mask = umask(0);
+    umask(mask);
+    cr_assert_eq(st.st_mode & 0777, 0666 & ~mask, "mode 0666 & ~umask, not mkstemp's 0600");
+}
+
+Test(files, abort_leaves_previous)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    write_text(path, "old");
+    tg_outfile o;
+    tg_error e = {0};
+    cr_assert_eq(tg_outfile_open(&o, path, &e), TG_OK);
+    fputs("half", o.fp);
+    tg_outfile_abort(&o);
+    cr_assert_str_eq(read_text(path), "old");
+    cr_assert_eq(count_entries(), 1);
+}
+
+Test(files, unwritable_directory_is_a_clear_error)
+{
+    tg_outfile o;
+    tg_error e = {0};
+    cr_assert_eq(tg_outfile_open(&o, "/nonexistent-dir/x/out.txt", &e), TG_ERR_IO);
+    cr_assert(strstr(e.msg, "/nonexistent-dir/x/out.txt") != NULL, "%s", e.msg);
+}
+
+Test(files, provenance_params_and_inputs)
+{
+    char in[128];
+    snprintf(in, sizeof in, "%s/in.json", dir);
+    write_text(in, "{\"a\": 1}\n");
+    tg_error e = {0};
+    tg_prov p;
+    tg_prov_init(&p, "ingest", "0.1.0");
+    cr_assert_eq(tg_prov_param(&p, "mem", "%d", 256), TG_OK);
+    cr_assert_eq(tg_prov_input(&p, in, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(tg_prov_hash_inputs(&p, &e), TG_OK);
+    char *text = NULL;
+    cr_assert_eq(tg_prov_text(&p, &text, &e), TG_OK);
+    cr_assert(strstr(text, "param mem=256\n") != NULL, "%s", text);
+    cr_assert(strstr(text, "path=") != NULL);
+    tg_prov_free(&p);
+
+    /* same params, same input: current */
+    tg_prov q;
+    tg_prov_init(&q, "ingest", "0.1.0");
+    tg_prov_param(&q, "mem", "%d", 256);
+    tg_prov_input(&q, in, &e);
+    cr_assert(tg_prov_matches(&q, text));
+    tg_prov_free(&q);
+
+    /* other param value, other program version: stale */
+    tg_prov_init(&q, "ingest", "0.1.0");
+    tg_prov_param(&q, "mem", "%d", 512);
+    tg_prov_input(&q, in, &e);
+    cr_assert(!tg_prov_matches(&q, text));
+    tg_prov_free(&q);
+    tg_prov_init(&q, "ingest", "0.2.0");
+    tg_prov_param(&q, "mem", "%d", 256);
+    tg_prov_input(&q, in, &e);
+    cr_assert(!tg_prov_matches(&q, text));
+    tg_prov_free(&q);
+
+    /* touched but unchanged: still current (hash); changed content of equal size: stale */
+    struct timeval tv[2] = {{1000000000, 0}, {1000000000, 0}};
+    cr_assert_eq(utimes(in, tv), 0);
+    tg_prov_init(&q, "ingest", "0.1.0");
+    tg_prov_param(&q, "mem", "%d", 256);
+    tg_prov_input(&q, in, &e);
+    cr_assert(tg_prov_matches(&q, text), "a touch alone does not make it stale");
+    tg_prov_free(&q);
+    write_text(in, "{\"a\": 2}\n");
+    cr_assert_eq(utimes(in, tv), 0);
+    tg_prov_init(&q, "ingest", "0.1.0");
+    tg_prov_param(&q, "mem", "%d", 256);
+    tg_prov_input(&q, in, &e);
+    cr_assert(!tg_prov_matches(&q, text), "same size, other bytes");
+    tg_prov_free(&q);
+
+    cr_assert(!tg_prov_matches(&q, "garbage"));
+    cr_assert(!tg_prov_matches(&q, NULL));
+    free(text);
+}
+
+Test(files, stdin_is_never_current)
+{
+    tg_error e = {0};
+    tg_prov p;
+    tg_prov_init(&p, "ingest", "0.1.0");
+    cr_assert_eq(tg_prov_input(&p, "-", &e), TG_OK);
+    char *text = NULL;
+    cr_assert_eq(tg_prov_text(&p, &text, &e), TG_OK);
+    cr_assert(!tg_prov_matches(&p, text));
+    free(text);
+    tg_prov_free(&p);
+}
+
+Test(files, stamps_follow_the_output)
+{
+    char out[128];
+    snprintf(out, sizeof out, "%s/traces.ndjson", dir);
+    write_text(out, "x\n");
+    tg_error e = {0};
+    tg_prov p;
+    tg_prov_init(&p, "synth", "0.1.0");
+    tg_prov_param(&p, "seed", "%d", 1);
+    cr_assert(!tg_stamp_is_current(out, &p), "no stamp yet");
+    cr_assert_eq(tg_stamp_write(out, &p, &e), TG_OK, "%s", e.msg);
+    cr_assert(tg_stamp_is_current(out, &p));
+    write_text(out, "edited\n");
+    cr_assert(!tg_stamp_is_current(out, &p), "an edited output is stale");
+    cr_assert_eq(tg_stamp_write(out, &p, &e), TG_OK);
+    unlink(out);
+    cr_assert(!tg_stamp_is_current(out, &p), "a deleted output is stale");
+    tg_prov_free(&p);
+}
