@@ -39,7 +39,10 @@ void synth_stats_print(FILE *f, const synth_world *w, const synth_config *cfg,
             count[al->labels[k]]++;
         if (al->release > last_release)
             last_release = al->release;
-        /* days of data: first to last day with a row */
+        /* days of data at disposal: from the release (or the export's first day) to the
+         * export's last day, at most the 358-day window, as the report counts them */
+        int32_t from = al->release > w->first_day ? al->release : w->first_day;
+        span[a] = (uint32_t)(al->last_day - from + 1);
         int32_t lo = INT32_MAX, hi = INT32_MIN;
         for (int32_t d = al->first_day; d <= al->last_day; d++)
             if (synth_quota(w, a, d)) {
@@ -47,7 +50,6 @@ void synth_stats_print(FILE *f, const synth_world *w, const synth_config *cfg,
                     lo = d;
                 hi = d;
             }
-        span[a] = lo <= hi ? (uint32_t)(hi - lo + 1) : 0;
         if (lo < first_trace)
             first_trace = lo;
         if (hi > last_trace && lo <= hi)

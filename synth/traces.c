@@ -17,13 +17,13 @@
 
 #define PARIS_MAX_GROUPS (SYNTH_N_AGES * SYNTH_N_PLATFORMS)
 #define OTHER_EXTRA_GROUPS 0.35 /* mean groups beyond the first in a small-town cell */
-#define PARIS_EXTRA_USERS 4.6   /* mean listeners beyond the first in a Paris row */
+#define PARIS_EXTRA_USERS 4.2   /* mean listeners beyond the first in a Paris row */
 #define OTHER_EXTRA_USERS 0.12  /* same in any other city */
 #define STREAMS_PER_USER 0.6    /* mean extra streams per listener */
 
 /* Shares of rows by age bucket and platform (report: 39 % of listens by 18-24 year-olds,
  * 25 % by 25-34; 351,390 of 2,348,509 rows with age "unknown"). Order as in names.c. */
-static const double age_w[SYNTH_N_AGES] = {0.15, 0.06, 0.37, 0.22, 0.11, 0.06, 0.03};
+static const double age_w[SYNTH_N_AGES] = {0.145, 0.06, 0.37, 0.22, 0.11, 0.06, 0.03};
 static const double platform_w[SYNTH_N_PLATFORMS] = {0.42, 0.33, 0.12, 0.06, 0.05, 0.02};
 
 tg_code synth_buf_reserve(synth_buf *b, size_t extra, tg_error *e)

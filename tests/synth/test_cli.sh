@@ -1,0 +1,54 @@
+#!/bin/sh
+# test_cli.sh SYNTH - the synth command: exit codes (0 done or up to date, 1 failure,
+# 2 bad usage), messages on stderr, Make-style reruns and the sidecar stamp.
+set -u
+synth=$1
+dir=$(mktemp -d /tmp/tg-synth-cli-XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+small="--albums 20 --traces 2000 --cities 40"
+
+"$synth" --help >"$dir/help" 2>&1 || fail "--help exits $?"
+grep -q -- '--layout' "$dir/help" || fail "--help lists --layout"
+
+"$synth" --bogus 2>"$dir/err"; rc=$?
+[ $rc -eq 2 ] || fail "unknown option exits $rc, not 2"
+grep -q "unknown option '--bogus'" "$dir/err" || fail "message names the option"
+
+"$synth" --albums 2>"$dir/err"; rc=$?
+[ $rc -eq 2 ] || fail "missing value exits $rc"
+"$synth" --albums 0 2>/dev/null; [ $? -eq 2 ] || fail "--albums 0 is bad usage"
+"$synth" --layout xml 2>"$dir/err"; [ $? -eq 2 ] || fail "bad layout exits 2"
+grep -q "ndjson, array, object, nested" "$dir/err" || fail "bad layout lists the choices"
+"$synth" --traces 12x 2>/dev/null; [ $? -eq 2 ] || fail "bad number exits 2"
+
+"$synth" $small -o /nonexistent-dir/out.ndjson 2>"$dir/err"; rc=$?
+[ $rc -eq 1 ] || fail "unwritable output exits $rc, not 1"
+grep -q "/nonexistent-dir/out.ndjson" "$dir/err" || fail "error names the output"
+
+out="$dir/t.ndjson"
+"$synth" $small -o "$out" 2>"$dir/err" || fail "first run exits $?"
+grep -q "wrote" "$dir/err" || fail "first run says what it wrote"
+[ -f "$out.prov" ] || fail "stamp written"
+ls -a "$dir" | grep -q 'tmp-' && fail "temporary left behind"
+cp "$out" "$dir/first"
+"$synth" $small -o "$out" 2>"$dir/err" || fail "second run exits $?"
+grep -q "up to date" "$dir/err" || fail "second run is up to date: $(cat "$dir/err")"
+"$synth" $small -o "$out" -q 2>"$dir/err" || fail "quiet run"
+[ -s "$dir/err" ] && fail "-q prints nothing: $(cat "$dir/err")"
+"$synth" $small --seed 5 -o "$out" 2>"$dir/err" || fail "changed option"
+grep -q "wrote" "$dir/err" || fail "a changed option rewrites"
+cmp -s "$out" "$dir/first" && fail "another seed, same bytes"
+"$synth" $small -o "$out" --force 2>"$dir/err" || fail "--force"
+cmp -s "$out" "$dir/first" || fail "same options, same bytes"
+echo x >>"$out"
+"$synth" $small -o "$out" 2>"$dir/err" || fail "edited output"
+grep -q "wrote" "$dir/err" || fail "an edited output is rewritten"
+
+"$synth" $small -o - >"$dir/stdout" 2>"$dir/err" || fail "stdout output"
+cmp -s "$dir/stdout" "$dir/first" || fail "stdout holds the same bytes"
+[ -s "$dir/err" ] && fail "nothing on stderr when writing to stdout"
+
+"$synth" $small -o "$out" --stats >"$dir/stats" 2>/dev/null || fail "--stats"
+grep -q "trace rows *2000 " "$dir/stats" || fail "--stats counts rows: $(cat "$dir/stats")"
+echo "ok"
