@@ -15,6 +15,15 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Characters (not bytes) in a UTF-8 string, for aligned columns. */
+static int utf8_width(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
 static double pct(uint64_t part, uint64_t whole) { return whole ? 100.0 * part / whole : 0.0; }
 
 void synth_stats_print(FILE *f, const synth_world *w, const synth_config *cfg,
@@ -134,7 +143,8 @@ void synth_stats_print(FILE *f, const synth_world *w, const synth_config *cfg,
         }
     for (uint32_t i = 0; i < G; i++) {
         uint32_t g = order[i];
-        fprintf(f, "  %-28s %5u%s\n", w->genres[g].name, count[g],
+        int pad = 28 - utf8_width(w->genres[g].name);
+        fprintf(f, "  %s%*s %5u%s\n", w->genres[g].name, pad > 0 ? pad : 0, "", count[g],
                 count[g] < MIN_ALBUMS ? "  (dropped by the >= 5 filter)" : "");
     }
     free(count);

@@ -50,8 +50,9 @@ static const struct {
 #define PARIS_ROW_SHARE 0.62   /* base probability that a row is in Paris, before the cap */
 #define PARIS_ROW_TARGET 0.48  /* the report: 48 % of the rows are Paris's (calibrated) */
 #define PARIS_MAX_GROUPS 42    /* 7 age buckets x 6 platforms: distinct groups of a cell */
-#define CITY_SIGMA 1.0         /* spread of a genre's log affinity per city */
-#define PARIS_SIGMA 0.5        /* spread of a genre's Paris share, logit scale */
+#define CITY_SIGMA 0.4         /* spread of a genre's log affinity per city */
+#define PARIS_SIGMA 0.2        /* spread of a genre's Paris share, logit scale */
+#define TIME_GAIN 2.0          /* --time-signal 1 scales the genres' shape deviations by this */
 #define DAY_NOISE 0.35         /* log-normal noise of an album's daily intensity */
 #define POP_SIGMA 1.1          /* log-normal spread of album popularity */
 
@@ -175,7 +176,7 @@ static tg_code build_genres(synth_world *w, const unsigned *rare_n, tg_error *e)
     double *wt = malloc((C > 1 ? C - 1 : 1) * sizeof *wt);
     if (wt == NULL)
         return tg_fail(e, TG_ERR_NOMEM, "synth: out of memory");
-    double ft = w->cfg.time_signal, fc = w->cfg.city_signal;
+    double ft = TIME_GAIN * w->cfg.time_signal, fc = w->cfg.city_signal;
     uint32_t g = 0;
     for (int k = 0; k < SYNTH_N_MAIN_GENRES + SYNTH_N_RARE_GENRES; k++) {
         int main = k < SYNTH_N_MAIN_GENRES;
@@ -195,12 +196,15 @@ static tg_code build_genres(synth_world *w, const unsigned *rare_n, tg_error *e)
         gn->launch = clampd(0.55 + ft * unif(&r, -0.35, 0.35), 0.05, 0.95);
         gn->tau_fast = 10.0 * exp(ft * unif(&r, -1.2, 1.2));
         gn->tau_slow = 150.0 * exp(ft * unif(&r, -1.0, 1.0));
-        int has_bump = tg_rng_uniform(&r) < 0.35;
-        double amp = unif(&r, 0.2, 0.8), at = unif(&r, 20, 250), width = unif(&r, 5, 25);
+        int has_bump = tg_rng_uniform(&r) < 0.5;
+        double amp = unif(&r, 0.3, 1.0), at = unif(&r, 20, 250), width = unif(&r, 5, 20);
         gn->bump_amp = has_bump ? ft * amp : 0.0;
         gn->bump_at = at;
         gn->bump_width = width;
         gn->weekend = ft * unif(&r, -0.4, 0.6);
+        double rise = unif(&r, 0.0, 0.6), peak = 12.0 * exp(unif(&r, 0.0, 2.3));
+        gn->rise = clampd(ft * rise, 0.0, 0.9);
+        gn->rise_peak = peak;
         int has_xmas = tg_rng_uniform(&r) < 0.2;
         double xm = unif(&r, 0.5, 2.0);
         gn->xmas = has_xmas ? ft * xm : 0.0;
@@ -340,12 +344,14 @@ static tg_code assign_labels(synth_world *w, const unsigned *rare_n, tg_error *e
         if (slot[a] >= 0) {
             al->n_labels = (uint8_t)combo_genres(w, (size_t)slot[a], al->labels);
         } else if (slot[a] == -1) {
-            while (next_rare < SYNTH_N_RARE_GENRES && left[next_rare] == 0)
+            /* round robin over the rare genres with memberships left; there are at
+             * least as many memberships as rare-only albums (see n_rare_only) */
+            while (left[next_rare % SYNTH_N_RARE_GENRES] == 0)
                 next_rare++;
-            al->labels[0] = (uint16_t)rare_g[next_rare];
+            int q = next_rare++ % SYNTH_N_RARE_GENRES;
+            al->labels[0] = (uint16_t)rare_g[q];
             al->n_labels = 1;
-            left[next_rare]--;
-            next_rare++;
+            left[q]--;
         } else {
             /* Unlabeled albums still have genres, hidden from the data: their traces
              * follow a label set drawn like the others'. */
@@ -434,6 +440,7 @@ static tg_code assign_ids(synth_world *w, tg_error *e)
 typedef struct {
     double launch, tau_fast, tau_slow, weekend, xmas;
 } album_shape;
+/* The rise waves are mixed per genre (like bumps): averaging peak days would blur them. */
 
 static double shape_at(const synth_world *w, const synth_album *al, const album_shape *sh,
                        int32_t d)
@@ -441,8 +448,16 @@ static double shape_at(const synth_world *w, const synth_album *al, const album_
     int32_t s = d - al->release;
     if (s < 0) /* pre-release listening: leaks, pre-saves; a trickle */
         return 0.02 * sh->launch / sh->tau_fast;
-    double v = sh->launch / sh->tau_fast * exp(-s / sh->tau_fast) +
-               (1 - sh->launch) / sh->tau_slow * exp(-s / sh->tau_slow);
+    double rise = 0, v = 0;
+    for (unsigned k = 0; k < al->n_hidden; k++) {
+        const synth_genre *g = &w->genres[al->hidden[k]];
+        double th = g->rise_peak; /* gamma(2, th) density: peaks at day th */
+        rise += al->hidden_w[k] * g->rise;
+        v += al->hidden_w[k] * g->rise * s / (th * th) * exp(-s / th);
+    }
+    double rest = 1.0 - rise;
+    v += rest * (sh->launch / sh->tau_fast * exp(-s / sh->tau_fast) +
+                 (1 - sh->launch) / sh->tau_slow * exp(-s / sh->tau_slow));
     for (unsigned k = 0; k < al->n_hidden; k++) {
         const synth_genre *g = &w->genres[al->hidden[k]];
         if (g->bump_amp > 0) {
@@ -483,8 +498,8 @@ static void album_params(synth_world *w, uint32_t a, album_shape *sh, int32_t d0
         pdev += wk * g->paris_dev;
     }
     sh->launch = clampd(sh->launch * unif(&r, 0.85, 1.15), 0.02, 0.98);
-    sh->tau_fast = exp(ltf + 0.2 * tg_rng_normal(&r));
-    sh->tau_slow = exp(lts + 0.2 * tg_rng_normal(&r));
+    sh->tau_fast = exp(ltf + 0.1 * tg_rng_normal(&r));
+    sh->tau_slow = exp(lts + 0.1 * tg_rng_normal(&r));
     sh->weekend += 0.05 * tg_rng_normal(&r);
 
     /* Releases: uniform over the period, most moved to a Friday (release day of the

@@ -38,6 +38,7 @@ typedef struct {
     /* temporal shape, as functions of s = days since release and the calendar */
     double launch;         /* share of the fast-decaying launch peak */
     double tau_fast, tau_slow;  /* decay times in days */
+    double rise, rise_peak;     /* share and peak day of a slow-building word-of-mouth wave */
     double bump_amp, bump_at, bump_width; /* a later bump (films, tours) */
     double weekend;        /* relative boost on Friday-Sunday (negative: weekdays) */
     double xmas;           /* relative boost over 10-31 December */

@@ -352,6 +352,26 @@ Test(synth, scaled_down_world_keeps_its_shape)
     synth_world_free(&w);
 }
 
+Test(synth, scale_ten_has_more_rare_only_albums_than_rare_genres)
+{
+    /* 60 albums whose only genres are rare, but 24 rare genres: they take turns */
+    synth_world_config wc = {.albums = 15570, .traces = 50000, .cities = 100, .seed = 3,
+                             .city_signal = 1, .time_signal = 1};
+    synth_world w;
+    tg_error e = {0};
+    cr_assert_eq(synth_world_build(&w, &wc, &e), TG_OK, "%s", e.msg);
+    unsigned unlabeled = 0, rare_only = 0;
+    for (uint32_t a = 0; a < w.n_albums; a++) {
+        const synth_album *al = &w.albums[a];
+        unlabeled += al->n_labels == 0;
+        rare_only += al->n_labels == 1 && !w.genres[al->labels[0]].main;
+    }
+    cr_assert_eq(unlabeled, 140);
+    cr_assert_geq(rare_only, 60);
+    cr_assert_eq(w.n_genres, 51);
+    synth_world_free(&w);
+}
+
 Test(synth, json_strings_are_escaped)
 {
     char out[64];
