@@ -25,8 +25,9 @@ static herr_t keep_innermost(unsigned n, const H5E_error2_t *rec, void *data)
 tg_code tg_h5_fail(tg_error *e, tg_code code, const char *fmt, ...)
 {
     char inner[512] = "";
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, inner);
-    H5Eclear2(H5E_DEFAULT);
+    /* Best effort: if HDF5 cannot even walk its stack, our own message still stands. */
+    (void)H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, inner);
+    (void)H5Eclear2(H5E_DEFAULT);
     if (e == NULL)
         return code;
     va_list ap;

@@ -33,10 +33,13 @@ static int level_of(size_t cd_nelmts, const unsigned cd_values[])
     return level;
 }
 
-/* The largest chunk, in bytes, that this dataset may hold before or after our stage. */
+/* The largest chunk, in bytes, that this dataset may hold before or after our stage.
+ * cd_values come from the file, so a crafted store could record any size: the cap is
+ * a ceiling for every store, and the recorded chunk size only tightens it. */
 static size_t bound_of(size_t cd_nelmts, const unsigned cd_values[])
 {
-    if (cd_nelmts >= 3 && cd_values[1] == TG_ZSTD_CD_TAG)
+    if (cd_nelmts >= 3 && cd_values[1] == TG_ZSTD_CD_TAG
+        && (size_t)cd_values[2] + TG_ZSTD_FILTER_SLACK < TG_ZSTD_FILTER_CAP)
         return (size_t)cd_values[2] + TG_ZSTD_FILTER_SLACK;
     return TG_ZSTD_FILTER_CAP;
 }
@@ -121,7 +124,10 @@ static herr_t zstd_set_local(hid_t dcpl, hid_t type, hid_t space)
 
     /* Variable-length elements are stored as heap references whose on-disk size
      * H5Tget_size does not give: keep the community format and its cap for them. */
-    if (H5Tdetect_class(type, H5T_VLEN) != 0 || H5Tis_variable_str(type) != 0)
+    htri_t vlen = H5Tdetect_class(type, H5T_VLEN), vstr = H5Tis_variable_str(type);
+    if (vlen < 0 || vstr < 0)
+        return -1;
+    if (vlen > 0 || vstr > 0)
         return H5Pmodify_filter(dcpl, TG_ZSTD_FILTER_ID, flags, 1, out);
 
     hsize_t dims[H5S_MAX_RANK];

@@ -8,7 +8,8 @@
  *   [2]  the dataset's chunk size in bytes (chunk dims x type size).
  * [1] and [2] bound decompression: a chunk may not decode to more than the chunk holds
  * (plus TG_ZSTD_FILTER_SLACK). Stores written by the community plugin lack them; their
- * chunks are bounded by TG_ZSTD_FILTER_CAP instead. */
+ * chunks are bounded by TG_ZSTD_FILTER_CAP instead, which is also the ceiling for all:
+ * chunks larger than that are neither written nor read. */
 #ifndef TG_ZSTD_FILTER_H
 #define TG_ZSTD_FILTER_H
 
@@ -25,10 +26,10 @@
 #define TG_ZSTD_FILTER_SLACK 1024u
 
 /* Bound for chunks of stores that do not record their chunk size (the community
- * plugin's). HDF5 allows chunks up to 4 GiB, but the writers that use this filter keep
- * them to a few MiB (h5py's automatic chunks stay under 1 MiB; ours far less), so
- * 256 MiB reads every real store while a crafted 20-byte frame can never make a
- * reader allocate gigabytes. */
+ * plugin's), and ceiling for every chunk. HDF5 allows chunks up to 4 GiB, but the
+ * writers that use this filter keep them to a few MiB (h5py's automatic chunks stay
+ * under 1 MiB; ours far less), so 256 MiB reads every real store while a crafted
+ * 20-byte frame, or a crafted recorded size, never makes a reader allocate gigabytes. */
 #define TG_ZSTD_FILTER_CAP ((size_t)256 << 20)
 
 /* The filter class (H5Z_CLASS_T_VERS, id 32015, encoder and decoder, set_local), as

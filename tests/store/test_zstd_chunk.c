@@ -201,3 +201,21 @@ Test(zstd_chunk, small_destination_is_a_limit)
     cr_assert_eq(tg_zstd_encode(src, n, 3, dst, sizeof dst, &fn, NULL, &e), TG_ERR_LIMIT);
     cr_assert_eq(fn, 99);
 }
+
+/* A well-formed frame whose header declares 100 bytes but whose one raw block holds
+ * none: the sizes must agree, whatever zstd itself lets through. */
+Test(zstd_chunk, declared_size_must_match)
+{
+    const unsigned char frame[] = {0x28, 0xb5, 0x2f, 0xfd, /* magic */
+                                   0x20, 100,              /* single segment, 1-byte size 100 */
+                                   0x01, 0x00, 0x00};      /* last block, raw, 0 bytes */
+    unsigned char back[200];
+    size_t got = 5;
+    tg_zstd_frame info;
+    tg_error e = {0};
+    cr_assert_eq(tg_zstd_inspect(frame, sizeof frame, &info, NULL, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(info.content, 100);
+    cr_assert_eq(tg_zstd_decode(frame, sizeof frame, back, sizeof back, &got, "short", &e), TG_ERR_FORMAT);
+    cr_assert_eq(got, 5);
+    cr_log_info("%s", e.msg);
+}

@@ -282,7 +282,7 @@ static size_t community_filter(unsigned flags, size_t cd_nelmts, const unsigned 
     return r;
 }
 
-Test(zstd_filter, community_store_reads)
+static void write_community_store(void)
 {
     H5Z_class2_t community = {H5Z_CLASS_T_VERS, TG_ZSTD_FILTER_ID, 1, 1, "community", NULL, NULL,
                               community_filter};
@@ -301,11 +301,16 @@ Test(zstd_filter, community_store_reads)
     H5Pclose(p);
     H5Sclose(s);
     H5Fclose(f);
-
     tg_error e = {0};
     cr_assert_eq(tg_store_register_zstd(&e), TG_OK, "%s", e.msg);
-    f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    d = H5Dopen2(f, "/i32", H5P_DEFAULT);
+}
+
+Test(zstd_filter, community_store_reads)
+{
+    write_community_store();
+    tg_error e = {0};
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, "/i32", H5P_DEFAULT);
     unsigned cd[8];
     cr_assert_eq(stored_cd(d, cd), 1, "no chunk size recorded: the fallback cap applies");
     memset(buf_i32, 0, sizeof buf_i32);
@@ -323,6 +328,35 @@ Test(zstd_filter, community_store_reads)
     cr_assert_eq(tg_zstd_inspect(raw, raw_size, &fr, NULL, &e), TG_OK, "%s", e.msg);
     cr_assert(fr.content_known);
     cr_assert_not(fr.has_checksum, "not the community format");
+    H5Dclose(d);
+    H5Fclose(f);
+}
+
+/* Without a recorded chunk size the cap bounds what a chunk may declare: a hand-made
+ * 17-byte frame that claims 256 MiB + 1 is refused before anything is allocated. */
+Test(zstd_filter, community_store_capped)
+{
+    write_community_store();
+    unsigned long long claim = (unsigned long long)TG_ZSTD_FILTER_CAP + 1;
+    unsigned char frame[17] = {0x28, 0xb5, 0x2f, 0xfd, /* magic */
+                               0xc0,                   /* 8-byte content size, windowed */
+                               0x50};                  /* window descriptor: 1 MiB */
+    for (int i = 0; i < 8; i++)
+        frame[6 + i] = (unsigned char)(claim >> (8 * i));
+    frame[14] = 0x01; /* block header (3 bytes, little endian): last, raw, 0 bytes */
+    size_t fn = sizeof frame;
+    tg_zstd_frame fr;
+    tg_error e = {0};
+    cr_assert_eq(tg_zstd_inspect(frame, fn, &fr, NULL, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(fr.content, claim);
+
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, "/i32", H5P_DEFAULT);
+    hsize_t off = 0;
+    cr_assert_geq(H5Dwrite_chunk(d, H5P_DEFAULT, 0, &off, fn, frame), 0);
+    cr_assert_lt(read_range(d, 0, 10, &e), 0);
+    cr_assert_not_null(strstr(e.msg, "more than a chunk holds (268435456)"), "%s", e.msg);
+    cr_assert_geq(read_range(d, FIXTURE_CHUNK, 10, &e), 0, "%s", e.msg);
     H5Dclose(d);
     H5Fclose(f);
 }
