@@ -1,0 +1,112 @@
+/* zstd_chunk.c - one buffer <-> one checked zstd frame (see zstd_chunk.h). Every zstd
+ * result goes through ZSTD_isError; sizes come from ZSTD_getFrameContentSize only. */
+#include "zstd_chunk.h"
+
+#include <zstd.h>
+#include <zstd_errors.h> /* ZSTD_getErrorCode: tell "no room" from damage */
+
+#include <stdint.h>
+
+#define WHERE(w) ((w) != NULL ? (w) : "zstd frame")
+
+size_t tg_zstd_bound(size_t n)
+{
+    size_t b = ZSTD_compressBound(n);
+    return ZSTD_isError(b) ? 0 : b;
+}
+
+tg_code tg_zstd_encode(const void *src, size_t n, int level, void *dst, size_t cap,
+                       size_t *written, const char *where, tg_error *e)
+{
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    if (cctx == NULL)
+        return tg_fail(e, TG_ERR_NOMEM, "%s: cannot allocate a zstd compression context", WHERE(where));
+    /* The content size lets a reader allocate exactly and check what it got; the
+     * checksum catches damage that still decodes. Both are explicit, not defaults. */
+    size_t r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
+    if (!ZSTD_isError(r))
+        r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
+    if (!ZSTD_isError(r))
+        r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+    if (ZSTD_isError(r)) {
+        ZSTD_freeCCtx(cctx);
+        return tg_fail(e, TG_ERR_LIBRARY, "%s: zstd refused a parameter: %s", WHERE(where),
+                       ZSTD_getErrorName(r));
+    }
+    /* ZSTD_compress2 sees the whole input at once, so it writes one frame whose header
+     * holds the exact size (0 included). */
+    r = ZSTD_compress2(cctx, dst, cap, src, n);
+    ZSTD_freeCCtx(cctx);
+    if (ZSTD_isError(r)) {
+        if (ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall)
+            return tg_fail(e, TG_ERR_LIMIT, "%s: %zu bytes do not compress into %zu bytes",
+                           WHERE(where), n, cap);
+        return tg_fail(e, TG_ERR_LIBRARY, "%s: zstd compression of %zu bytes failed: %s",
+                       WHERE(where), n, ZSTD_getErrorName(r));
+    }
+    *written = r;
+    return TG_OK;
+}
+
+tg_code tg_zstd_inspect(const void *src, size_t n, tg_zstd_frame *f, const char *where,
+                        tg_error *e)
+{
+    const unsigned char *p = src;
+    /* The magic number is checked by hand so that skippable and legacy frames, which
+     * ZSTD_getFrameContentSize accepts, are refused: a chunk is one modern frame. */
+    if (n < 5)
+        return tg_fail(e, TG_ERR_FORMAT, "%s: %zu bytes are too few for a zstd frame", WHERE(where), n);
+    uint32_t magic = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    if (magic != ZSTD_MAGICNUMBER)
+        return tg_fail(e, TG_ERR_FORMAT, "%s: not a zstd frame (magic 0x%08x, expected 0x%08x)",
+                       WHERE(where), (unsigned)magic, (unsigned)ZSTD_MAGICNUMBER);
+    unsigned long long content = ZSTD_getFrameContentSize(src, n);
+    if (content == ZSTD_CONTENTSIZE_ERROR)
+        return tg_fail(e, TG_ERR_FORMAT, "%s: damaged zstd frame header", WHERE(where));
+    size_t fsize = ZSTD_findFrameCompressedSize(src, n);
+    if (ZSTD_isError(fsize))
+        return tg_fail(e, TG_ERR_FORMAT, "%s: truncated or damaged zstd frame (%zu bytes): %s",
+                       WHERE(where), n, ZSTD_getErrorName(fsize));
+    /* ZSTD_decompress would go on to decode a second frame; a chunk has exactly one. */
+    if (fsize != n)
+        return tg_fail(e, TG_ERR_FORMAT, "%s: %zu bytes follow the zstd frame of %zu bytes",
+                       WHERE(where), n - fsize, fsize);
+    f->frame_size = fsize;
+    f->content_known = content != ZSTD_CONTENTSIZE_UNKNOWN;
+    f->content = f->content_known ? content : 0;
+    /* Frame header descriptor (RFC 8878, 3.1.1.1.1): bit 2 is Content_Checksum_flag. */
+    f->has_checksum = (p[4] >> 2) & 1;
+    return TG_OK;
+}
+
+tg_code tg_zstd_decode(const void *src, size_t n, void *dst, size_t cap, size_t *decoded,
+                       const char *where, tg_error *e)
+{
+    tg_zstd_frame f;
+    tg_code c = tg_zstd_inspect(src, n, &f, where, e);
+    if (c != TG_OK)
+        return c;
+    if (f.content_known && f.content > cap)
+        return tg_fail(e, TG_ERR_LIMIT, "%s: zstd frame declares %llu bytes, more than the limit of %zu",
+                       WHERE(where), f.content, cap);
+    /* With a declared size, give zstd exactly that much room: a frame whose blocks hold
+     * more than declared then fails here instead of writing past what was promised. */
+    size_t room = f.content_known ? (size_t)f.content : cap;
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    if (dctx == NULL)
+        return tg_fail(e, TG_ERR_NOMEM, "%s: cannot allocate a zstd decompression context", WHERE(where));
+    size_t r = ZSTD_decompressDCtx(dctx, dst, room, src, n);
+    ZSTD_freeDCtx(dctx);
+    if (ZSTD_isError(r)) {
+        if (!f.content_known && ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall)
+            return tg_fail(e, TG_ERR_LIMIT, "%s: zstd frame of unknown size decodes to more than the limit of %zu bytes",
+                           WHERE(where), cap);
+        return tg_fail(e, TG_ERR_FORMAT, "%s: corrupted zstd frame (%zu bytes): %s", WHERE(where), n,
+                       ZSTD_getErrorName(r));
+    }
+    if (f.content_known && r != f.content)
+        return tg_fail(e, TG_ERR_FORMAT, "%s: zstd frame declares %llu bytes but decodes to %zu",
+                       WHERE(where), f.content, r);
+    *decoded = r;
+    return TG_OK;
+}
