@@ -1,5 +1,5 @@
 /* json.h - eval's machine-readable output: every metric at full precision, as one JSON
- * document (schema in README.md, "eval --json"). */
+ * document (schema in eval/README.md). */
 #ifndef TG_EVAL_JSON_H
 #define TG_EVAL_JSON_H
 

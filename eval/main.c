@@ -42,24 +42,20 @@ static void usage(FILE *f)
 /* "FROM:TO:STEP" into three numbers in [0, 1] (STEP > 0). */
 static tg_code parse_sweep(const char *s, double *from, double *to, double *step, tg_error *e)
 {
-    char part[3][64];
-    const char *p = s;
-    for (int k = 0; k < 3; k++) {
-        const char *colon = strchr(p, ':');
-        size_t n = k < 2 ? (colon != NULL ? (size_t)(colon - p) : sizeof part[k]) : strlen(p);
-        if ((k < 2 && colon == NULL) || (k == 2 && strchr(p, ':') != NULL) ||
-            n >= sizeof part[k])
-            return tg_fail(e, TG_ERR_USAGE, "--sweep '%s' is not FROM:TO:STEP (e.g. 0.1:0.9:0.05)",
-                           s);
-        memcpy(part[k], p, n);
-        part[k][n] = '\0';
-        p += n + 1;
-    }
-    tg_code rc = tg_parse_double(part[0], "--sweep FROM", 0, 1, from, e);
+    char buf[128];
+    int n = snprintf(buf, sizeof buf, "%s", s);
+    char *b = n > 0 && (size_t)n < sizeof buf ? strchr(buf, ':') : NULL;
+    char *c = b != NULL ? strchr(b + 1, ':') : NULL;
+    if (c == NULL || strchr(c + 1, ':') != NULL)
+        return tg_fail(e, TG_ERR_USAGE, "--sweep '%s' is not FROM:TO:STEP (e.g. 0.1:0.9:0.05)",
+                       s);
+    *b++ = '\0';
+    *c++ = '\0';
+    tg_code rc = tg_parse_double(buf, "--sweep FROM", 0, 1, from, e);
     if (rc == TG_OK)
-        rc = tg_parse_double(part[1], "--sweep TO", 0, 1, to, e);
+        rc = tg_parse_double(b, "--sweep TO", 0, 1, to, e);
     if (rc == TG_OK)
-        rc = tg_parse_double(part[2], "--sweep STEP", 1e-6, 1, step, e);
+        rc = tg_parse_double(c, "--sweep STEP", 1e-6, 1, step, e);
     if (rc == TG_OK && *from > *to)
         rc = tg_fail(e, TG_ERR_USAGE, "--sweep '%s': FROM is above TO", s);
     return rc;

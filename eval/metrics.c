@@ -294,7 +294,9 @@ tg_code eval_sweep_compute(const eval_input *in, double from, double to, double 
         /* from + i * step, not a running sum, so errors do not accumulate. */
         s.at[i].threshold = from + (double)i * step;
         at_threshold(in, s.at[i].threshold, &s.at[i]);
-        if (s.at[i].macro_f1 > s.at[s.best].macro_f1)
+        /* Equal macro F1s summed in another order can differ in the last bit: a gain
+         * under 1e-12 is a tie, and a tie keeps the lower threshold. */
+        if (s.at[i].macro_f1 > s.at[s.best].macro_f1 + 1e-12)
             s.best = i;
     }
     *out = s;

@@ -57,7 +57,8 @@ typedef struct {
 typedef struct {
     size_t n;    /* number of thresholds */
     eval_at *at; /* [n], at[i].threshold = from + i * step */
-    size_t best; /* index of the highest macro F1 (the lowest threshold among ties) */
+    size_t best; /* index of the highest macro F1 (the lowest threshold among ties,
+                  * values within 1e-12 being ties) */
 } eval_sweep;
 
 /* Checks in: N > 0, L > 0, arrays present, every label 0 or 1, every score a number in
