@@ -110,8 +110,9 @@ static void summaries(FILE *f, const eval_metrics *m, int decimals)
         } else {
             pad(f, 0, wl + 1 + wv);
         }
-        fputs(" || ", f);
+        fputs(" ||", f);
         if (i < n_example) {
+            fputc(' ', f);
             left(f, example[i].name, we);
             fputc(' ', f);
             number(f, example[i].value, decimals, wv);
