@@ -54,6 +54,21 @@ static const char *field(const reader *r, size_t i)
     return r->buf + r->off[i];
 }
 
+/* After a CR: consumes a following LF and returns 1 (a CRLF line end), or leaves the
+ * next byte unread and returns 0 (a lone CR, which is data). One byte of push-back is
+ * guaranteed by C11 (7.21.7.10), so ungetc cannot fail here. */
+static int crlf(reader *r)
+{
+    int d = getc(r->fp);
+    if (d == '\n') {
+        r->line++;
+        return 1;
+    }
+    if (d != EOF)
+        ungetc(d, r->fp);
+    return 0;
+}
+
 /* Reads the next record that is not an empty line. *got is 0 at the end of the file.
  * A quote opens a quoted field only as the field's first byte; inside, "" is a quote
  * and commas and line breaks are data; after the closing quote only a comma or the end
@@ -66,17 +81,8 @@ static tg_code read_record(reader *r, int *got, tg_error *e)
     int c;
     for (;;) { /* skip empty lines */
         c = getc(r->fp);
-        if (c == '\r') {
-            int d = getc(r->fp);
-            if (d == '\n') {
-                r->line++;
-                continue;
-            }
-            if (d != EOF && ungetc(d, r->fp) == EOF)
-                return tg_fail(e, TG_ERR_IO, "%s: line %llu: cannot push back a byte", r->path,
-                               r->line);
-            break;
-        }
+        if (c == '\r' && crlf(r))
+            continue;
         if (c != '\n')
             break;
         r->line++;
@@ -116,14 +122,8 @@ static tg_code read_record(reader *r, int *got, tg_error *e)
                 r->line++;
             break;
         } else if (c == '\r') {
-            int d = getc(r->fp);
-            if (d == '\n') {
-                r->line++;
+            if (crlf(r))
                 break;
-            }
-            if (d != EOF && ungetc(d, r->fp) == EOF)
-                return tg_fail(e, TG_ERR_IO, "%s: line %llu: cannot push back a byte", r->path,
-                               r->line);
             if (was_quoted)
                 return tg_fail(e, TG_ERR_FORMAT,
                                "%s: line %llu, column %zu: text after a closing quote", r->path,
