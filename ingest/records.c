@@ -197,7 +197,7 @@ static int resolve_group(parser *p, int usable)
         return 1;
     uint64_t g = r->group, n = r->pending;
     r->group = r->pending = 0;
-    usable = usable && p->mode != MODE_CONTAINER && (r->seen & (1u << K_ALBUM_ID)) &&
+    usable = usable && (r->seen & (1u << K_ALBUM_ID)) &&
              r->ferr[K_ALBUM_ID] == NO_REASON && !r->dup;
     tg_str id = {usable ? r->id : NULL, usable ? r->id_len : 0};
     if (p->sink->on_group != NULL) {
@@ -251,7 +251,10 @@ static int rec_end(parser *p, int s, int nested)
     const char *detail = "";
     int has_city = (r->seen & (1u << K_LOC_CITY)) != 0;
     int albumish = !has_city && (r->seen & (1u << K_RELEASE_DATE | 1u << K_GENRES));
-    if (nested && albumish && p->mode == MODE_UNDECIDED) {
+    /* a nested trace's album is slot 0 when that is a record; the top-level object
+     * owning "traces" may still be undecided (record or container) */
+    int undecided = nested && p->stack[p->depth - 2] == T_TOP_OBJECT && p->mode == MODE_UNDECIDED;
+    if (undecided && albumish) {
         /* an album record among the "traces" of an undecided object: a container */
         if (!resolve_group(p, 0))
             return 0;
@@ -275,7 +278,7 @@ static int rec_end(parser *p, int s, int nested)
     int own_id = (r->seen & (1u << K_ALBUM_ID)) != 0;
     if (has_city && nested && !own_id && r->ferr[K_ALBUM_ID] == NO_REASON) {
         rec_t *al = &p->slot[0];
-        if (p->mode == MODE_RECORD && (al->seen & (1u << K_ALBUM_ID)) &&
+        if (!undecided && (al->seen & (1u << K_ALBUM_ID)) &&
             al->ferr[K_ALBUM_ID] == NO_REASON && !al->dup)
             id = (tg_str){al->id, al->id_len};   /* inherited: known already */
         else
@@ -571,7 +574,9 @@ static int cb_start_array(void *ctx)
     parser *p = ctx;
     int t = top(p);
     switch (t) {
-    case -1: return push(p, T_TOP_ARRAY);
+    case -1:
+        p->mode = MODE_RECORD;  /* (only top-level objects are ever undecided) */
+        return push(p, T_TOP_ARRAY);
     case T_TOP_ARRAY:
     case T_CONT_ARRAY:
     case T_TRACES_ARRAY:

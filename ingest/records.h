@@ -63,7 +63,8 @@
  *     too_long (bounded memory against hostile input).
  *
  * MALFORMED DOCUMENTS are TG_ERR_FORMAT with "FILE: byte N, line L: what" in the
- * message: yajl's errors (truncation, invalid UTF-8 in strings, stray comma,
+ * message, N being where parsing stopped: just past the offending byte or token (the
+ * end of the input for a truncated one), L the line holding byte N. yajl's errors (truncation, invalid UTF-8 in strings, stray comma,
  * unterminated string, NUL byte, ...), a top-level scalar, nesting deeper than
  * TG_REC_MAX_DEPTH (an error, not a reject: memory stays bounded and such input is no
  * data export). A UTF-8 BOM at the very start of a file is skipped. An empty or
