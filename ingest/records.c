@@ -617,12 +617,20 @@ static int cb_start_array(void *ctx)
     return push(p, T_SKIP);
 }
 
+/* Key lookup on the hot path: the length picks at most two candidates. */
 static int key_id(const unsigned char *s, size_t n)
 {
-    for (int k = 0; k < K_COUNT_; k++)
-        if (strlen(key_names[k]) == n && memcmp(key_names[k], s, n) == 0)
-            return k;
-    return K_UNKNOWN;
+    int k;
+    switch (n) {
+    case 3: k = K_AGE; break;
+    case 4: k = K_DATE; break;
+    case 6: k = s[0] == 'g' ? K_GENRES : s[0] == 'n' ? K_NUSERS : K_TRACES; break;
+    case 8: k = s[0] == 'a' ? K_ALBUM_ID : s[0] == 'l' ? K_LOC_CITY : K_NSTREAMS; break;
+    case 12: k = K_RELEASE_DATE; break;
+    case 13: k = K_PLATFORM; break;
+    default: return K_UNKNOWN;
+    }
+    return memcmp(key_names[k], s, n) == 0 ? k : K_UNKNOWN;
 }
 
 static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
