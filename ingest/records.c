@@ -95,7 +95,12 @@ typedef struct {
 /* ---- positions, lines and raw text ---- */
 
 /* Offset in the current chunk just past the token yajl is reporting. */
-static size_t tok_end(parser *p) { return yajl_get_bytes_consumed(p->h); }
+static size_t tok_end(parser *p)
+{
+    /* yajl_complete_parse feeds yajl one byte of its own: clamp to our chunk */
+    size_t pos = yajl_get_bytes_consumed(p->h);
+    return pos < p->chunk_len ? pos : p->chunk_len;
+}
 
 static uint64_t line_at(parser *p, size_t pos)
 {
@@ -195,6 +200,8 @@ static int resolve_group(parser *p, int usable)
     rec_t *r = &p->slot[0];
     if (r->group == 0)
         return 1;
+    if (r->active)  /* a container decided mid-object: its text up to here */
+        cap_take(p, r, tok_end(p));
     uint64_t g = r->group, n = r->pending;
     r->group = r->pending = 0;
     usable = usable && (r->seen & (1u << K_ALBUM_ID)) &&

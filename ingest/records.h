@@ -32,7 +32,8 @@
  * tg_trace_rec.album_id == NULL and .group != 0. When the enclosing object ends the
  * layer calls on_group(group, id) once: id is the album's canonical id (the consumer
  * gives all its pending traces of that group this album), or NULL when the album has
- * no usable album_id (missing, invalid, duplicated) or the object was a container:
+ * no usable album_id (missing, invalid, duplicated) or the object was a container
+ * (on_group comes only for groups that had pending traces):
  * the consumer drops that group's pending traces, which this layer counts as rejected
  * (missing_album_id) and reports through one on_reject whose .count is their number
  * and whose text is the enclosing object's (first 4 KiB). The consumer needs only a

@@ -3,6 +3,7 @@
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,27 @@ Test(layouts, several_files_one_collector_any_order)
     unlink_free(z);
 }
 
+Test(layouts, standard_input)
+{
+    const char *text = "[" ALBUM1 ", " TRACE1("Paris") "]";
+    char *path = tmp_str(".json", text);
+    int fd = open(path, O_RDONLY);
+    cr_assert(fd >= 0);
+    cr_assert(dup2(fd, STDIN_FILENO) >= 0);
+    close(fd);
+    collector c;
+    col_init(&c);
+    tg_rec_counts n;
+    tg_error e = {0};
+    cr_assert_eq(col_parse(&c, "-", &n, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(n.albums, 1);
+    cr_assert_eq(n.traces, 1);
+    cr_assert_eq(n.bytes, strlen(text));
+    cr_assert_str_eq(c.traces[0].album, "1");
+    col_free(&c);
+    unlink_free(path);
+}
+
 /* ---- nested traces ---- */
 
 Test(nested, album_id_before_traces_is_inherited_directly)
@@ -247,6 +269,10 @@ Test(nested, undecided_traces_key_in_a_container)
     cr_assert_eq(n.traces, 1);
     cr_assert_eq(n.rejected_by[TG_REJ_MISSING_ALBUM_ID], 1);
     cr_assert_str_eq(c.traces[0].city, "A");
+    cr_assert_eq(c.n_rejects, 1);
+    cr_assert_eq(c.rejects[0].count, 1);
+    cr_assert_eq(c.rejects[0].offset, 0);
+    cr_assert(strncmp(c.rejects[0].text, "{\"traces\": [", 12) == 0, "text: %s", c.rejects[0].text);
     col_free(&c);
 }
 
