@@ -600,3 +600,59 @@ Test(synth, every_layout_gives_the_same_records, .timeout = 100)
         }
     }
 }
+
+/* ---- hostile input: random mutations never crash and always balance ---- */
+
+Test(hostile, mutations_give_an_error_or_balanced_counts, .timeout = 100)
+{
+    const char *seed_doc =
+        "{\"traces\": [" NESTED("A") ", {\"album_id\": 3, \"date\": \"2016-11-04\", \"loc_city\": \"B\", \"nusers\": 1}], "
+        "\"album_id\": 2, \"release_date\": \"2016-10-28\", \"genres\": [\"Pop\"]}\n"
+        "[" ALBUM1 ", " TRACE1("Paris") ", 7, [1], {}]\n"
+        "{\"albums\": [" ALBUM1 "], \"t\": [" TRACE1("Lyon") "], \"u\": []}\n"
+        "{\"x\": [], \"traces\": [" NESTED("C") "], \"y\": [" ALBUM1 "]}\n";
+    size_t len = strlen(seed_doc);
+    char *buf = malloc(len + 64);
+    cr_assert_not_null(buf);
+    const char alphabet[] = "{}[],:\"0123456789-.eE \n\\tnulfsa\xff\x00";
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    int errors = 0, oks = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        memcpy(buf, seed_doc, len);
+        size_t n = len;
+        int edits = 1 + iter % 4;
+        for (int k = 0; k < edits; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            size_t at = (size_t)(x % n);
+            char ch = alphabet[(x >> 32) % (sizeof alphabet - 1)];
+            switch ((x >> 40) % 3) {
+            case 0: buf[at] = ch; break;                           /* replace */
+            case 1: memmove(buf + at, buf + at + 1, n - at - 1); n--; break; /* delete */
+            default: memmove(buf + at + 1, buf + at, n - at); buf[at] = ch; n++; break;
+            }
+        }
+        char *path = tmp_write(".json", buf, n);
+        collector c;
+        col_init(&c);
+        tg_rec_counts cnt;
+        tg_error e = {0};
+        tg_code rc = col_parse(&c, path, &cnt, &e);
+        if (rc == TG_OK) {
+            assert_balanced(&cnt);
+            cr_assert_eq(c.n_albums, cnt.albums);
+            cr_assert_eq(c.n_traces, cnt.traces);
+            oks++;
+        } else {
+            cr_assert_eq(rc, TG_ERR_FORMAT, "%s", e.msg);
+            cr_assert(strstr(e.msg, path) != NULL && strstr(e.msg, ", line ") != NULL, "%s", e.msg);
+            errors++;
+        }
+        col_free(&c);
+        unlink_free(path);
+    }
+    cr_assert_gt(oks, 100);
+    cr_assert_gt(errors, 100);
+    free(buf);
+}
