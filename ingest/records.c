@@ -480,14 +480,15 @@ static rec_t *genres_owner(parser *p)
     return p->depth >= 2 && p->stack[p->depth - 2] == T_NESTED ? &p->slot[1] : &p->slot[0];
 }
 
-/* A scalar in a position where a record was expected: rejected as not_object. */
-static int scalar_element(parser *p, const char *text, size_t n)
+/* A scalar or an array where a record was expected: rejected as not_object. The text
+ * is the scalar's value (an array's is cut to its "[": it is skipped, not kept). */
+static int scalar_element(parser *p, const char *text, size_t n, int cut)
 {
     size_t pos = tok_end(p);
     uint64_t line = line_at(p, pos);
     size_t len = n < TG_REC_MAX_TEXT ? n : TG_REC_MAX_TEXT;
-    return emit_reject(p, p->chunk_base + pos, line, TG_REJ_NOT_OBJECT, "array element is not an object",
-                       1, text, len, len < n);
+    return emit_reject(p, p->chunk_base + pos, line, TG_REJ_NOT_OBJECT,
+                       "array element is not an object", 1, text, len, cut || len < n);
 }
 
 /* Common path of every scalar token; kind: 's' string, 'n' number, 'o' other. */
@@ -506,7 +507,7 @@ static int on_scalar(parser *p, const char *s, size_t n, int kind)
         return 1;
     }
     if (t == T_TOP_ARRAY || t == T_CONT_ARRAY || t == T_TRACES_ARRAY)
-        return scalar_element(p, s, n);
+        return scalar_element(p, s, n, 0);
     if (t == T_GENRES) {
         rec_t *r = genres_owner(p);
         if (kind == 's')
@@ -587,7 +588,7 @@ static int cb_start_array(void *ctx)
     case T_TOP_ARRAY:
     case T_CONT_ARRAY:
     case T_TRACES_ARRAY:
-        if (!scalar_element(p, "[", 1))
+        if (!scalar_element(p, "[", 1, 1))
             return 0;
         return push(p, T_SKIP);
     case T_PEEK_ARRAY:
