@@ -146,7 +146,8 @@ typedef struct {
 
 typedef struct {
     const char *file;
-    uint64_t offset, line;    /* where the rejected record starts */
+    uint64_t offset, line;    /* where the rejected record starts ('{'); for a
+                                 non-object element, the byte just past its token */
     tg_reject_reason reason;
     const char *detail;       /* field or a short explanation; never NULL */
     uint64_t count;           /* records this reject stands for (1, or a group's
