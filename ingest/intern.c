@@ -1,0 +1,144 @@
+/* intern.c - open-addressing string dictionary with first-seen dense indices (see
+ * intern.h for why indices do not depend on the hash). */
+#include "intern.h"
+
+#include "xxhash64.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void tg_intern_init(tg_intern *d) { memset(d, 0, sizeof *d); }
+
+void tg_intern_free(tg_intern *d)
+{
+    free(d->arena);
+    free(d->off);
+    free(d->khash);
+    free(d->slot);
+    tg_intern_init(d);
+}
+
+static uint32_t hash_of(const char *key, size_t len) { return (uint32_t)tg_xxh64(key, len, 0); }
+
+/* Slot holding key, or the empty slot where it would go. */
+static size_t probe(const tg_intern *d, const char *key, size_t len, uint32_t h)
+{
+    size_t mask = d->nslots - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        uint32_t s = d->slot[i];
+        if (s == 0)
+            return i;
+        uint32_t k = s - 1;
+        if (d->khash[k] == h && d->off[k + 1] - d->off[k] == len &&
+            memcmp(d->arena + d->off[k], key, len) == 0)
+            return i;
+    }
+}
+
+uint32_t tg_intern_find(const tg_intern *d, const char *key, size_t len)
+{
+    if (d->nslots == 0)
+        return UINT32_MAX;
+    uint32_t s = d->slot[probe(d, key, len, hash_of(key, len))];
+    return s == 0 ? UINT32_MAX : s - 1;
+}
+
+/* Doubles the table (or makes the first one) and reinserts every key by its hash. */
+static int grow_table(tg_intern *d)
+{
+    size_t nslots = d->nslots ? 2 * d->nslots : 64;
+    uint32_t *slot = calloc(nslots, sizeof *slot);
+    if (slot == NULL)
+        return 0;
+    for (uint32_t k = 0; k < d->n; k++) {
+        size_t i = d->khash[k] & (nslots - 1);
+        while (slot[i] != 0)
+            i = (i + 1) & (nslots - 1);
+        slot[i] = k + 1;
+    }
+    free(d->slot);
+    d->slot = slot;
+    d->nslots = nslots;
+    return 1;
+}
+
+/* Makes room for one more key of len bytes in the arena and the index arrays. */
+static int reserve(tg_intern *d, size_t len)
+{
+    if (d->n + 1 >= d->cap) {
+        uint32_t cap = d->cap ? (d->cap > UINT32_MAX / 2 ? UINT32_MAX : 2 * d->cap) : 64;
+        size_t *off = realloc(d->off, ((size_t)cap + 1) * sizeof *off);
+        if (off == NULL)
+            return 0;
+        d->off = off;
+        uint32_t *kh = realloc(d->khash, (size_t)cap * sizeof *kh);
+        if (kh == NULL)
+            return 0;
+        d->khash = kh;
+        d->cap = cap;
+    }
+    if (len > d->arena_cap - d->arena_len) {
+        size_t cap = d->arena_cap ? d->arena_cap : 4096;
+        while (len > cap - d->arena_len) {
+            if (cap > SIZE_MAX / 2)
+                return 0;
+            cap *= 2;
+        }
+        char *a = realloc(d->arena, cap);
+        if (a == NULL)
+            return 0;
+        d->arena = a;
+        d->arena_cap = cap;
+    }
+    return 1;
+}
+
+tg_code tg_intern_put(tg_intern *d, const char *key, size_t len, uint32_t *index, int *added,
+                      tg_error *e)
+{
+    uint32_t h = hash_of(key, len);
+    if (added != NULL)
+        *added = 0;
+    if (d->nslots != 0) {
+        uint32_t s = d->slot[probe(d, key, len, h)];
+        if (s != 0) {
+            *index = s - 1;
+            return TG_OK;
+        }
+    }
+    if (d->n >= TG_INTERN_MAX_KEYS)
+        return tg_fail(e, TG_ERR_LIMIT, "dictionary full: more than %u distinct keys",
+                       TG_INTERN_MAX_KEYS);
+    /* keep the table at most 3/4 full so probes stay short */
+    if ((d->nslots == 0 || (size_t)(d->n + 1) * 4 > d->nslots * 3) && !grow_table(d))
+        return tg_fail(e, TG_ERR_NOMEM, "dictionary: out of memory (%u keys)", d->n);
+    if (!reserve(d, len))
+        return tg_fail(e, TG_ERR_NOMEM, "dictionary: out of memory (%u keys)", d->n);
+    if (d->n == 0)
+        d->off[0] = 0;
+    if (len > 0)  /* memcpy from a NULL key of length 0 is undefined */
+        memcpy(d->arena + d->arena_len, key, len);
+    d->arena_len += len;
+    uint32_t k = d->n++;
+    d->off[k + 1] = d->arena_len;
+    d->khash[k] = h;
+    /* probe again: the table may have grown since the lookup; the key is not in any
+     * slot yet, so this finds the empty slot it goes to */
+    d->slot[probe(d, key, len, h)] = k + 1;
+    *index = k;
+    if (added != NULL)
+        *added = 1;
+    return TG_OK;
+}
+
+const char *tg_intern_key(const tg_intern *d, uint32_t i, size_t *len)
+{
+    *len = d->off[i + 1] - d->off[i];
+    return d->arena + d->off[i];
+}
+
+size_t tg_intern_bytes(const tg_intern *d)
+{
+    return d->arena_cap + ((size_t)d->cap + 1) * sizeof *d->off + (size_t)d->cap * sizeof *d->khash +
+           d->nslots * sizeof *d->slot;
+}

@@ -1,0 +1,57 @@
+/* intern.h - a deterministic dictionary: byte strings (album ids in canonical text,
+ * city names in byte-exact UTF-8) to dense indices 0, 1, 2, ... in first-seen order.
+ *
+ * Open addressing with linear probing over a power-of-two table of 32-bit slots; the
+ * keys live once, back to back, in one growing arena. Memory is proportional to the
+ * number and total length of distinct keys, never to how often they are seen. The
+ * index of a key depends only on the order keys were first put, not on the hash or the
+ * table size, so two runs over the same input give the same indices, and dictionaries
+ * built on parts of a data set merge deterministically by putting one's keys, in index
+ * order, into the other (the old index maps to the returned one). */
+#ifndef TG_INTERN_H
+#define TG_INTERN_H
+
+#include "error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TG_INTERN_MAX_KEYS 0xFFFFFFFEu   /* indices fit uint32; UINT32_MAX means none */
+
+typedef struct {
+    char *arena;          /* the keys, back to back */
+    size_t arena_len, arena_cap;
+    size_t *off;          /* [n + 1]: key i is arena[off[i] .. off[i+1]) */
+    uint32_t *khash;      /* [n]: low 32 bits of each key's hash, for rehashing */
+    uint32_t n, cap;      /* keys, and room in off/khash */
+    uint32_t *slot;       /* [nslots]: key index + 1, 0 when empty */
+    size_t nslots;        /* a power of two, kept at most 3/4 full */
+} tg_intern;
+
+/* Empties d (no allocation yet). Never fails. */
+void tg_intern_init(tg_intern *d);
+
+/* Frees everything; d is then empty and reusable. */
+void tg_intern_free(tg_intern *d);
+
+/* The index of key (len bytes, any bytes, NUL included), adding it if new (*added set
+ * to 1, else 0; added may be NULL). Returns TG_OK; TG_ERR_NOMEM or TG_ERR_LIMIT (more
+ * than TG_INTERN_MAX_KEYS keys), with d unchanged. A growth moves the arena: pointers
+ * from tg_intern_key are invalidated by any put that adds a key. */
+tg_code tg_intern_put(tg_intern *d, const char *key, size_t len, uint32_t *index, int *added,
+                      tg_error *e);
+
+/* The index of key, or UINT32_MAX if absent. */
+uint32_t tg_intern_find(const tg_intern *d, const char *key, size_t len);
+
+/* Number of distinct keys. */
+static inline uint32_t tg_intern_count(const tg_intern *d) { return d->n; }
+
+/* Key i (i < count): sets *len and returns a pointer into the arena (not
+ * NUL-terminated), valid until the next put that adds a key. */
+const char *tg_intern_key(const tg_intern *d, uint32_t i, size_t *len);
+
+/* Bytes held (arena, index arrays and table), for memory accounting. */
+size_t tg_intern_bytes(const tg_intern *d);
+
+#endif

@@ -1,0 +1,820 @@
+/* records.c - yajl callbacks that turn a stream of JSON tokens into validated album and
+ * trace records (see records.h for the layouts, the nested-trace design and the rules). */
+#include "records.h"
+
+#include "dates.h"
+#include "input.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+static const char *const reject_names[TG_REJ_COUNT_] = {
+    "not_object",   "unclassifiable", "nested_album",   "duplicate_key", "wrong_type",
+    "missing_album_id", "bad_album_id", "missing_field", "bad_date",  "not_integer",
+    "negative_count", "count_overflow", "too_long",
+};
+
+const char *tg_reject_name(tg_reject_reason r)
+{
+    return (unsigned)r < TG_REJ_COUNT_ ? reject_names[r] : "unknown";
+}
+
+/* Known keys; a bit each in rec.seen. */
+enum { K_ALBUM_ID, K_RELEASE_DATE, K_GENRES, K_TRACES, K_DATE, K_LOC_CITY, K_NUSERS,
+       K_NSTREAMS, K_AGE, K_PLATFORM, K_COUNT_, K_UNKNOWN = K_COUNT_ };
+static const char *const key_names[K_COUNT_] = {"album_id", "release_date", "genres", "traces",
+    "date", "loc_city", "nusers", "nstreams", "age", "platform_name"};
+
+/* What each open container is; the stack of them is the only structure we keep. */
+enum {
+    T_TOP_ARRAY,    /* top-level array: elements are records */
+    T_TOP_OBJECT,   /* top-level object: record, container or undecided (p->mode) */
+    T_CONT_ARRAY,   /* a container's array: elements are records */
+    T_PEEK_ARRAY,   /* array under an unknown key of an undecided object: its first
+                       element decides (object: container; anything else: record) */
+    T_RECORD,       /* a record in slot 0 */
+    T_TRACES_ARRAY, /* "traces" of the slot 0 record: elements are nested traces */
+    T_NESTED,       /* a nested trace in slot 1 */
+    T_GENRES,       /* "genres" of the record owning it */
+    T_SKIP,         /* anything else: read and ignored */
+};
+
+enum { MODE_UNDECIDED, MODE_RECORD, MODE_CONTAINER };
+
+#define NO_REASON TG_REJ_COUNT_
+
+/* One record being read. Fixed buffers: no allocation per record. */
+typedef struct {
+    int active;
+    unsigned seen;                    /* bit per known key */
+    int key;                          /* key whose value comes next */
+    int dup;                          /* a known key came twice */
+    unsigned char ferr[K_COUNT_];     /* per-key problem, NO_REASON when none */
+    uint64_t unknown;
+    uint64_t offset, line;
+    char id[TG_REC_MAX_ID];
+    size_t id_len;
+    int32_t release_day, day;
+    char city[TG_REC_MAX_STR], age[TG_REC_MAX_STR], platform[TG_REC_MAX_STR];
+    size_t city_len, age_len, platform_len;
+    uint32_t nusers, nstreams;
+    char genre_buf[TG_REC_MAX_GENRE_BYTES];
+    size_t genre_used, n_genres, genre_off[TG_REC_MAX_GENRES], genre_len[TG_REC_MAX_GENRES];
+    uint64_t group, pending;          /* slot 0: pending nested traces of its group */
+    /* raw text: bytes of the record seen so far, bounded */
+    char text[TG_REC_MAX_TEXT];
+    size_t text_len;
+    int truncated;
+    size_t cap_from;                  /* first uncaptured byte in the current chunk */
+} rec_t;
+
+typedef struct {
+    const char *file;
+    const tg_rec_sink *sink;
+    tg_rec_counts *c;
+    tg_error *e;
+    tg_code rc;                       /* set when a callback cancels the parse */
+    yajl_handle h;
+    /* current chunk */
+    const unsigned char *chunk;
+    size_t chunk_len;
+    uint64_t chunk_base;              /* decoded offset of chunk[0] */
+    size_t scan_pos;                  /* newlines counted up to here */
+    uint64_t lines;                   /* newlines before scan_pos */
+    /* structure */
+    unsigned char stack[TG_REC_MAX_DEPTH];
+    int depth;
+    int mode;                         /* of the current top-level object */
+    uint64_t next_group;
+    rec_t slot[2];                    /* 0: record, 1: nested trace */
+} parser;
+
+/* ---- positions, lines and raw text ---- */
+
+/* Offset in the current chunk just past the token yajl is reporting. */
+static size_t tok_end(parser *p)
+{
+    /* yajl_complete_parse feeds yajl one byte of its own: clamp to our chunk */
+    size_t pos = yajl_get_bytes_consumed(p->h);
+    return pos < p->chunk_len ? pos : p->chunk_len;
+}
+
+static uint64_t line_at(parser *p, size_t pos)
+{
+    const unsigned char *q = p->chunk + p->scan_pos, *end = p->chunk + pos;
+    while (q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+        p->lines++;
+        q++;
+    }
+    if (pos > p->scan_pos)
+        p->scan_pos = pos;
+    return p->lines + 1;
+}
+
+static void cap_take(parser *p, rec_t *r, size_t upto)
+{
+    if (upto > r->cap_from) {
+        size_t n = upto - r->cap_from, room = TG_REC_MAX_TEXT - r->text_len;
+        if (n > room) {
+            n = room;
+            r->truncated = 1;
+        }
+        memcpy(r->text + r->text_len, p->chunk + r->cap_from, n);
+        r->text_len += n;
+        r->cap_from = upto;
+    }
+}
+
+/* Starts a record at the '{' just reported. */
+static void rec_begin(parser *p, rec_t *r)
+{
+    size_t pos = tok_end(p) - 1;
+    r->active = 1;
+    r->seen = 0;
+    r->key = K_UNKNOWN;
+    r->dup = 0;
+    memset(r->ferr, NO_REASON, sizeof r->ferr);
+    r->unknown = 0;
+    r->offset = p->chunk_base + pos;
+    r->line = line_at(p, pos);
+    r->id_len = r->city_len = r->age_len = r->platform_len = 0;
+    r->genre_used = r->n_genres = 0;
+    r->group = r->pending = 0;
+    r->text_len = 0;
+    r->truncated = 0;
+    r->cap_from = pos;
+}
+
+/* ---- errors ---- */
+
+static int format_error(parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int format_error(parser *p, const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    size_t pos = tok_end(p);
+    uint64_t line = line_at(p, pos);
+    p->rc = tg_fail(p->e, TG_ERR_FORMAT, "%s: byte %llu, line %llu: %s", p->file,
+                    (unsigned long long)(p->chunk_base + pos), (unsigned long long)line, what);
+    return 0;
+}
+
+static int sink_failed(parser *p, tg_code rc)
+{
+    p->rc = rc;
+    if (p->e != NULL && p->e->code != rc)
+        tg_fail(p->e, rc, "%s: stopped by the consumer", p->file);
+    return 0;
+}
+
+/* ---- delivery ---- */
+
+static int emit_reject(parser *p, uint64_t offset, uint64_t line, tg_reject_reason why,
+                       const char *detail, uint64_t count, const char *text, size_t len,
+                       int truncated)
+{
+    p->c->records += count;
+    p->c->rejected += count;
+    p->c->rejected_by[why] += count;
+    if (p->sink->on_reject == NULL)
+        return 1;
+    tg_reject rj = {p->file, offset, line, why, detail, count, text, len, truncated};
+    tg_code rc = p->sink->on_reject(p->sink->ctx, &rj, p->e);
+    return rc == TG_OK ? 1 : sink_failed(p, rc);
+}
+
+static int reject_rec(parser *p, rec_t *r, tg_reject_reason why, const char *detail)
+{
+    return emit_reject(p, r->offset, r->line, why, detail, 1, r->text, r->text_len, r->truncated);
+}
+
+/* Announces how slot 0's group resolves; pending traces are accepted or rejected. */
+static int resolve_group(parser *p, int usable)
+{
+    rec_t *r = &p->slot[0];
+    if (r->group == 0)
+        return 1;
+    if (r->active)  /* a container decided mid-object: its text up to here */
+        cap_take(p, r, tok_end(p));
+    uint64_t g = r->group, n = r->pending;
+    r->group = r->pending = 0;
+    usable = usable && (r->seen & (1u << K_ALBUM_ID)) &&
+             r->ferr[K_ALBUM_ID] == NO_REASON && !r->dup;
+    tg_str id = {usable ? r->id : NULL, usable ? r->id_len : 0};
+    if (p->sink->on_group != NULL) {
+        tg_code rc = p->sink->on_group(p->sink->ctx, g, id, p->e);
+        if (rc != TG_OK)
+            return sink_failed(p, rc);
+    }
+    if (usable) {
+        p->c->records += n;
+        p->c->traces += n;
+        p->c->nested_traces += n;
+        return 1;
+    }
+    return emit_reject(p, r->offset, r->line, TG_REJ_MISSING_ALBUM_ID,
+                       "nested traces of an object without a usable album_id", n, r->text,
+                       r->text_len, r->truncated);
+}
+
+/* The first problem of r in the documented order, or NO_REASON. *detail names it. */
+static tg_reject_reason check(const rec_t *r, int is_trace, const char **detail)
+{
+    static const int album_keys[] = {K_ALBUM_ID, K_RELEASE_DATE, K_GENRES};
+    static const int trace_keys[] = {K_ALBUM_ID, K_DATE, K_LOC_CITY, K_NUSERS, K_NSTREAMS,
+                                     K_AGE, K_PLATFORM};
+    for (int k = 0; k < K_COUNT_; k++)
+        if (r->ferr[k] == TG_REJ_WRONG_TYPE) {
+            *detail = key_names[k];
+            return TG_REJ_WRONG_TYPE;
+        }
+    const int *keys = is_trace ? trace_keys : album_keys;
+    size_t n = is_trace ? sizeof trace_keys / sizeof *trace_keys
+                        : sizeof album_keys / sizeof *album_keys;
+    for (size_t i = 0; i < n; i++) {
+        int k = keys[i];
+        *detail = key_names[k];
+        if (r->ferr[k] != NO_REASON)
+            return (tg_reject_reason)r->ferr[k];
+        if (!(r->seen & (1u << k)) &&
+            (k == K_RELEASE_DATE || k == K_DATE || k == K_NUSERS))
+            return TG_REJ_MISSING_FIELD;
+    }
+    return NO_REASON;
+}
+
+/* Ends the record in slot s: nested says it sits in an album's "traces". */
+static int rec_end(parser *p, int s, int nested)
+{
+    rec_t *r = &p->slot[s];
+    cap_take(p, r, tok_end(p));
+    r->active = 0;
+    const char *detail = "";
+    int has_city = (r->seen & (1u << K_LOC_CITY)) != 0;
+    int albumish = !has_city && (r->seen & (1u << K_RELEASE_DATE | 1u << K_GENRES));
+    /* a nested trace's album is slot 0 when that is a record; the top-level object
+     * owning "traces" may still be undecided (record or container) */
+    int undecided = nested && p->stack[p->depth - 2] == T_TOP_OBJECT && p->mode == MODE_UNDECIDED;
+    if (undecided && albumish) {
+        /* an album record among the "traces" of an undecided object: a container */
+        if (!resolve_group(p, 0))
+            return 0;
+        p->mode = MODE_CONTAINER;
+        p->slot[0].active = 0;
+        p->stack[p->depth - 1] = T_CONT_ARRAY;
+        nested = 0;
+    }
+    if (r->dup)
+        return reject_rec(p, r, TG_REJ_DUPLICATE_KEY, "a key appears twice");
+    if (!has_city && !albumish) {
+        /* a wrong type in a classifying key is a clearer reason than "unclassifiable" */
+        for (int k = 0; k < K_COUNT_; k++)
+            if (r->ferr[k] == TG_REJ_WRONG_TYPE)
+                return reject_rec(p, r, TG_REJ_WRONG_TYPE, key_names[k]);
+        return reject_rec(p, r, TG_REJ_UNCLASSIFIABLE, "neither loc_city nor genres/release_date");
+    }
+    if (nested && albumish)
+        return reject_rec(p, r, TG_REJ_NESTED_ALBUM, "album record inside traces");
+    tg_str id = {r->id, r->id_len};
+    int own_id = (r->seen & (1u << K_ALBUM_ID)) != 0;
+    if (has_city && nested && !own_id && r->ferr[K_ALBUM_ID] == NO_REASON) {
+        rec_t *al = &p->slot[0];
+        if (!undecided && (al->seen & (1u << K_ALBUM_ID)) &&
+            al->ferr[K_ALBUM_ID] == NO_REASON && !al->dup)
+            id = (tg_str){al->id, al->id_len};   /* inherited: known already */
+        else
+            id.p = NULL;                         /* pending until the album ends */
+        own_id = 1;                              /* so that the check below passes */
+    }
+    tg_reject_reason why = check(r, has_city, &detail);
+    if (why == NO_REASON && !own_id) {
+        why = TG_REJ_MISSING_ALBUM_ID;
+        detail = "album_id";
+    }
+    if (why != NO_REASON)
+        return reject_rec(p, r, why, detail);
+    tg_code rc = TG_OK;
+    if (has_city) {
+        tg_trace_rec t = {p->file, r->offset, r->line, id, 0, r->day, {r->city, r->city_len},
+                          r->nusers, 0, 0, {NULL, 0}, {NULL, 0}};
+        if (r->seen & (1u << K_NSTREAMS)) {
+            t.nstreams = r->nstreams;
+            t.has_nstreams = 1;
+        }
+        if (r->seen & (1u << K_AGE))
+            t.age = (tg_str){r->age, r->age_len};
+        if (r->seen & (1u << K_PLATFORM))
+            t.platform = (tg_str){r->platform, r->platform_len};
+        if (id.p == NULL) {
+            rec_t *al = &p->slot[0];
+            if (al->group == 0)
+                al->group = ++p->next_group;
+            al->pending++;
+            t.group = al->group;
+        } else {
+            p->c->records++;
+            p->c->traces++;
+            p->c->nested_traces += nested != 0;
+        }
+        if (p->sink->on_trace != NULL)
+            rc = p->sink->on_trace(p->sink->ctx, &t, p->e);
+    } else {
+        tg_album_rec a;
+        a.file = p->file;
+        a.offset = r->offset;
+        a.line = r->line;
+        a.album_id = id;
+        a.release_day = r->release_day;
+        a.n_genres = r->n_genres;
+        for (size_t i = 0; i < r->n_genres; i++)
+            a.genres[i] = (tg_str){r->genre_buf + r->genre_off[i], r->genre_len[i]};
+        p->c->records++;
+        p->c->albums++;
+        if (p->sink->on_album != NULL)
+            rc = p->sink->on_album(p->sink->ctx, &a, p->e);
+    }
+    return rc == TG_OK ? 1 : sink_failed(p, rc);
+}
+
+/* ---- values of known keys ---- */
+
+static void set_err(rec_t *r, int k, tg_reject_reason why)
+{
+    if (r->ferr[k] == NO_REASON)
+        r->ferr[k] = (unsigned char)why;
+}
+
+/* Raw JSON number text to a count in 0..2^32-1, or the reason it is not one. */
+static tg_reject_reason parse_count(const char *s, size_t n, uint32_t *out)
+{
+    if (memchr(s, '.', n) || memchr(s, 'e', n) || memchr(s, 'E', n))
+        return TG_REJ_NOT_INTEGER;
+    if (n > 0 && s[0] == '-') {
+        for (size_t i = 1; i < n; i++)
+            if (s[i] != '0')
+                return TG_REJ_NEGATIVE_COUNT;
+        *out = 0;  /* "-0" */
+        return NO_REASON;
+    }
+    if (n == 0 || n > 10)  /* JSON has no leading zeros: 11 digits is > 2^32-1 */
+        return n == 0 ? TG_REJ_NOT_INTEGER : TG_REJ_COUNT_OVERFLOW;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    if (v > UINT32_MAX)
+        return TG_REJ_COUNT_OVERFLOW;
+    *out = (uint32_t)v;
+    return NO_REASON;
+}
+
+static void put_str(rec_t *r, int k, char *dst, size_t *dst_len, const char *s, size_t n)
+{
+    if (n > TG_REC_MAX_STR) {
+        set_err(r, k, TG_REJ_TOO_LONG);
+        return;
+    }
+    memcpy(dst, s, n);
+    *dst_len = n;
+}
+
+static void value_string(rec_t *r, const char *s, size_t n)
+{
+    int k = r->key;
+    switch (k) {
+    case K_ALBUM_ID:
+        if (n == 0 || n > TG_REC_MAX_ID) {
+            set_err(r, k, TG_REJ_BAD_ALBUM_ID);
+        } else {
+            memcpy(r->id, s, n);
+            r->id_len = n;
+        }
+        break;
+    case K_RELEASE_DATE:
+    case K_DATE:
+        if (tg_date_parse(s, n, k == K_DATE ? &r->day : &r->release_day) != 0)
+            set_err(r, k, TG_REJ_BAD_DATE);
+        break;
+    case K_LOC_CITY: put_str(r, k, r->city, &r->city_len, s, n); break;
+    case K_AGE: put_str(r, k, r->age, &r->age_len, s, n); break;
+    case K_PLATFORM: put_str(r, k, r->platform, &r->platform_len, s, n); break;
+    case K_UNKNOWN: break;
+    default: set_err(r, k, TG_REJ_WRONG_TYPE); break;
+    }
+}
+
+static void value_number(rec_t *r, const char *s, size_t n)
+{
+    int k = r->key;
+    tg_reject_reason why;
+    switch (k) {
+    case K_ALBUM_ID:
+        if (s[0] == '-' || memchr(s, '.', n) || memchr(s, 'e', n) || memchr(s, 'E', n) ||
+            n > TG_REC_MAX_ID) {
+            set_err(r, k, TG_REJ_BAD_ALBUM_ID);
+        } else {
+            memcpy(r->id, s, n);  /* JSON integers are already canonical decimal */
+            r->id_len = n;
+        }
+        break;
+    case K_NUSERS:
+    case K_NSTREAMS:
+        why = parse_count(s, n, k == K_NUSERS ? &r->nusers : &r->nstreams);
+        if (why != NO_REASON)
+            set_err(r, k, why);
+        break;
+    case K_UNKNOWN: break;
+    default: set_err(r, k, TG_REJ_WRONG_TYPE); break;
+    }
+}
+
+static void genre_add(rec_t *r, const char *s, size_t n)
+{
+    if (r->n_genres == TG_REC_MAX_GENRES || n > TG_REC_MAX_STR ||
+        n > TG_REC_MAX_GENRE_BYTES - r->genre_used) {
+        set_err(r, K_GENRES, TG_REJ_TOO_LONG);
+        return;
+    }
+    memcpy(r->genre_buf + r->genre_used, s, n);
+    r->genre_off[r->n_genres] = r->genre_used;
+    r->genre_len[r->n_genres++] = n;
+    r->genre_used += n;
+}
+
+/* ---- the token dispatch ---- */
+
+static int top(const parser *p) { return p->depth > 0 ? p->stack[p->depth - 1] : -1; }
+
+static int push(parser *p, int tag)
+{
+    if (p->depth == TG_REC_MAX_DEPTH)
+        return format_error(p, "nesting deeper than %d levels", TG_REC_MAX_DEPTH);
+    p->stack[p->depth++] = (unsigned char)tag;
+    return 1;
+}
+
+/* The record owning a value at the current position, or NULL when the value belongs to
+ * no record (container, skipped part, record array element). Decides an undecided
+ * top-level object: a scalar value makes it a record. */
+static rec_t *value_owner(parser *p)
+{
+    switch (top(p)) {
+    case T_TOP_OBJECT:
+        if (p->mode == MODE_UNDECIDED)
+            p->mode = MODE_RECORD;
+        return p->mode == MODE_RECORD ? &p->slot[0] : NULL;
+    case T_RECORD: return &p->slot[0];
+    case T_NESTED: return &p->slot[1];
+    default: return NULL;
+    }
+}
+
+/* Slot owning the genres array on top of the stack. */
+static rec_t *genres_owner(parser *p)
+{
+    return p->depth >= 2 && p->stack[p->depth - 2] == T_NESTED ? &p->slot[1] : &p->slot[0];
+}
+
+/* A scalar or an array where a record was expected: rejected as not_object. The text
+ * is the scalar's value (an array's is cut to its "[": it is skipped, not kept). */
+static int scalar_element(parser *p, const char *text, size_t n, int cut)
+{
+    size_t pos = tok_end(p);
+    uint64_t line = line_at(p, pos);
+    size_t len = n < TG_REC_MAX_TEXT ? n : TG_REC_MAX_TEXT;
+    return emit_reject(p, p->chunk_base + pos, line, TG_REJ_NOT_OBJECT,
+                       "array element is not an object", 1, text, len, cut || len < n);
+}
+
+/* Common path of every scalar token; kind: 's' string, 'n' number, 'o' other. */
+static int on_scalar(parser *p, const char *s, size_t n, int kind)
+{
+    int t = top(p);
+    if (t == T_SKIP)
+        return 1;
+    if (t < 0)
+        return format_error(p, "top-level value is not an object or an array");
+    if (t == T_TOP_OBJECT && p->mode == MODE_CONTAINER)
+        return format_error(p, "a value of a top-level object of arrays is not an array");
+    if (t == T_PEEK_ARRAY) {
+        p->mode = MODE_RECORD;  /* an array of scalars under an unknown key */
+        p->stack[p->depth - 1] = T_SKIP;
+        return 1;
+    }
+    if (t == T_TOP_ARRAY || t == T_CONT_ARRAY || t == T_TRACES_ARRAY)
+        return scalar_element(p, s, n, 0);
+    if (t == T_GENRES) {
+        rec_t *r = genres_owner(p);
+        if (kind == 's')
+            genre_add(r, s, n);
+        else
+            set_err(r, K_GENRES, TG_REJ_WRONG_TYPE);
+        return 1;
+    }
+    rec_t *r = value_owner(p);
+    if (r == NULL)
+        return 1;
+    if (kind == 's')
+        value_string(r, s, n);
+    else if (kind == 'n')
+        value_number(r, s, n);
+    else if (r->key != K_UNKNOWN)
+        set_err(r, r->key, TG_REJ_WRONG_TYPE);
+    return 1;
+}
+
+static int cb_null(void *ctx) { return on_scalar(ctx, "null", 4, 'o'); }
+static int cb_boolean(void *ctx, int b)
+{
+    return on_scalar(ctx, b ? "true" : "false", b ? 4 : 5, 'o');
+}
+static int cb_number(void *ctx, const char *s, size_t n) { return on_scalar(ctx, s, n, 'n'); }
+static int cb_string(void *ctx, const unsigned char *s, size_t n)
+{
+    return on_scalar(ctx, (const char *)s, n, 's');
+}
+
+static int cb_start_map(void *ctx)
+{
+    parser *p = ctx;
+    int t = top(p);
+    switch (t) {
+    case -1:
+        p->mode = MODE_UNDECIDED;
+        rec_begin(p, &p->slot[0]);
+        return push(p, T_TOP_OBJECT);
+    case T_PEEK_ARRAY:  /* an unknown key holding objects: a container after all */
+        p->mode = MODE_CONTAINER;
+        p->stack[p->depth - 1] = T_CONT_ARRAY;
+        if (!resolve_group(p, 0))
+            return 0;
+        /* fall through */
+    case T_TOP_ARRAY:
+    case T_CONT_ARRAY:
+        rec_begin(p, &p->slot[0]);
+        return push(p, T_RECORD);
+    case T_TRACES_ARRAY:
+        rec_begin(p, &p->slot[1]);
+        return push(p, T_NESTED);
+    case T_TOP_OBJECT:
+        if (p->mode == MODE_CONTAINER)
+            return format_error(p, "a value of a top-level object of arrays is not an array");
+        break;
+    case T_GENRES:
+        set_err(genres_owner(p), K_GENRES, TG_REJ_WRONG_TYPE);
+        return push(p, T_SKIP);
+    default:
+        break;
+    }
+    rec_t *r = value_owner(p);
+    if (r != NULL && r->key != K_UNKNOWN)
+        set_err(r, r->key, TG_REJ_WRONG_TYPE);
+    return push(p, T_SKIP);
+}
+
+static int cb_start_array(void *ctx)
+{
+    parser *p = ctx;
+    int t = top(p);
+    switch (t) {
+    case -1:
+        p->mode = MODE_RECORD;  /* (only top-level objects are ever undecided) */
+        return push(p, T_TOP_ARRAY);
+    case T_TOP_ARRAY:
+    case T_CONT_ARRAY:
+    case T_TRACES_ARRAY:
+        if (!scalar_element(p, "[", 1, 1))
+            return 0;
+        return push(p, T_SKIP);
+    case T_PEEK_ARRAY:
+        p->mode = MODE_RECORD;
+        p->stack[p->depth - 1] = T_SKIP;
+        return push(p, T_SKIP);
+    case T_GENRES:
+        set_err(genres_owner(p), K_GENRES, TG_REJ_WRONG_TYPE);
+        return push(p, T_SKIP);
+    case T_TOP_OBJECT:
+        if (p->mode == MODE_CONTAINER)
+            return push(p, T_CONT_ARRAY);
+        if (p->mode == MODE_UNDECIDED) {
+            int k = p->slot[0].key;
+            if (k == K_TRACES)
+                return push(p, T_TRACES_ARRAY);  /* still undecided */
+            if (k == K_UNKNOWN)
+                return push(p, T_PEEK_ARRAY);
+            p->mode = MODE_RECORD;
+        }
+        break;
+    default:
+        break;
+    }
+    rec_t *r = value_owner(p);
+    if (r == NULL)
+        return push(p, T_SKIP);
+    if (r->key == K_GENRES)
+        return push(p, T_GENRES);
+    if (r->key == K_TRACES && r == &p->slot[0])
+        return push(p, T_TRACES_ARRAY);
+    if (r->key != K_UNKNOWN && r->key != K_TRACES)
+        set_err(r, r->key, TG_REJ_WRONG_TYPE);
+    return push(p, T_SKIP);
+}
+
+/* Key lookup on the hot path: the length picks at most two candidates. */
+static int key_id(const unsigned char *s, size_t n)
+{
+    int k;
+    switch (n) {
+    case 3: k = K_AGE; break;
+    case 4: k = K_DATE; break;
+    case 6: k = s[0] == 'g' ? K_GENRES : s[0] == 'n' ? K_NUSERS : K_TRACES; break;
+    case 8: k = s[0] == 'a' ? K_ALBUM_ID : s[0] == 'l' ? K_LOC_CITY : K_NSTREAMS; break;
+    case 12: k = K_RELEASE_DATE; break;
+    case 13: k = K_PLATFORM; break;
+    default: return K_UNKNOWN;
+    }
+    return memcmp(key_names[k], s, n) == 0 ? k : K_UNKNOWN;
+}
+
+static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
+{
+    parser *p = ctx;
+    int t = top(p);
+    rec_t *r;
+    if (t == T_RECORD || (t == T_TOP_OBJECT && p->mode != MODE_CONTAINER))
+        r = &p->slot[0];
+    else if (t == T_NESTED)
+        r = &p->slot[1];
+    else
+        return 1;
+    int k = key_id(s, n);
+    /* "traces" means nothing in a nested trace: an unknown key there */
+    if (k == K_TRACES && r == &p->slot[1])
+        k = K_UNKNOWN;
+    r->key = k;
+    if (k == K_UNKNOWN) {
+        r->unknown++;
+        return 1;
+    }
+    if (r->seen & (1u << k))
+        r->dup = 1;
+    r->seen |= 1u << k;
+    return 1;
+}
+
+static int cb_end_map(void *ctx)
+{
+    parser *p = ctx;
+    int t = p->stack[--p->depth];
+    if (t == T_SKIP)
+        return 1;
+    if (t == T_NESTED) {
+        p->c->unknown_keys += p->slot[1].unknown;
+        return rec_end(p, 1, 1);
+    }
+    if (t == T_RECORD) {
+        p->c->unknown_keys += p->slot[0].unknown;
+        return rec_end(p, 0, 0) && resolve_group(p, 1);
+    }
+    /* T_TOP_OBJECT */
+    if (p->mode == MODE_UNDECIDED && p->slot[0].seen == 0 && p->slot[0].unknown == 0)
+        p->mode = MODE_RECORD;  /* "{}": an empty record */
+    if (p->mode != MODE_RECORD) {
+        cap_take(p, &p->slot[0], tok_end(p));
+        int ok = resolve_group(p, 0);
+        p->slot[0].active = 0;
+        return ok;
+    }
+    p->c->unknown_keys += p->slot[0].unknown;
+    return rec_end(p, 0, 0) && resolve_group(p, 1);
+}
+
+static int cb_end_array(void *ctx)
+{
+    parser *p = ctx;
+    p->depth--;
+    return 1;
+}
+
+static const yajl_callbacks callbacks = {
+    cb_null, cb_boolean, NULL, NULL, cb_number, cb_string,
+    cb_start_map, cb_map_key, cb_end_map, cb_start_array, cb_end_array,
+};
+
+/* ---- the feed loop ---- */
+
+static int all_space(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return 0;
+    return 1;
+}
+
+/* A yajl error (not one of ours) at pos in the current chunk, as a TG_ERR_FORMAT. */
+static tg_code yajl_failure(parser *p, size_t pos, const char *where)
+{
+    unsigned char *msg = yajl_get_error(p->h, 0, NULL, 0);
+    char what[256] = "parse error";
+    if (msg != NULL) {
+        snprintf(what, sizeof what, "%s", (const char *)msg);
+        yajl_free_error(p->h, msg);
+        size_t n = strlen(what);
+        while (n > 0 && (what[n - 1] == '\n' || what[n - 1] == ' '))
+            what[--n] = '\0';
+    }
+    uint64_t line = line_at(p, pos);
+    return tg_fail(p->e, TG_ERR_FORMAT, "%s: byte %llu, line %llu: %s%s", p->file,
+                   (unsigned long long)(p->chunk_base + pos), (unsigned long long)line, what,
+                   where);
+}
+
+static tg_code feed(parser *p, tg_input *in)
+{
+    int first = 1, seen_data = 0;
+    uint64_t base = 0;
+    for (;;) {
+        const unsigned char *data;
+        size_t len;
+        tg_code rc = tg_input_read(in, &data, &len, p->e);
+        if (rc != TG_OK)
+            return rc;
+        if (len == 0)
+            break;
+        size_t skip = 0;
+        if (first && len >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF)
+            skip = 3;  /* a UTF-8 BOM: some Windows tools write one; JSON does not want it */
+        first = 0;
+        p->chunk = data + skip;
+        p->chunk_len = len - skip;
+        p->chunk_base = base + skip;
+        p->scan_pos = 0;
+        base += len;
+        if (!seen_data)
+            seen_data = !all_space(p->chunk, p->chunk_len);
+        yajl_status st = yajl_parse(p->h, p->chunk, p->chunk_len);
+        if (st == yajl_status_client_canceled)
+            return p->rc;
+        if (st != yajl_status_ok)
+            return yajl_failure(p, tok_end(p), "");
+        for (int s = 0; s < 2; s++)
+            if (p->slot[s].active) {
+                cap_take(p, &p->slot[s], p->chunk_len);
+                p->slot[s].cap_from = 0;
+            }
+        line_at(p, p->chunk_len);
+    }
+    /* An empty or whitespace-only input is an empty data set (see records.h). */
+    if (!seen_data)
+        return TG_OK;
+    p->chunk = (const unsigned char *)"";
+    p->chunk_len = 0;
+    p->chunk_base = base;
+    p->scan_pos = 0;
+    yajl_status st = yajl_complete_parse(p->h);
+    if (st == yajl_status_client_canceled)
+        return p->rc;
+    if (st != yajl_status_ok)
+        return yajl_failure(p, 0, " (truncated input?)");
+    return TG_OK;
+}
+
+tg_code tg_records_parse(const char *path, const tg_rec_sink *sink, tg_rec_counts *counts,
+                         tg_error *e)
+{
+    memset(counts, 0, sizeof *counts);
+    tg_input *in = NULL;
+    tg_code rc = tg_input_open(&in, path, e);
+    if (rc != TG_OK)
+        return rc;
+    parser *p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        tg_input_close(in);
+        return tg_fail(e, TG_ERR_NOMEM, "%s: out of memory", path);
+    }
+    p->file = tg_input_name(in);
+    p->sink = sink;
+    p->c = counts;
+    p->e = e;
+    p->h = yajl_alloc(&callbacks, NULL, p);
+    if (p->h == NULL) {
+        rc = tg_fail(e, TG_ERR_NOMEM, "%s: cannot allocate a yajl parser", path);
+    } else if (!yajl_config(p->h, yajl_allow_multiple_values, 1)) {
+        rc = tg_fail(e, TG_ERR_LIBRARY, "%s: yajl_config failed", path);
+    } else {
+        rc = feed(p, in);
+    }
+    counts->raw_bytes = tg_input_raw_bytes(in);
+    counts->bytes = tg_input_bytes(in);
+    counts->content_hash = tg_input_hash(in);
+    if (p->h != NULL)
+        yajl_free(p->h);
+    free(p);
+    tg_input_close(in);
+    return rc;
+}

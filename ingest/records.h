@@ -1,0 +1,193 @@
+/* records.h - the streaming JSON record layer of ingest: one input in, validated album
+ * and trace records out through callbacks, in bounded memory whatever the input size.
+ *
+ * LAYOUTS (spec/trace-format.md). A file is a sequence of top-level JSON values
+ * (yajl_allow_multiple_values), so NDJSON (blank lines and CRLF included), a top-level
+ * array of records and a top-level object of arrays of records are all read by the
+ * same code, and several layouts may even follow each other in one file.
+ *   - top-level object: a record, or a container whose values are arrays of records.
+ *     Keys carry no meaning, so the role is decided from what the values are:
+ *       * a scalar or object value, or a "genres" array, or any known record key
+ *         => a record;
+ *       * an array (not under key "traces") whose first element is an object
+ *         => a container; arrays whose first element is not an object => a record;
+ *       * "traces": [ {..}, .. ] is ambiguous (album record with its traces first, or
+ *         a container with an array named "traces"): its elements are read as nested
+ *         traces of a provisional group (below) while the role is undecided. An element
+ *         that is an album record makes the object a container (album records cannot
+ *         nest); a later scalar key makes it an album record.
+ *       * an object that ends undecided is a container, except "{}" which is an empty
+ *         record (rejected: unclassifiable).
+ *     A container whose value turns out not to be an array, or a container that later
+ *     meets a scalar key, is a malformed document (TG_ERR_FORMAT).
+ *   - top-level array: every element is a record.
+ *   - top-level scalar: TG_ERR_FORMAT.
+ *   - an element of a record array that is not an object: rejected (not_object).
+ *
+ * NESTED TRACES AND THE ALBUM_ID THAT COMES LATER. Traces nested in an album record are
+ * delivered one by one as they end; nothing holds the album. A nested trace takes
+ * its album id from, in order: its own "album_id" (which wins if present, documented
+ * choice: it is the more specific statement), else the enclosing album's album_id if
+ * that was already read (valid, so far seen once), else it is delivered *pending*:
+ * tg_trace_rec.album_id == NULL and .group != 0. When the enclosing object ends the
+ * layer calls on_group(group, id) once: id is the album's canonical id (the consumer
+ * gives all its pending traces of that group this album), or NULL when the album has
+ * no usable album_id (missing, invalid, duplicated) or the object was a container
+ * (on_group comes only for groups that had pending traces):
+ * the consumer drops that group's pending traces, which this layer counts as rejected
+ * (missing_album_id) and reports through one on_reject whose .count is their number
+ * and whose text is the enclosing object's (first 4 KiB). The consumer needs only a
+ * small remap from group to album (e.g. give each group a provisional album index and
+ * patch it at on_group), so memory stays bounded by the number of album records.
+ * Order of callbacks for an album with nested traces: on_trace for each nested trace,
+ * then on_album (or on_reject) for the album record, then on_group.
+ *
+ * VALIDATION (first failing check, in the order below, gives the reason):
+ *   - duplicated known key in a record: duplicate_key (unknown keys are counted,
+ *     their duplicates are not checked).
+ *   - a known key with a value of the wrong JSON type (null included): wrong_type.
+ *   - classification: loc_city => trace; else genres or release_date => album;
+ *     else unclassifiable. An album record nested in "traces": nested_album.
+ *   - album_id: JSON integer >= 0 (canonical text = its decimal digits, any length up
+ *     to TG_REC_MAX_ID bytes) or a non-empty string of at most TG_REC_MAX_ID bytes,
+ *     kept byte-exactly. So 42 and "42" are one album ("42"); "042", " 42", "-5" are
+ *     other albums, as they are (the issue's rule: other strings as they are).
+ *     Negative or non-integer numbers (42.0, 4e1), "" and longer ids: bad_album_id.
+ *     Missing: missing_album_id.
+ *   - release_date / date: strict YYYY-MM-DD real dates (tg_date_parse): bad_date;
+ *     missing: missing_field.
+ *   - nusers (required), nstreams (optional): JSON integers 0..2^32-1 taken from their
+ *     raw text: 3.0, 1e2 => not_integer; -1 => negative_count ("-0" is 0);
+ *     4294967296 or 400 digits => count_overflow.
+ *   - strings longer than TG_REC_MAX_STR (city, age, platform, one genre), more than
+ *     TG_REC_MAX_GENRES genres or more than TG_REC_MAX_GENRE_BYTES bytes of genres:
+ *     too_long (bounded memory against hostile input).
+ *
+ * MALFORMED DOCUMENTS are TG_ERR_FORMAT with "FILE: byte N, line L: what" in the
+ * message, N being where parsing stopped: just past the offending byte or token (the
+ * end of the input for a truncated one), L the line holding byte N. yajl's errors (truncation, invalid UTF-8 in strings, stray comma,
+ * unterminated string, NUL byte, ...), a top-level scalar, nesting deeper than
+ * TG_REC_MAX_DEPTH (an error, not a reject: memory stays bounded and such input is no
+ * data export). A UTF-8 BOM at the very start of a file is skipped. An empty or
+ * whitespace-only file is an empty data set (0 records, no error): NDJSON with no
+ * lines is valid NDJSON. CRLF line ends are whitespace to JSON.
+ *
+ * ACCOUNTING: after a successful tg_records_parse,
+ *   records == albums + traces + rejected, rejected == sum(rejected_by).
+ * A reject with count n counts n records. Memory: two record slots with fixed buffers,
+ * a 4 KiB raw-text copy each, yajl's handle and one input chunk; no allocation per
+ * record. (yajl itself buffers a token that spans input chunks: a single huge string
+ * costs its size while it is read.) */
+#ifndef TG_RECORDS_H
+#define TG_RECORDS_H
+
+#include "error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TG_REC_MAX_DEPTH 64          /* deeper nesting is a malformed document */
+#define TG_REC_MAX_ID 256            /* bytes of an album id */
+#define TG_REC_MAX_STR 1024          /* bytes of a city, age, platform or genre name */
+#define TG_REC_MAX_GENRES 64
+#define TG_REC_MAX_GENRE_BYTES 4096
+#define TG_REC_MAX_TEXT 4096         /* raw text kept for a reject */
+
+/* Stable reject reasons: values are written to files; append only. */
+typedef enum {
+    TG_REJ_NOT_OBJECT = 0,    /* element of a record array that is not an object */
+    TG_REJ_UNCLASSIFIABLE,    /* neither loc_city nor genres/release_date */
+    TG_REJ_NESTED_ALBUM,      /* album record inside an album's "traces" */
+    TG_REJ_DUPLICATE_KEY,     /* a known key twice in one record */
+    TG_REJ_WRONG_TYPE,        /* known key with a value of the wrong type */
+    TG_REJ_MISSING_ALBUM_ID,  /* no album_id (nor an inherited one) */
+    TG_REJ_BAD_ALBUM_ID,      /* negative / non-integer number, "", too long */
+    TG_REJ_MISSING_FIELD,     /* release_date, date or nusers missing */
+    TG_REJ_BAD_DATE,          /* not a real YYYY-MM-DD date */
+    TG_REJ_NOT_INTEGER,       /* count with a fraction or exponent */
+    TG_REJ_NEGATIVE_COUNT,    /* count < 0 */
+    TG_REJ_COUNT_OVERFLOW,    /* count > 2^32-1 */
+    TG_REJ_TOO_LONG,          /* string or genre list over the limits above */
+    TG_REJ_COUNT_             /* not a reason: the number of reasons */
+} tg_reject_reason;
+
+/* "not_object", "bad_date", ...: stable name of a reason; "unknown" if out of range. */
+const char *tg_reject_name(tg_reject_reason r);
+
+/* A string that is not NUL-terminated (JSON strings may hold \u0000). */
+typedef struct {
+    const char *p;
+    size_t len;
+} tg_str;
+
+typedef struct {
+    const char *file;
+    uint64_t offset;          /* byte offset of the record's '{' in the decoded input */
+    uint64_t line;            /* 1-based line of that byte */
+    tg_str album_id;          /* canonical id */
+    int32_t release_day;      /* tg_date_parse day number */
+    size_t n_genres;
+    tg_str genres[TG_REC_MAX_GENRES]; /* in record order, byte-exact */
+} tg_album_rec;
+
+typedef struct {
+    const char *file;
+    uint64_t offset, line;
+    tg_str album_id;          /* canonical id; .p == NULL when pending (see group) */
+    uint64_t group;           /* != 0: nested in the album record of that group */
+    int32_t day;
+    tg_str city;
+    uint32_t nusers;
+    uint32_t nstreams;
+    int has_nstreams;
+    tg_str age;               /* .p == NULL when absent */
+    tg_str platform;          /* .p == NULL when absent */
+} tg_trace_rec;
+
+typedef struct {
+    const char *file;
+    uint64_t offset, line;    /* where the rejected record starts ('{'); for a
+                                 non-object element, the byte just past its token */
+    tg_reject_reason reason;
+    const char *detail;       /* field or a short explanation; never NULL */
+    uint64_t count;           /* records this reject stands for (1, or a group's
+                                 pending traces) */
+    const char *text;         /* the record's raw bytes as read, not NUL-terminated */
+    size_t text_len;          /* at most TG_REC_MAX_TEXT */
+    int truncated;            /* the record was longer than text_len */
+} tg_reject;
+
+/* The consumer. Any callback may be NULL. Pointers in the records are valid only
+ * during the call. A callback returns TG_OK to go on, or a code (with e filled, e.g.
+ * TG_ERR_RECORD for --strict) that stops the parse and is returned by
+ * tg_records_parse. */
+typedef struct {
+    tg_code (*on_album)(void *ctx, const tg_album_rec *a, tg_error *e);
+    tg_code (*on_trace)(void *ctx, const tg_trace_rec *t, tg_error *e);
+    /* album_id.p == NULL: the group's pending traces are rejected (see above). */
+    tg_code (*on_group)(void *ctx, uint64_t group, tg_str album_id, tg_error *e);
+    tg_code (*on_reject)(void *ctx, const tg_reject *r, tg_error *e);
+    void *ctx;
+} tg_rec_sink;
+
+typedef struct {
+    uint64_t raw_bytes;       /* bytes read from the file (compressed for .zst) */
+    uint64_t bytes;           /* decoded JSON bytes */
+    uint64_t content_hash;    /* XXH64 of the raw bytes (valid after a full parse) */
+    uint64_t records;         /* = albums + traces + rejected */
+    uint64_t albums;          /* accepted album records */
+    uint64_t traces;          /* accepted trace records, nested ones included */
+    uint64_t nested_traces;   /* of which nested in an album record */
+    uint64_t rejected;
+    uint64_t rejected_by[TG_REJ_COUNT_];
+    uint64_t unknown_keys;
+} tg_rec_counts;
+
+/* Parses the whole input at path ("-" = stdin, ".zst" decompressed) and delivers its
+ * records to sink. counts is zeroed then filled (also on error: what was read until
+ * then). Returns TG_OK; TG_ERR_FORMAT for a malformed document ("PATH: byte N, line
+ * L: ..."); TG_ERR_IO, TG_ERR_NOMEM, TG_ERR_LIBRARY; or a sink's code. */
+tg_code tg_records_parse(const char *path, const tg_rec_sink *sink, tg_rec_counts *counts,
+                         tg_error *e);
+
+#endif

@@ -1,0 +1,80 @@
+/* test_intern.c - the dictionary: first-seen dense indices, byte-exact keys, growth,
+ * determinism and memory proportional to distinct keys. */
+#include "intern.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+static uint32_t put(tg_intern *d, const char *k, size_t n, int *added)
+{
+    uint32_t i = 12345;
+    tg_error e = {0};
+    cr_assert_eq(tg_intern_put(d, k, n, &i, added, &e), TG_OK, "%s", e.msg);
+    return i;
+}
+
+Test(intern, first_seen_indices_and_byte_exact_keys)
+{
+    tg_intern d;
+    tg_intern_init(&d);
+    cr_assert_eq(tg_intern_find(&d, "x", 1), UINT32_MAX);
+    int added;
+    cr_assert_eq(put(&d, "Paris", 5, &added), 0);
+    cr_assert(added);
+    cr_assert_eq(put(&d, "Lyon", 4, &added), 1);
+    cr_assert_eq(put(&d, "Paris", 5, &added), 0);
+    cr_assert(!added);
+    cr_assert_eq(put(&d, "paris", 5, NULL), 2, "case matters");
+    cr_assert_eq(put(&d, "Pari", 4, NULL), 3, "a prefix is another key");
+    cr_assert_eq(put(&d, "Saint-\xc3\x89tienne", 14, NULL), 4);
+    cr_assert_eq(put(&d, "Saint-E\xcc\x81tienne", 15, NULL), 5, "no Unicode normalisation");
+    cr_assert_eq(put(&d, "a\0b", 3, NULL), 6);
+    cr_assert_eq(put(&d, "a\0c", 3, NULL), 7, "bytes after a NUL count");
+    cr_assert_eq(put(&d, "", 0, NULL), 8);
+    cr_assert_eq(put(&d, "", 0, NULL), 8);
+    cr_assert_eq(tg_intern_count(&d), 9);
+    size_t len;
+    const char *k = tg_intern_key(&d, 6, &len);
+    cr_assert_eq(len, 3);
+    cr_assert(memcmp(k, "a\0b", 3) == 0);
+    cr_assert_eq(tg_intern_find(&d, "Lyon", 4), 1);
+    tg_intern_free(&d);
+    cr_assert_eq(tg_intern_count(&d), 0);
+}
+
+Test(intern, growth_determinism_and_memory)
+{
+    tg_intern a, b;
+    tg_intern_init(&a);
+    tg_intern_init(&b);
+    char key[32];
+    const uint32_t n = 300000;
+    for (uint32_t i = 0; i < n; i++) {
+        int len = snprintf(key, sizeof key, "city-%u", i * 2654435761u);
+        cr_assert_eq(put(&a, key, (size_t)len, NULL), i);
+    }
+    /* every key again (no growth) and in another order into b */
+    size_t before = tg_intern_bytes(&a);
+    for (uint32_t i = 0; i < n; i++) {
+        int len = snprintf(key, sizeof key, "city-%u", i * 2654435761u);
+        cr_assert_eq(put(&a, key, (size_t)len, NULL), i);
+    }
+    cr_assert_eq(tg_intern_bytes(&a), before, "seeing keys again costs nothing");
+    cr_assert_lt(before, (size_t)n * 64, "memory ~ distinct keys: %zu bytes", before);
+    /* merge a into b in index order: same indices, deterministic */
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len;
+        const char *k = tg_intern_key(&a, i, &len);
+        memcpy(key, k, len);
+        cr_assert_eq(put(&b, key, len, NULL), i);
+    }
+    for (uint32_t i = 0; i < n; i += 997) {
+        size_t la, lb;
+        const char *ka = tg_intern_key(&a, i, &la), *kb = tg_intern_key(&b, i, &lb);
+        cr_assert_eq(la, lb);
+        cr_assert(memcmp(ka, kb, la) == 0);
+    }
+    tg_intern_free(&a);
+    tg_intern_free(&b);
+}

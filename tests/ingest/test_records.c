@@ -1,0 +1,658 @@
+/* test_records.c - the JSON record layer: layouts, nesting, validation, malformed
+ * documents, accounting, and agreement across synth's layouts. */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define ALBUM1 "{\"album_id\": 1, \"release_date\": \"2016-10-28\", \"genres\": [\"Pop\", \"Rap\"]}"
+#define TRACE1(city) "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"" city "\", \"nusers\": 3, \"nstreams\": 5}"
+#define NESTED(city) "{\"date\": \"2016-11-03\", \"loc_city\": \"" city "\", \"nusers\": 2}"
+
+static void assert_balanced(const tg_rec_counts *n)
+{
+    cr_assert_eq(n->records, n->albums + n->traces + n->rejected, "records %llu != %llu+%llu+%llu",
+                 (unsigned long long)n->records, (unsigned long long)n->albums,
+                 (unsigned long long)n->traces, (unsigned long long)n->rejected);
+    uint64_t sum = 0;
+    for (int i = 0; i < TG_REJ_COUNT_; i++)
+        sum += n->rejected_by[i];
+    cr_assert_eq(sum, n->rejected);
+}
+
+/* Parses text that must be accepted as a document; checks the accounting. */
+static void ok_text(collector *c, tg_rec_counts *n, const char *text)
+{
+    tg_error e = {0};
+    tg_code rc = parse_text(c, text, n, &e);
+    cr_assert_eq(rc, TG_OK, "%s\n-- for: %s", e.msg, text);
+    assert_balanced(n);
+    cr_assert_eq(c->n_albums, n->albums);
+    cr_assert_eq(c->n_traces, n->traces, "delivered %zu traces, counted %llu", c->n_traces,
+                 (unsigned long long)n->traces);
+}
+
+/* One record that must be rejected for reason. */
+static void reject_one(const char *text, tg_reject_reason reason)
+{
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, text);
+    cr_assert_eq(n.records, 1, "%s", text);
+    cr_assert_eq(n.rejected, 1, "not rejected: %s", text);
+    cr_assert_eq(c.n_rejects, 1);
+    cr_assert_eq(c.rejects[0].reason, reason, "%s: got %s, want %s", text,
+                 tg_reject_name(c.rejects[0].reason), tg_reject_name(reason));
+    cr_assert_eq(n.rejected_by[reason], 1);
+    cr_assert_eq(c.rejects[0].count, 1);
+    col_free(&c);
+}
+
+/* A malformed document: TG_ERR_FORMAT naming the file, byte offset and line. */
+static void malformed(const void *data, size_t len, uint64_t byte, uint64_t line)
+{
+    char *path = tmp_write(".json", data, len);
+    collector c;
+    col_init(&c);
+    tg_rec_counts n;
+    tg_error e = {0};
+    tg_code rc = col_parse(&c, path, &n, &e);
+    cr_assert_eq(rc, TG_ERR_FORMAT, "accepted: %.*s", (int)(len < 200 ? len : 200), (const char *)data);
+    cr_assert(strstr(e.msg, path) != NULL, "no file name in: %s", e.msg);
+    char want[64];
+    snprintf(want, sizeof want, "byte %llu, line %llu:", (unsigned long long)byte,
+             (unsigned long long)line);
+    cr_assert(strstr(e.msg, want) != NULL, "want '%s' in: %s", want, e.msg);
+    col_free(&c);
+    unlink_free(path);
+}
+
+static void malformed_str(const char *text, uint64_t byte, uint64_t line)
+{
+    malformed(text, strlen(text), byte, line);
+}
+
+/* ---- layouts ---- */
+
+Test(layouts, ndjson_with_blank_lines_and_crlf)
+{
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, "\n" ALBUM1 "\r\n\r\n" TRACE1("Paris") "\r\n\n  \n" TRACE1("Lyon"));
+    cr_assert_eq(n.albums, 1);
+    cr_assert_eq(n.traces, 2);
+    cr_assert_eq(n.rejected, 0);
+    cr_assert_str_eq(c.albums[0].album, "1");
+    cr_assert_str_eq(c.albums[0].genres, "Pop|Rap");
+    cr_assert_eq(c.traces[1].nusers, 3);
+    cr_assert_eq(c.traces[1].nstreams, 5);
+    cr_assert_str_eq(c.traces[1].city, "Lyon");
+    col_free(&c);
+}
+
+Test(layouts, array_object_and_same_records)
+{
+    const char *texts[] = {
+        ALBUM1 "\n" TRACE1("Paris") "\n" TRACE1("Lyon") "\n",
+        "[" ALBUM1 ",\n" TRACE1("Paris") ", " TRACE1("Lyon") "]",
+        "{\"albums\": [" ALBUM1 "], \"traces\": [" TRACE1("Paris") ", " TRACE1("Lyon") "]}",
+        "{\"traces\": [" TRACE1("Paris") ", " TRACE1("Lyon") "], \"albums\": [" ALBUM1 "]}",
+        "{\"x\": [" TRACE1("Paris") "], \"y\": [], \"z\": [" ALBUM1 ", " TRACE1("Lyon") "]}",
+        "{\"albums\": [], \"a\": [" ALBUM1 "], \"traces\": [" TRACE1("Paris") ", " TRACE1("Lyon") "]}",
+        "{\"traces\": [" TRACE1("Paris") ", " ALBUM1 ", " TRACE1("Lyon") "]}",
+        "[" ALBUM1 "] {\"t\": [" TRACE1("Paris") "]}\n" TRACE1("Lyon") "\n[]",
+        "{\"album_id\": 1, \"release_date\": \"2016-10-28\", \"genres\": [\"Pop\", \"Rap\"], \"traces\": ["
+            NESTED("Paris") ", " NESTED("Lyon") "]}",
+    };
+    uint64_t want = 0;
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        collector c;
+        tg_rec_counts n;
+        ok_text(&c, &n, texts[i]);
+        cr_assert_eq(n.albums, 1, "%s", texts[i]);
+        cr_assert_eq(n.traces, 2, "%s", texts[i]);
+        cr_assert_eq(n.rejected, 0, "%s", texts[i]);
+        cr_assert_eq(n.unknown_keys, 0, "%s", texts[i]);
+        uint64_t sum = col_checksum(&c);
+        if (i == 0)
+            want = sum;
+        /* the nested form has no nstreams in its traces */
+        if (i + 1 < sizeof texts / sizeof *texts)
+            cr_assert_eq(sum, want, "layout %zu differs: %s", i, texts[i]);
+        col_free(&c);
+    }
+}
+
+Test(layouts, several_files_one_collector_any_order)
+{
+    char *a = tmp_str(".ndjson", TRACE1("Paris") "\n" TRACE1("Lyon") "\n");
+    char *b = tmp_str(".json", "[" ALBUM1 "]");
+    char *z = tmp_zst("{\"t\": [" TRACE1("Nice") "]}", strlen("{\"t\": [" TRACE1("Nice") "]}"));
+    collector c;
+    col_init(&c);
+    tg_rec_counts n;
+    tg_error e = {0};
+    cr_assert_eq(col_parse(&c, a, &n, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(n.traces, 2);
+    cr_assert_eq(col_parse(&c, b, &n, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(n.albums, 1);
+    cr_assert_eq(col_parse(&c, z, &n, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(n.traces, 1);
+    cr_assert_eq(c.n_traces, 3);
+    cr_assert_eq(c.n_albums, 1);
+    col_free(&c);
+    unlink_free(a);
+    unlink_free(b);
+    unlink_free(z);
+}
+
+Test(layouts, standard_input)
+{
+    const char *text = "[" ALBUM1 ", " TRACE1("Paris") "]";
+    char *path = tmp_str(".json", text);
+    int fd = open(path, O_RDONLY);
+    cr_assert(fd >= 0);
+    cr_assert(dup2(fd, STDIN_FILENO) >= 0);
+    close(fd);
+    collector c;
+    col_init(&c);
+    tg_rec_counts n;
+    tg_error e = {0};
+    cr_assert_eq(col_parse(&c, "-", &n, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(n.albums, 1);
+    cr_assert_eq(n.traces, 1);
+    cr_assert_eq(n.bytes, strlen(text));
+    cr_assert_str_eq(c.traces[0].album, "1");
+    col_free(&c);
+    unlink_free(path);
+}
+
+/* ---- nested traces ---- */
+
+Test(nested, album_id_before_traces_is_inherited_directly)
+{
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, "[{\"album_id\": \"77\", \"release_date\": \"2016-10-28\", \"traces\": ["
+                    NESTED("Paris") "," NESTED("Lyon") "]}]");
+    cr_assert_eq(n.albums, 1);
+    cr_assert_eq(n.traces, 2);
+    cr_assert_eq(n.nested_traces, 2);
+    cr_assert_eq(c.groups_resolved + c.groups_dropped, 0, "no pending group needed");
+    cr_assert_str_eq(c.traces[0].album, "77");
+    cr_assert_str_eq(c.traces[1].album, "77");
+    col_free(&c);
+}
+
+Test(nested, album_id_after_traces_resolves_the_pending_group)
+{
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, "{\"traces\": [" NESTED("Paris") "," NESTED("Lyon") "], \"genres\": [], "
+                    "\"release_date\": \"2016-10-28\", \"album_id\": 77}\n"
+                    "{\"release_date\": \"2016-10-28\", \"traces\": [" NESTED("Nice") "], \"album_id\": \"78\"}");
+    cr_assert_eq(n.albums, 2);
+    cr_assert_eq(n.traces, 3);
+    cr_assert_eq(n.nested_traces, 3);
+    cr_assert_eq(c.groups_resolved, 2);
+    cr_assert_str_eq(c.traces[0].album, "77");
+    cr_assert_str_eq(c.traces[1].album, "77");
+    cr_assert_str_eq(c.traces[2].album, "78");
+    cr_assert_eq(c.albums[0].n_genres, 0, "[] means unlabeled");
+    col_free(&c);
+}
+
+Test(nested, own_album_id_wins_and_bad_nested_records_are_rejected)
+{
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, "{\"album_id\": 5, \"release_date\": \"2016-10-28\", \"traces\": ["
+                    "{\"album_id\": 6, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1},"
+                    "{\"date\": \"2016-11-03\", \"loc_city\": \"B\", \"nusers\": -1},"
+                    "{\"album_id\": 9, \"release_date\": \"2016-10-28\"}, 3, {\"foo\": 1}]}");
+    cr_assert_eq(n.albums, 1);
+    cr_assert_eq(n.traces, 1);
+    cr_assert_str_eq(c.traces[0].album, "6");
+    cr_assert_eq(n.rejected_by[TG_REJ_NEGATIVE_COUNT], 1);
+    cr_assert_eq(n.rejected_by[TG_REJ_NESTED_ALBUM], 1);
+    cr_assert_eq(n.rejected_by[TG_REJ_NOT_OBJECT], 1);
+    cr_assert_eq(n.rejected_by[TG_REJ_UNCLASSIFIABLE], 1);
+    cr_assert_eq(n.records, 6);
+    col_free(&c);
+}
+
+Test(nested, traces_of_an_album_without_usable_id_are_rejected_as_a_block)
+{
+    const char *texts[] = {
+        "{\"release_date\": \"2016-10-28\", \"traces\": [" NESTED("A") "," NESTED("B") "]}",
+        "{\"traces\": [" NESTED("A") "," NESTED("B") "], \"release_date\": \"2016-10-28\", \"album_id\": -4}",
+        "{\"traces\": [" NESTED("A") "," NESTED("B") "], \"album_id\": 4, \"album_id\": 5, \"release_date\": \"2016-10-28\"}",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        collector c;
+        tg_rec_counts n;
+        ok_text(&c, &n, texts[i]);
+        cr_assert_eq(n.records, 3, "%s", texts[i]);
+        cr_assert_eq(n.traces, 0, "%s", texts[i]);
+        cr_assert_eq(n.rejected, 3, "%s", texts[i]);
+        cr_assert_eq(n.rejected_by[TG_REJ_MISSING_ALBUM_ID], i == 0 ? 3 : 2, "%s", texts[i]);
+        cr_assert_eq(c.groups_dropped, 1);
+        cr_assert_eq(c.n_traces, 0, "dropped pending traces");
+        col_free(&c);
+    }
+}
+
+Test(nested, rejected_album_with_valid_id_still_gives_its_traces)
+{
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, "{\"traces\": [" NESTED("A") "], \"album_id\": 4, \"release_date\": \"2016-02-30\"}");
+    cr_assert_eq(n.traces, 1);
+    cr_assert_eq(n.rejected_by[TG_REJ_BAD_DATE], 1);
+    cr_assert_str_eq(c.traces[0].album, "4");
+    col_free(&c);
+}
+
+Test(nested, undecided_traces_key_in_a_container)
+{
+    /* "traces" first: its elements are read as pending traces; the later array of
+     * objects makes the object a container, so id-less elements are rejected. */
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, "{\"traces\": [" TRACE1("A") "," NESTED("B") "], \"albums\": [" ALBUM1 "]}");
+    cr_assert_eq(n.albums, 1);
+    cr_assert_eq(n.traces, 1);
+    cr_assert_eq(n.rejected_by[TG_REJ_MISSING_ALBUM_ID], 1);
+    cr_assert_str_eq(c.traces[0].city, "A");
+    cr_assert_eq(c.n_rejects, 1);
+    cr_assert_eq(c.rejects[0].count, 1);
+    cr_assert_eq(c.rejects[0].offset, 0);
+    cr_assert(strncmp(c.rejects[0].text, "{\"traces\": [", 12) == 0, "text: %s", c.rejects[0].text);
+    col_free(&c);
+}
+
+/* ---- album ids ---- */
+
+Test(ids, normalisation)
+{
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n,
+            "{\"album_id\": 42, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1}\n"
+            "{\"album_id\": \"42\", \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1}\n"
+            "{\"album_id\": \"042\", \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1}\n"
+            "{\"album_id\": \" 42\", \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1}\n"
+            "{\"album_id\": \"-5\", \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1}\n"
+            "{\"album_id\": 0, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1}\n"
+            "{\"album_id\": 123456789012345678901234567890, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1}\n");
+    cr_assert_eq(n.traces, 7);
+    cr_assert_str_eq(c.traces[0].album, "42");
+    cr_assert_str_eq(c.traces[1].album, "42");
+    cr_assert_str_eq(c.traces[2].album, "042");
+    cr_assert_str_eq(c.traces[3].album, " 42");
+    cr_assert_str_eq(c.traces[4].album, "-5");
+    cr_assert_str_eq(c.traces[5].album, "0");
+    cr_assert_str_eq(c.traces[6].album, "123456789012345678901234567890");
+    col_free(&c);
+}
+
+Test(ids, bad_ids_are_rejected)
+{
+    const char *ids[] = {"42.0", "4e1", "-5", "-0", "\"\"", "true", "null", "[1]", "{\"a\": 1}"};
+    for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "{\"album_id\": %s, \"release_date\": \"2016-10-28\"}", ids[i]);
+        reject_one(text, i < 5 ? TG_REJ_BAD_ALBUM_ID : TG_REJ_WRONG_TYPE);
+    }
+    char big[1024];
+    int k = snprintf(big, sizeof big, "{\"album_id\": \"");
+    memset(big + k, 'x', TG_REC_MAX_ID + 1);
+    snprintf(big + k + TG_REC_MAX_ID + 1, sizeof big - (size_t)k - TG_REC_MAX_ID - 1,
+             "\", \"release_date\": \"2016-10-28\"}");
+    reject_one(big, TG_REJ_BAD_ALBUM_ID);
+}
+
+/* ---- rejections ---- */
+
+Test(rejects, each_reason)
+{
+    reject_one("{\"album_id\": 1, \"nusers\": 3}", TG_REJ_UNCLASSIFIABLE);
+    reject_one("{}", TG_REJ_UNCLASSIFIABLE);
+    reject_one("[3]", TG_REJ_NOT_OBJECT);
+    reject_one("[[{\"album_id\": 1}]]", TG_REJ_NOT_OBJECT);
+    reject_one("{\"album_id\": 1, \"release_date\": \"2016-10-28\", \"album_id\": 1}", TG_REJ_DUPLICATE_KEY);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1, \"nusers\": 2}", TG_REJ_DUPLICATE_KEY);
+    reject_one("{\"release_date\": \"2016-10-28\"}", TG_REJ_MISSING_ALBUM_ID);
+    reject_one("{\"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1}", TG_REJ_MISSING_ALBUM_ID);
+    reject_one("{\"album_id\": 1, \"genres\": [\"Pop\"]}", TG_REJ_MISSING_FIELD);
+    reject_one("{\"album_id\": 1, \"loc_city\": \"A\", \"nusers\": 1}", TG_REJ_MISSING_FIELD);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\"}", TG_REJ_MISSING_FIELD);
+    reject_one("{\"album_id\": 1, \"release_date\": \"2017-02-29\"}", TG_REJ_BAD_DATE);
+    reject_one("{\"album_id\": 1, \"release_date\": \"2017-2-01\"}", TG_REJ_BAD_DATE);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03T00:00\", \"loc_city\": \"A\", \"nusers\": 1}", TG_REJ_BAD_DATE);
+    reject_one("{\"album_id\": 1, \"release_date\": 20161028}", TG_REJ_WRONG_TYPE);
+    reject_one("{\"album_id\": 1, \"release_date\": \"2016-10-28\", \"genres\": \"Pop\"}", TG_REJ_WRONG_TYPE);
+    reject_one("{\"album_id\": 1, \"release_date\": \"2016-10-28\", \"genres\": [\"Pop\", 3]}", TG_REJ_WRONG_TYPE);
+    reject_one("{\"album_id\": 1, \"release_date\": \"2016-10-28\", \"genres\": [[\"Pop\"]]}", TG_REJ_WRONG_TYPE);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": 5, \"nusers\": 1}", TG_REJ_WRONG_TYPE);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": \"3\"}", TG_REJ_WRONG_TYPE);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": null}", TG_REJ_WRONG_TYPE);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1, \"age\": 25}", TG_REJ_WRONG_TYPE);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1, \"platform_name\": {}}", TG_REJ_WRONG_TYPE);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 3.0}", TG_REJ_NOT_INTEGER);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1e2}", TG_REJ_NOT_INTEGER);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1, \"nstreams\": 0.5}", TG_REJ_NOT_INTEGER);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": -1}", TG_REJ_NEGATIVE_COUNT);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1, \"nstreams\": -7}", TG_REJ_NEGATIVE_COUNT);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 4294967296}", TG_REJ_COUNT_OVERFLOW);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 99999999999}", TG_REJ_COUNT_OVERFLOW);
+    char city[TG_REC_MAX_STR + 200];
+    memset(city, 'c', sizeof city - 1);
+    city[sizeof city - 1] = '\0';
+    char *text = malloc(sizeof city + 200);
+    cr_assert_not_null(text);
+    sprintf(text, "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"%s\", \"nusers\": 1}", city);
+    reject_one(text, TG_REJ_TOO_LONG);
+    free(text);
+}
+
+Test(rejects, limits_of_counts_and_400_digits)
+{
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 4294967295, \"nstreams\": 0}\n"
+                    "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": -0}");
+    cr_assert_eq(n.traces, 2);
+    cr_assert_eq(c.traces[0].nusers, 4294967295u);
+    cr_assert_eq(c.traces[0].has_nstreams, 1);
+    cr_assert_eq(c.traces[1].nusers, 0);
+    cr_assert_eq(c.traces[1].has_nstreams, 0);
+    col_free(&c);
+    char text[1024];
+    int k = snprintf(text, sizeof text, "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": ");
+    memset(text + k, '9', 400);
+    snprintf(text + k + 400, sizeof text - (size_t)k - 400, "}");
+    reject_one(text, TG_REJ_COUNT_OVERFLOW);
+    text[k + 3] = '.';
+    reject_one(text, TG_REJ_NOT_INTEGER);
+}
+
+Test(rejects, unknown_keys_are_counted_and_accepted)
+{
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, "{\"album_id\": 1, \"release_date\": \"2016-10-28\", \"label\": \"x\", \"extra\": {\"a\": [1, {\"b\": 2}]}}\n"
+                    "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1, \"country\": \"FR\", "
+                    "\"age\": \"18-24\", \"platform_name\": \"ios\"}");
+    cr_assert_eq(n.albums, 1);
+    cr_assert_eq(n.traces, 1);
+    cr_assert_eq(n.unknown_keys, 3, "keys inside unknown values are not counted");
+    col_free(&c);
+}
+
+Test(rejects, offset_line_file_and_text_cut_at_4k)
+{
+    char *big = malloc(20000);
+    cr_assert_not_null(big);
+    int k = sprintf(big, "%s\n\n  {\"album_id\": 1, \"x\": \"", ALBUM1);
+    memset(big + k, 'y', 10000);
+    sprintf(big + k + 10000, "\"}\n");
+    char *path = tmp_str(".ndjson", big);
+    collector c;
+    col_init(&c);
+    tg_rec_counts n;
+    tg_error e = {0};
+    cr_assert_eq(col_parse(&c, path, &n, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(c.n_rejects, 1);
+    col_reject *r = &c.rejects[0];
+    cr_assert_eq(r->reason, TG_REJ_UNCLASSIFIABLE);
+    cr_assert_eq(r->offset, strlen(ALBUM1) + 4);
+    cr_assert_eq(r->line, 3);
+    cr_assert_str_eq(r->file, path);
+    cr_assert_eq(r->text_len, TG_REC_MAX_TEXT);
+    cr_assert(r->truncated);
+    cr_assert(memcmp(r->text, big + r->offset, TG_REC_MAX_TEXT) == 0);
+    col_free(&c);
+    unlink_free(path);
+    free(big);
+
+    /* a short record's text is exactly its bytes, also across input chunks */
+    collector c2;
+    tg_rec_counts n2;
+    ok_text(&c2, &n2, "[ {\"album_id\": 1,\n \"nusers\": 2} ]");
+    cr_assert_eq(c2.n_rejects, 1);
+    cr_assert_str_eq(c2.rejects[0].text, "{\"album_id\": 1,\n \"nusers\": 2}");
+    cr_assert_eq(c2.rejects[0].truncated, 0);
+    cr_assert_eq(c2.rejects[0].offset, 2);
+    col_free(&c2);
+}
+
+Test(rejects, strict_consumer_stops_the_parse)
+{
+    char *path = tmp_str(".ndjson", ALBUM1 "\n{\"album_id\": 1}\n" TRACE1("A") "\n");
+    collector c;
+    col_init(&c);
+    c.strict = 1;
+    tg_rec_counts n;
+    tg_error e = {0};
+    cr_assert_eq(col_parse(&c, path, &n, &e), TG_ERR_RECORD);
+    cr_assert(strstr(e.msg, "unclassifiable") != NULL, "%s", e.msg);
+    cr_assert_eq(c.n_traces, 0);
+    col_free(&c);
+    unlink_free(path);
+}
+
+Test(rejects, raw_text_is_exact_across_input_chunks)
+{
+    /* a few thousand rejected records of varying size span several 256 KiB chunks */
+    size_t cap = 4u << 20, used = 0;
+    char *d = malloc(cap);
+    cr_assert_not_null(d);
+    for (int i = 0; used + 2048 < cap; i++) {
+        used += (size_t)sprintf(d + used, "{\"album_id\": %d, \"pad\": \"%0*d\"}\r\n", i, 1 + (i * 37) % 1500, i);
+        if (i % 3 == 0)
+            used += (size_t)sprintf(d + used, "\n");
+    }
+    char *path = tmp_write(".ndjson", d, used);
+    collector c;
+    col_init(&c);
+    tg_rec_counts n;
+    tg_error e = {0};
+    cr_assert_eq(col_parse(&c, path, &n, &e), TG_OK, "%s", e.msg);
+    cr_assert_gt(c.n_rejects, 3000);
+    cr_assert_eq(n.rejected_by[TG_REJ_UNCLASSIFIABLE], c.n_rejects);
+    cr_assert_eq(n.unknown_keys, c.n_rejects);
+    uint64_t line = 1, at = 0;
+    for (size_t i = 0; i < c.n_rejects; i++) {
+        col_reject *r = &c.rejects[i];
+        cr_assert_lt(r->offset + r->text_len, used + 1);
+        cr_assert_eq(r->truncated, 0);
+        cr_assert(memcmp(r->text, d + r->offset, r->text_len) == 0, "record %zu at %llu", i,
+                  (unsigned long long)r->offset);
+        cr_assert_eq(r->text[r->text_len - 1], '}');
+        for (; at < r->offset; at++)
+            line += d[at] == '\n';
+        cr_assert_eq(r->line, line, "record %zu", i);
+    }
+    col_free(&c);
+    unlink_free(path);
+    free(d);
+}
+
+/* ---- malformed documents ---- */
+
+Test(malformed, each_kind_names_file_byte_and_line)
+{
+    malformed_str(ALBUM1 "\n{\"album_id\": 1, \"da", strlen(ALBUM1) + 20, 2);       /* truncated */
+    malformed_str("[" ALBUM1 ",", strlen(ALBUM1) + 2, 1);                           /* truncated */
+    malformed_str("{\"a\": 1,}", 9, 1);                                               /* stray comma */
+    malformed_str("[" ALBUM1 ",]", strlen(ALBUM1) + 3, 1);                          /* stray comma */
+    malformed_str("\n\n{\"album_id\": \"abc}\n", 20, 3);                               /* newline in string */
+    malformed_str("{\"album_id\": \"abc", 17, 1);                                   /* unterminated */
+    malformed_str("42", 2, 1);                                                         /* top-level scalar */
+    malformed_str("\"x\"\n", 3, 1);
+    malformed_str("\r\n" ALBUM1 "\r\nnull", strlen(ALBUM1) + 8, 3);
+    malformed_str("{\"a\": [{}], \"b\": 3}", 18, 1);                                 /* container + scalar */
+    malformed_str(ALBUM1 "\n{\"loc_city\": \"Par\xff\xfeis\"}", strlen(ALBUM1) + 19, 2); /* bad UTF-8 */
+    malformed("{\"a\"\0: 1}", 9, 5, 1);                                               /* NUL byte */
+    malformed("\xEF\xBB\xBF\xEF\xBB\xBF{}", 8, 4, 1);                                 /* two BOMs */
+}
+
+Test(malformed, deep_nesting_is_bounded_and_an_error)
+{
+    size_t depth = 100000;
+    char *d = malloc(2 * depth);
+    cr_assert_not_null(d);
+    memset(d, '[', depth);
+    memset(d + depth, ']', depth);
+    malformed(d, 2 * depth, TG_REC_MAX_DEPTH + 1, 1);
+    /* objects: {"a":{"a":... */
+    size_t used = 0;
+    for (size_t i = 0; i < depth / 10; i++) {
+        memcpy(d + used, "{\"a\":", 5);
+        used += 5;
+    }
+    malformed(d, used, 5 * TG_REC_MAX_DEPTH + 1, 1);
+    free(d);
+    /* deep but within the limit, inside an unknown key: accepted */
+    char ok[512];
+    int k = sprintf(ok, "{\"album_id\": 1, \"release_date\": \"2016-10-28\", \"deep\": ");
+    memset(ok + k, '[', 60);
+    memset(ok + k + 60, ']', 60);
+    sprintf(ok + k + 120, "}");
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, ok);
+    cr_assert_eq(n.albums, 1);
+    col_free(&c);
+}
+
+Test(malformed, accepted_oddities)
+{
+    const char *texts[] = {"", "   \n\r\n\t ", "\xEF\xBB\xBF" ALBUM1 "\r\n", "[]", "{\"a\": [], \"b\": []}",
+                           "\xEF\xBB\xBF"};
+    uint64_t albums[] = {0, 0, 1, 0, 0, 0};
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        collector c;
+        tg_rec_counts n;
+        ok_text(&c, &n, texts[i]);
+        cr_assert_eq(n.records, albums[i], "text %zu", i);
+        cr_assert_eq(n.albums, albums[i], "text %zu", i);
+        col_free(&c);
+    }
+}
+
+/* ---- synth: every layout, plain and .zst, gives the same records ---- */
+
+static char *run_synth(const char *layout, const char *ext)
+{
+    const char *synth = getenv("SYNTH");
+    cr_assert_not_null(synth, "SYNTH not set (run through meson test)");
+    char *path = malloc(256);
+    cr_assert_not_null(path);
+    snprintf(path, 256, "/tmp/tg_ingest_synth_%d_%s%s", (int)getpid(), layout, ext);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' --albums 40 --traces 4000 --seed 7 --layout %s -q --force -o '%s'",
+             synth, layout, path);
+    int st = system(cmd);
+    cr_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s", cmd);
+    return path;
+}
+
+Test(synth, every_layout_gives_the_same_records, .timeout = 100)
+{
+    const char *layouts[] = {"ndjson", "array", "object", "nested"};
+    uint64_t want_sum = 0, want_traces = 0, want_albums = 0;
+    for (size_t i = 0; i < 4; i++) {
+        for (int zst = 0; zst < 2; zst++) {
+            char *path = run_synth(layouts[i], zst ? ".json.zst" : ".json");
+            collector c;
+            col_init(&c);
+            tg_rec_counts n;
+            tg_error e = {0};
+            cr_assert_eq(col_parse(&c, path, &n, &e), TG_OK, "%s", e.msg);
+            assert_balanced(&n);
+            cr_assert_eq(n.rejected, 0, "%s: %llu rejected", layouts[i], (unsigned long long)n.rejected);
+            cr_assert_eq(c.n_traces, n.traces);
+            cr_assert_gt(n.traces, 1000);
+            if (i == 3)
+                cr_assert_eq(n.nested_traces, n.traces);
+            uint64_t sum = col_checksum(&c);
+            if (i == 0 && zst == 0) {
+                want_sum = sum;
+                want_traces = n.traces;
+                want_albums = n.albums;
+            }
+            cr_assert_eq(n.traces, want_traces, "%s", layouts[i]);
+            cr_assert_eq(n.albums, want_albums, "%s", layouts[i]);
+            cr_assert_eq(sum, want_sum, "%s%s: checksum differs", layouts[i], zst ? ".zst" : "");
+            if (zst)
+                cr_assert_lt(n.raw_bytes, n.bytes);
+            else
+                cr_assert_eq(n.raw_bytes, n.bytes);
+            col_free(&c);
+            unlink_free(path);
+        }
+    }
+}
+
+/* ---- hostile input: random mutations never crash and always balance ---- */
+
+Test(hostile, mutations_give_an_error_or_balanced_counts, .timeout = 100)
+{
+    const char *seed_doc =
+        "{\"traces\": [" NESTED("A") ", {\"album_id\": 3, \"date\": \"2016-11-04\", \"loc_city\": \"B\", \"nusers\": 1}], "
+        "\"album_id\": 2, \"release_date\": \"2016-10-28\", \"genres\": [\"Pop\"]}\n"
+        "[" ALBUM1 ", " TRACE1("Paris") ", 7, [1], {}]\n"
+        "{\"albums\": [" ALBUM1 "], \"t\": [" TRACE1("Lyon") "], \"u\": []}\n"
+        "{\"x\": [], \"traces\": [" NESTED("C") "], \"y\": [" ALBUM1 "]}\n";
+    size_t len = strlen(seed_doc);
+    char *buf = malloc(len + 64);
+    cr_assert_not_null(buf);
+    const char alphabet[] = "{}[],:\"0123456789-.eE \n\\tnulfsa\xff\x00";
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    int errors = 0, oks = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        memcpy(buf, seed_doc, len);
+        size_t n = len;
+        int edits = 1 + iter % 4;
+        for (int k = 0; k < edits; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            size_t at = (size_t)(x % n);
+            char ch = alphabet[(x >> 32) % (sizeof alphabet - 1)];
+            switch ((x >> 40) % 3) {
+            case 0: buf[at] = ch; break;                           /* replace */
+            case 1: memmove(buf + at, buf + at + 1, n - at - 1); n--; break; /* delete */
+            default: memmove(buf + at + 1, buf + at, n - at); buf[at] = ch; n++; break;
+            }
+        }
+        char *path = tmp_write(".json", buf, n);
+        collector c;
+        col_init(&c);
+        tg_rec_counts cnt;
+        tg_error e = {0};
+        tg_code rc = col_parse(&c, path, &cnt, &e);
+        if (rc == TG_OK) {
+            assert_balanced(&cnt);
+            cr_assert_eq(c.n_albums, cnt.albums);
+            cr_assert_eq(c.n_traces, cnt.traces);
+            oks++;
+        } else {
+            cr_assert_eq(rc, TG_ERR_FORMAT, "%s", e.msg);
+            cr_assert(strstr(e.msg, path) != NULL && strstr(e.msg, ", line ") != NULL, "%s", e.msg);
+            errors++;
+        }
+        col_free(&c);
+        unlink_free(path);
+    }
+    cr_assert_gt(oks, 100);
+    cr_assert_gt(errors, 100);
+    free(buf);
+}
