@@ -2,10 +2,11 @@
 #   make demo   installs what is missing, builds, runs the pipeline on synth's data
 #   make test   installs what is missing, builds, runs the tests, then again under
 #               AddressSanitizer + UndefinedBehaviorSanitizer
+# (python3-h5py: the tests read our HDF5 files from Python, as users will.)
 # Both are idempotent: nothing is rebuilt or rerun when nothing changed.
 
 DEBS := gcc libc6-dev pkg-config meson ninja-build libyajl-dev libhdf5-dev hdf5-tools \
-        libzstd-dev libopenblas-dev libcriterion-dev
+        libzstd-dev libopenblas-dev libcriterion-dev python3-h5py
 BUILD := build
 SAN := build-san
 OUT := out
