@@ -1,6 +1,8 @@
 /* options.c - checked option matching and number parsing (see options.h). */
 #include "options.h"
 
+#include "display.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +12,19 @@
 int tg_opt_flag(const char *arg, const char *name, const char *short_name)
 {
     return strcmp(arg, name) == 0 || (short_name != NULL && strcmp(arg, short_name) == 0);
+}
+
+int tg_opt_display(const char *arg)
+{
+    if (tg_opt_flag(arg, "-q", "--quiet"))
+        tg_display_level--;
+    else if (tg_opt_flag(arg, "-v", "--verbose"))
+        tg_display_level++;
+    else if (tg_opt_flag(arg, "--fake-stderr-is-console", NULL))
+        tg_fake_console = 1;
+    else
+        return 0;
+    return 1;
 }
 
 int tg_opt_value(int argc, char **argv, int *i, const char *name, const char *short_name,

@@ -20,6 +20,11 @@ int tg_opt_value(int argc, char **argv, int *i, const char *name, const char *sh
 /* Matches a flag without a value ("--force", "-q"). Returns 1 if argv[i] is it. */
 int tg_opt_flag(const char *arg, const char *name, const char *short_name);
 
+/* The display flags every program takes: -q/--quiet (one level less), -v/--verbose
+ * (one more) and the hidden --fake-stderr-is-console (progress tests). Applies arg and
+ * returns 1 if it is one of them, else returns 0. */
+int tg_opt_display(const char *arg);
+
 /* Parses a whole decimal integer in [min, max]. */
 tg_code tg_parse_u64(const char *s, const char *opt, uint64_t min, uint64_t max, uint64_t *out,
                      tg_error *e);

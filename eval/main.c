@@ -85,10 +85,8 @@ int main(int argc, char **argv)
             printf("eval (tracegenre) %s\n", TG_VERSION);
             status = 0;
             goto end;
-        } else if (tg_opt_flag(argv[i], "-q", "--quiet")) {
-            tg_display_level--;
-        } else if (tg_opt_flag(argv[i], "-v", "--verbose")) {
-            tg_display_level++;
+        } else if (tg_opt_display(argv[i])) {
+            continue;
         } else if ((m = tg_opt_value(argc, argv, &i, "--threshold", NULL, &val, &err)) != 0) {
             rc = m < 0 ? TG_ERR_USAGE : tg_parse_double(val, "--threshold", 0, 1, &threshold, &err);
         } else if ((m = tg_opt_value(argc, argv, &i, "--sweep", NULL, &val, &err)) != 0) {

@@ -74,12 +74,8 @@ int main(int argc, char **argv)
             stats = 1;
         } else if (tg_opt_flag(argv[i], "--force", NULL)) {
             force = 1;
-        } else if (tg_opt_flag(argv[i], "-q", "--quiet")) {
-            tg_display_level--;
-        } else if (tg_opt_flag(argv[i], "-v", "--verbose")) {
-            tg_display_level++;
-        } else if (tg_opt_flag(argv[i], "--fake-stderr-is-console", NULL)) {
-            tg_fake_console = 1;
+        } else if (tg_opt_display(argv[i])) {
+            continue;
         } else if ((m = tg_opt_value(argc, argv, &i, "--output", "-o", &val, &err)) != 0) {
             rc = m < 0 ? TG_ERR_USAGE : TG_OK;
             cfg.output = val;

@@ -79,6 +79,18 @@ Test(options, doubles_and_choices)
     cr_assert(strstr(e.msg, "ndjson, array") != NULL, "%s", e.msg);
 }
 
+Test(options, display_flags)
+{
+    extern int tg_display_level;
+    int before = tg_display_level;
+    cr_assert_eq(tg_opt_display("-q"), 1);
+    cr_assert_eq(tg_display_level, before - 1);
+    cr_assert_eq(tg_opt_display("--verbose"), 1);
+    cr_assert_eq(tg_display_level, before);
+    cr_assert_eq(tg_opt_display("--quick"), 0);
+    cr_assert_eq(tg_display_level, before);
+}
+
 Test(options, exit_status)
 {
     cr_assert_eq(tg_exit_status(TG_OK), 0);
