@@ -1,0 +1,113 @@
+/* trainer.h - trains the MLP of mlp.h on batches of albums drawn from a batch source:
+ * the epoch loop of the report (shuffled mini-batches, BCE with logits, Adam), the test
+ * pass with eval's metrics, and the model state (parameters, gradients, Adam moments).
+ * The batch source is an interface so that the store's loader (which prefetches on a
+ * thread) and the tests' in-memory data plug in alike. */
+#ifndef TG_TRAIN_TRAINER_H
+#define TG_TRAIN_TRAINER_H
+
+#include "error.h"
+#include "mlp.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A growable CSR batch. */
+typedef struct {
+    int32_t rows, cap_rows;
+    int64_t nnz, cap_nnz;
+    int64_t *indptr;  /* [cap_rows + 1] */
+    int32_t *indices; /* [cap_nnz] */
+    float *values;    /* [cap_nnz] */
+} tg_csr_buf;
+
+/* Makes room for rows rows and nnz entries (keeps the contents). Returns TG_ERR_NOMEM
+ * and leaves b as it was on failure; growth invalidates earlier pointers into b. */
+tg_code tg_csr_buf_reserve(tg_csr_buf *b, int32_t rows, int64_t nnz, tg_error *e);
+void tg_csr_buf_free(tg_csr_buf *b);
+
+static inline tg_csr_batch tg_csr_view(const tg_csr_buf *b)
+{
+    tg_csr_batch x = {.rows = b->rows, .indptr = b->indptr, .indices = b->indices,
+                      .values = b->values};
+    return x;
+}
+
+/* Where batches come from. fill sets out->rows = n and the rows of albums[0..n) in that
+ * order, with column indices < the model's inputs, sorted and unique within a row, and
+ * values already transformed (raw counts or log1p). */
+typedef struct {
+    tg_code (*fill)(void *ctx, const uint32_t *albums, int32_t n, tg_csr_buf *out, tg_error *e);
+    void *ctx;
+} tg_batch_source;
+
+/* The report's remedies for imbalance that act on the loss (seed, section 4.c). */
+typedef enum {
+    TG_BALANCE_NONE = 0,
+    TG_BALANCE_POS_WEIGHT,    /* per-genre pos_weight = 1/count, normalised to sum to 1 */
+    TG_BALANCE_SAMPLE_WEIGHT, /* per-album weight = mean of 1/count over its genres,
+                                 normalised to sum to 1 over the training albums */
+} tg_balance;
+
+typedef struct {
+    tg_mlp_shape shape;
+    int32_t epochs;      /* report: 50 */
+    int32_t batch;       /* report: 20 */
+    tg_adam adam;        /* report: lr 1e-3, PyTorch's defaults otherwise */
+    uint64_t seed;       /* initialisation and the order of every epoch */
+    double threshold;    /* for the per-epoch macro F1 (report: 0.3) */
+    tg_balance balance;
+} tg_train_config;
+
+/* Which albums train and test, and every album's labels. */
+typedef struct {
+    size_t n_albums;
+    const uint8_t *labels;    /* [n_albums, genres] */
+    const uint32_t *train;    /* album indices */
+    size_t n_train;
+    const uint32_t *test;
+    size_t n_test;
+} tg_train_data;
+
+/* Parameters, gradients and Adam's moments: four blocks of one layout (mlp.h). */
+typedef struct {
+    tg_mlp_shape shape;
+    size_t n_params;
+    float *params, *grads, *m, *v;
+    tg_mlp_tensors p, g;
+    int64_t step;    /* Adam steps taken */
+    int32_t epoch;   /* epochs completed */
+} tg_model;
+
+/* Bytes that training a model of this shape needs: the four parameter blocks and the
+ * activations of one batch (what the trainer prints before it allocates). */
+uint64_t tg_model_bytes(const tg_mlp_shape *s, int32_t batch);
+
+/* Allocates m (zeroed gradients and moments) and initialises the parameters as
+ * nn.Linear does from seed. On failure m holds nothing to free. */
+tg_code tg_model_alloc(tg_model *m, const tg_mlp_shape *s, uint64_t seed, tg_error *e);
+void tg_model_free(tg_model *m);
+
+typedef struct {
+    int32_t epoch;         /* 1-based */
+    double train_loss;     /* mean over the epoch's training albums */
+    double test_loss;      /* NaN without test albums */
+    double test_map;       /* NaN without test albums or defined APs */
+    double test_macro_f1;  /* at cfg->threshold */
+    double seconds;        /* the whole epoch, test pass included */
+    double loader_seconds; /* time spent waiting for batches */
+} tg_epoch_stats;
+
+/* One epoch: the training albums in an order drawn from (seed, epoch), in batches of
+ * cfg->batch (the last one smaller, as PyTorch's DataLoader without drop_last), one
+ * Adam step each; then the test pass. Same seed, same data: same bits. */
+tg_code tg_train_epoch(tg_model *m, const tg_train_config *cfg, const tg_train_data *d,
+                       const tg_batch_source *src, tg_epoch_stats *st, tg_error *e);
+
+/* Sigmoid scores [n, genres] of albums[0..n) into scores, and their mean BCE loss
+ * (unweighted) into *loss when loss is not NULL. */
+tg_code tg_predict(const tg_model *m, const uint32_t *albums, size_t n, const uint8_t *labels,
+                   const tg_batch_source *src, int32_t batch, float *scores, double *loss,
+                   tg_error *e);
+
+#endif
