@@ -1,0 +1,448 @@
+/* model_file.c - writing and reading model.h5 (see model_file.h) with HDF5's plain API;
+ * every call checked, every size validated before an allocation follows from it. */
+#include "model_file.h"
+
+#include "h5_error.h"
+#include "output_file.h"
+
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HISTORY_COLUMNS 6
+static const char *const history_names[HISTORY_COLUMNS] = {
+    "train_loss", "test_loss", "test_map", "test_macro_f1", "seconds", "loader_seconds"};
+
+static double **history_column(tg_model_history *h, int k)
+{
+    double **cols[HISTORY_COLUMNS] = {&h->train_loss, &h->test_loss, &h->test_map,
+                                      &h->test_macro_f1, &h->seconds, &h->loader_seconds};
+    return cols[k];
+}
+
+size_t tg_model_file_params(const tg_model_meta *m)
+{
+    return (size_t)(m->inputs * m->hidden + m->hidden + m->hidden * m->genres + m->genres);
+}
+
+/* ---- writing ---- */
+
+static herr_t put_data(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank,
+                       const hsize_t *dims, const void *data)
+{
+    hid_t space = H5Screate_simple(rank, dims, NULL);
+    if (space < 0)
+        return -1;
+    hid_t d = H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = d < 0 ? -1 : 0;
+    hsize_t n = 1;
+    for (int i = 0; i < rank; i++)
+        n *= dims[i];
+    if (rc == 0 && n > 0)
+        rc = H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    if (d >= 0 && H5Dclose(d) < 0)
+        rc = -1;
+    H5Sclose(space);
+    return rc;
+}
+
+static herr_t put_attr_i64(hid_t loc, const char *name, int64_t v)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = space < 0 ? -1 : H5Acreate2(loc, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_INT64, &v);
+    if (a >= 0)
+        H5Aclose(a);
+    if (space >= 0)
+        H5Sclose(space);
+    return rc;
+}
+
+static hid_t utf8_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t >= 0 && (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+static herr_t put_attr_str(hid_t loc, const char *name, const char *text)
+{
+    hid_t t = utf8_type(), space = H5Screate(H5S_SCALAR);
+    hid_t a = t < 0 || space < 0 ? -1 : H5Acreate2(loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT);
+    const char *s = text ? text : "";
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, t, &s);
+    if (a >= 0)
+        H5Aclose(a);
+    if (space >= 0)
+        H5Sclose(space);
+    if (t >= 0)
+        H5Tclose(t);
+    return rc;
+}
+
+static herr_t write_all(hid_t f, const tg_model_meta *m, const float *params, const float *am,
+                        const float *av, int64_t step, const tg_model_history *h)
+{
+    herr_t rc = 0;
+    rc |= put_attr_i64(f, "schema_version", TG_MODEL_SCHEMA_VERSION);
+    rc |= put_attr_i64(f, "inputs", m->inputs);
+    rc |= put_attr_i64(f, "hidden", m->hidden);
+    rc |= put_attr_i64(f, "genres", m->genres);
+    rc |= put_attr_i64(f, "steps", m->steps);
+    rc |= put_attr_i64(f, "cities", m->cities);
+    rc |= put_attr_str(f, "config", m->config);
+    rc |= put_attr_str(f, "provenance", m->provenance);
+    if (rc < 0)
+        return -1;
+    const float *W1 = params, *b1 = W1 + m->inputs * m->hidden, *W2 = b1 + m->hidden,
+                *b2 = W2 + m->hidden * m->genres;
+    hsize_t d1[2] = {(hsize_t)m->inputs, (hsize_t)m->hidden}, h1 = (hsize_t)m->hidden;
+    hsize_t d2[2] = {(hsize_t)m->hidden, (hsize_t)m->genres}, h2 = (hsize_t)m->genres;
+    rc |= put_data(f, "W1", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, d1, W1);
+    rc |= put_data(f, "b1", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &h1, b1);
+    rc |= put_data(f, "W2", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, d2, W2);
+    rc |= put_data(f, "b2", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &h2, b2);
+    if (rc < 0)
+        return -1;
+    if (am && av) {
+        hid_t g = H5Gcreate2(f, "adam", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        hsize_t n = (hsize_t)tg_model_file_params(m);
+        rc = g < 0 ? -1 : 0;
+        if (rc == 0)
+            rc |= put_data(g, "m", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &n, am);
+        if (rc == 0)
+            rc |= put_data(g, "v", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &n, av);
+        if (rc == 0)
+            rc |= put_attr_i64(g, "step", step);
+        if (g >= 0)
+            H5Gclose(g);
+        if (rc < 0)
+            return -1;
+    }
+    hid_t g = H5Gcreate2(f, "genres", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t t = utf8_type();
+    rc = g < 0 || t < 0 ? -1 : put_data(g, "name", t, t, 1, &h2, m->genre_names);
+    if (t >= 0)
+        H5Tclose(t);
+    if (g >= 0)
+        H5Gclose(g);
+    if (rc < 0)
+        return -1;
+    g = H5Gcreate2(f, "history", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    tg_model_history none = {0};
+    tg_model_history hh = h ? *h : none;
+    hsize_t n = (hsize_t)hh.n;
+    rc = put_data(g, "epoch", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &n, hh.epoch);
+    for (int k = 0; k < HISTORY_COLUMNS && rc >= 0; k++)
+        rc = put_data(g, history_names[k], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n,
+                      *history_column(&hh, k));
+    H5Gclose(g);
+    return rc;
+}
+
+tg_code tg_model_file_write(const char *path, const tg_model_meta *meta, const float *params,
+                            const float *adam_m, const float *adam_v, int64_t adam_step,
+                            const tg_model_history *history, tg_error *e)
+{
+    tg_code rc = tg_h5_quiet(e);
+    if (rc != TG_OK)
+        return rc;
+    char *tmp = NULL;
+    rc = tg_tmp_create(path, &tmp, e);
+    if (rc != TG_OK)
+        return rc;
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) {
+        rc = tg_h5_fail(e, TG_ERR_IO, "%s: cannot create", path);
+    } else {
+        if (write_all(f, meta, params, adam_m, adam_v, adam_step, history) < 0)
+            rc = tg_h5_fail(e, TG_ERR_IO, "%s: cannot write the model", path);
+        if (H5Fclose(f) < 0 && rc == TG_OK)
+            rc = tg_h5_fail(e, TG_ERR_IO, "%s: cannot close", path);
+    }
+    if (rc == TG_OK)
+        rc = tg_tmp_commit(tmp, path, e);
+    else
+        tg_tmp_discard(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* ---- reading ---- */
+
+static tg_code get_attr_i64(hid_t loc, const char *path, const char *name, int64_t *v, tg_error *e)
+{
+    hid_t a = H5Aexists(loc, name) > 0 ? H5Aopen(loc, name, H5P_DEFAULT) : -1;
+    hid_t t = a < 0 ? -1 : H5Aget_type(a);
+    tg_code rc = TG_OK;
+    if (a < 0 || t < 0 || H5Tget_class(t) != H5T_INTEGER ||
+        H5Aget_storage_size(a) != sizeof(int64_t) || H5Aread(a, H5T_NATIVE_INT64, v) < 0)
+        rc = tg_h5_fail(e, TG_ERR_FORMAT, "%s: attribute '%s' missing or not an int64", path, name);
+    if (t >= 0)
+        H5Tclose(t);
+    if (a >= 0)
+        H5Aclose(a);
+    return rc;
+}
+
+static tg_code get_attr_str(hid_t loc, const char *path, const char *name, char **out, tg_error *e)
+{
+    hid_t a = H5Aexists(loc, name) > 0 ? H5Aopen(loc, name, H5P_DEFAULT) : -1;
+    hid_t ft = a < 0 ? -1 : H5Aget_type(a), t = utf8_type();
+    char *s = NULL;
+    tg_code rc = TG_OK;
+    if (a < 0 || ft < 0 || t < 0 || H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft) <= 0 ||
+        H5Aread(a, t, &s) < 0)
+        rc = tg_h5_fail(e, TG_ERR_FORMAT, "%s: attribute '%s' missing or not a string", path, name);
+    if (rc == TG_OK) {
+        *out = strdup(s ? s : "");
+        H5free_memory(s);
+        if (*out == NULL)
+            rc = tg_fail(e, TG_ERR_NOMEM, "%s: out of memory", path);
+    }
+    if (t >= 0)
+        H5Tclose(t);
+    if (ft >= 0)
+        H5Tclose(ft);
+    if (a >= 0)
+        H5Aclose(a);
+    return rc;
+}
+
+/* Opens a dataset of the expected class, element size and shape, and checks that the
+ * file really holds its bytes (contiguous: exactly; chunked: at least 1/1024, the most
+ * a compressor could shrink them) before the caller allocates for it. */
+static tg_code open_checked(hid_t loc, const char *path, const char *name, H5T_class_t cls,
+                            size_t elem, int rank, const hsize_t *dims, hid_t *out, tg_error *e)
+{
+    hid_t d = H5Lexists(loc, name, H5P_DEFAULT) > 0 ? H5Dopen2(loc, name, H5P_DEFAULT) : -1;
+    if (d < 0)
+        return tg_h5_fail(e, TG_ERR_FORMAT, "%s: dataset '%s' is missing", path, name);
+    hid_t t = H5Dget_type(d), s = H5Dget_space(d);
+    tg_code rc = TG_OK;
+    hsize_t got[4] = {0};
+    if (t < 0 || s < 0 || H5Tget_class(t) != cls || H5Tget_size(t) != elem) {
+        rc = tg_fail(e, TG_ERR_FORMAT, "%s: dataset '%s' has the wrong type", path, name);
+    } else if (H5Sget_simple_extent_ndims(s) != rank ||
+               H5Sget_simple_extent_dims(s, got, NULL) != rank) {
+        rc = tg_fail(e, TG_ERR_FORMAT, "%s: dataset '%s' should have %d dimension(s)", path,
+                     name, rank);
+    } else {
+        hsize_t n = 1;
+        for (int i = 0; i < rank && rc == TG_OK; i++) {
+            if (got[i] != dims[i])
+                rc = tg_fail(e, TG_ERR_FORMAT, "%s: dataset '%s' dimension %d is %llu, not %llu",
+                             path, name, i, (unsigned long long)got[i], (unsigned long long)dims[i]);
+            n *= dims[i];
+        }
+        hid_t plist = rc == TG_OK ? H5Dget_create_plist(d) : -1;
+        hsize_t stored = H5Dget_storage_size(d), want = n * elem;
+        int contiguous = plist >= 0 && H5Pget_layout(plist) == H5D_CONTIGUOUS;
+        /* variable-length strings live in the global heap: their dataset holds references */
+        if (rc == TG_OK && cls != H5T_STRING && want > 0 &&
+            (contiguous ? stored != want : stored < want / 1024))
+            rc = tg_fail(e, TG_ERR_FORMAT, "%s: dataset '%s' stores %llu bytes for %llu declared",
+                         path, name, (unsigned long long)stored, (unsigned long long)want);
+        if (plist >= 0)
+            H5Pclose(plist);
+    }
+    if (t >= 0)
+        H5Tclose(t);
+    if (s >= 0)
+        H5Sclose(s);
+    if (rc != TG_OK)
+        H5Dclose(d);
+    else
+        *out = d;
+    return rc;
+}
+
+static tg_code read_data(hid_t loc, const char *path, const char *name, H5T_class_t cls,
+                         size_t elem, hid_t mtype, int rank, const hsize_t *dims, void *buf,
+                         tg_error *e)
+{
+    hid_t d;
+    tg_code rc = open_checked(loc, path, name, cls, elem, rank, dims, &d, e);
+    if (rc != TG_OK)
+        return rc;
+    hsize_t n = 1;
+    for (int i = 0; i < rank; i++)
+        n *= dims[i];
+    if (n > 0 && H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+        rc = tg_h5_fail(e, TG_ERR_FORMAT, "%s: cannot read dataset '%s'", path, name);
+    H5Dclose(d);
+    return rc;
+}
+
+void tg_model_history_free(tg_model_history *h)
+{
+    free(h->epoch);
+    for (int k = 0; k < HISTORY_COLUMNS; k++)
+        free(*history_column(h, k));
+    memset(h, 0, sizeof *h);
+}
+
+void tg_model_file_free(tg_model_file *m)
+{
+    if (m->meta.genre_names)
+        for (int64_t g = 0; g < m->meta.genres; g++)
+            free(m->meta.genre_names[g]);
+    free(m->meta.genre_names);
+    free(m->meta.config), free(m->meta.provenance);
+    free(m->params), free(m->adam_m), free(m->adam_v);
+    tg_model_history_free(&m->history);
+    memset(m, 0, sizeof *m);
+}
+
+static tg_code read_names(hid_t f, const char *path, tg_model_file *m, tg_error *e)
+{
+    hsize_t n = (hsize_t)m->meta.genres;
+    hid_t d;
+    tg_code rc = open_checked(f, path, "genres/name", H5T_STRING, sizeof(char *), 1, &n, &d, e);
+    if (rc != TG_OK)
+        return rc;
+    hid_t t = utf8_type(), space = H5Dget_space(d);
+    char **raw = calloc(n, sizeof *raw);
+    m->meta.genre_names = calloc(n, sizeof *m->meta.genre_names);
+    if (!raw || !m->meta.genre_names || t < 0 || space < 0)
+        rc = tg_fail(e, TG_ERR_NOMEM, "%s: out of memory for genre names", path);
+    else if (H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0)
+        rc = tg_h5_fail(e, TG_ERR_FORMAT, "%s: cannot read genres/name", path);
+    for (hsize_t i = 0; rc == TG_OK && i < n; i++) {
+        m->meta.genre_names[i] = strdup(raw[i] ? raw[i] : "");
+        if (m->meta.genre_names[i] == NULL)
+            rc = tg_fail(e, TG_ERR_NOMEM, "%s: out of memory", path);
+    }
+    if (raw && t >= 0 && space >= 0)
+        H5Dvlen_reclaim(t, space, H5P_DEFAULT, raw);
+    free(raw);
+    if (t >= 0)
+        H5Tclose(t);
+    if (space >= 0)
+        H5Sclose(space);
+    H5Dclose(d);
+    return rc;
+}
+
+static tg_code read_all(hid_t f, const char *path, tg_model_file *m, tg_error *e)
+{
+    tg_model_meta *mt = &m->meta;
+    int64_t version = 0;
+    tg_code rc = get_attr_i64(f, path, "schema_version", &version, e);
+    if (rc == TG_OK && version != TG_MODEL_SCHEMA_VERSION)
+        return tg_fail(e, TG_ERR_FORMAT, "%s: model schema version %lld, this program reads %d "
+                       "(retrain with this version's train)", path, (long long)version,
+                       TG_MODEL_SCHEMA_VERSION);
+    const char *ints[] = {"inputs", "hidden", "genres", "steps", "cities"};
+    int64_t *dst[] = {&mt->inputs, &mt->hidden, &mt->genres, &mt->steps, &mt->cities};
+    for (int i = 0; i < 5 && rc == TG_OK; i++) {
+        rc = get_attr_i64(f, path, ints[i], dst[i], e);
+        if (rc == TG_OK && (*dst[i] < 1 || *dst[i] > ((int64_t)1 << 31)))
+            rc = tg_fail(e, TG_ERR_FORMAT, "%s: attribute %s = %lld is out of range", path,
+                         ints[i], (long long)*dst[i]);
+    }
+    if (rc == TG_OK && mt->inputs != mt->steps * mt->cities)
+        rc = tg_fail(e, TG_ERR_FORMAT, "%s: inputs %lld is not steps x cities", path,
+                     (long long)mt->inputs);
+    if (rc == TG_OK)
+        rc = get_attr_str(f, path, "config", &mt->config, e);
+    if (rc == TG_OK)
+        rc = get_attr_str(f, path, "provenance", &mt->provenance, e);
+    if (rc != TG_OK)
+        return rc;
+    hsize_t d1[2] = {(hsize_t)mt->inputs, (hsize_t)mt->hidden}, h1 = (hsize_t)mt->hidden;
+    hsize_t d2[2] = {(hsize_t)mt->hidden, (hsize_t)mt->genres}, h2 = (hsize_t)mt->genres;
+    hid_t probe;
+    /* check that the file holds W1 before allocating the block for it */
+    rc = open_checked(f, path, "W1", H5T_FLOAT, 4, 2, d1, &probe, e);
+    if (rc != TG_OK)
+        return rc;
+    H5Dclose(probe);
+    size_t n = tg_model_file_params(mt);
+    m->params = malloc(n * sizeof(float));
+    if (m->params == NULL)
+        return tg_fail(e, TG_ERR_NOMEM, "%s: out of memory for %zu parameters", path, n);
+    float *W1 = m->params, *b1 = W1 + mt->inputs * mt->hidden, *W2 = b1 + mt->hidden,
+          *b2 = W2 + mt->hidden * mt->genres;
+    rc = read_data(f, path, "W1", H5T_FLOAT, 4, H5T_NATIVE_FLOAT, 2, d1, W1, e);
+    if (rc == TG_OK)
+        rc = read_data(f, path, "b1", H5T_FLOAT, 4, H5T_NATIVE_FLOAT, 1, &h1, b1, e);
+    if (rc == TG_OK)
+        rc = read_data(f, path, "W2", H5T_FLOAT, 4, H5T_NATIVE_FLOAT, 2, d2, W2, e);
+    if (rc == TG_OK)
+        rc = read_data(f, path, "b2", H5T_FLOAT, 4, H5T_NATIVE_FLOAT, 1, &h2, b2, e);
+    if (rc == TG_OK)
+        rc = read_names(f, path, m, e);
+    if (rc == TG_OK && H5Lexists(f, "adam", H5P_DEFAULT) > 0) {
+        hsize_t np = (hsize_t)n;
+        hid_t g = H5Gopen2(f, "adam", H5P_DEFAULT);
+        m->adam_m = malloc(n * sizeof(float));
+        m->adam_v = malloc(n * sizeof(float));
+        if (g < 0)
+            rc = tg_h5_fail(e, TG_ERR_FORMAT, "%s: cannot open group adam", path);
+        else if (!m->adam_m || !m->adam_v)
+            rc = tg_fail(e, TG_ERR_NOMEM, "%s: out of memory for Adam's state", path);
+        if (rc == TG_OK)
+            rc = read_data(g, path, "m", H5T_FLOAT, 4, H5T_NATIVE_FLOAT, 1, &np, m->adam_m, e);
+        if (rc == TG_OK)
+            rc = read_data(g, path, "v", H5T_FLOAT, 4, H5T_NATIVE_FLOAT, 1, &np, m->adam_v, e);
+        if (rc == TG_OK)
+            rc = get_attr_i64(g, path, "step", &m->adam_step, e);
+        if (g >= 0)
+            H5Gclose(g);
+    }
+    if (rc != TG_OK)
+        return rc;
+    /* history: its length is the epoch dataset's, bounded by the stored bytes */
+    hid_t g = H5Lexists(f, "history", H5P_DEFAULT) > 0 ? H5Gopen2(f, "history", H5P_DEFAULT) : -1;
+    if (g < 0)
+        return tg_h5_fail(e, TG_ERR_FORMAT, "%s: group history is missing", path);
+    hid_t d = H5Lexists(g, "epoch", H5P_DEFAULT) > 0 ? H5Dopen2(g, "epoch", H5P_DEFAULT) : -1;
+    hid_t s = d < 0 ? -1 : H5Dget_space(d);
+    hsize_t len = 0;
+    if (s < 0 || H5Sget_simple_extent_ndims(s) != 1 || H5Sget_simple_extent_dims(s, &len, NULL) != 1
+        || len > 1000000)
+        rc = tg_h5_fail(e, TG_ERR_FORMAT, "%s: history/epoch is missing or malformed", path);
+    if (s >= 0)
+        H5Sclose(s);
+    if (d >= 0)
+        H5Dclose(d);
+    tg_model_history *h = &m->history;
+    if (rc == TG_OK) {
+        h->n = (size_t)len;
+        h->epoch = malloc((len ? len : 1) * sizeof *h->epoch);
+        rc = h->epoch ? read_data(g, path, "epoch", H5T_INTEGER, 4, H5T_NATIVE_INT32, 1, &len,
+                                  h->epoch, e)
+                      : tg_fail(e, TG_ERR_NOMEM, "%s: out of memory", path);
+    }
+    for (int k = 0; k < HISTORY_COLUMNS && rc == TG_OK; k++) {
+        double **col = history_column(h, k);
+        *col = malloc((len ? len : 1) * sizeof **col);
+        rc = *col ? read_data(g, path, history_names[k], H5T_FLOAT, 8, H5T_NATIVE_DOUBLE, 1, &len,
+                              *col, e)
+                  : tg_fail(e, TG_ERR_NOMEM, "%s: out of memory", path);
+    }
+    H5Gclose(g);
+    return rc;
+}
+
+tg_code tg_model_file_read(const char *path, tg_model_file *out, tg_error *e)
+{
+    memset(out, 0, sizeof *out);
+    tg_code rc = tg_h5_quiet(e);
+    if (rc != TG_OK)
+        return rc;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return tg_h5_fail(e, TG_ERR_IO, "%s: cannot open as HDF5", path);
+    rc = read_all(f, path, out, e);
+    H5Fclose(f);
+    if (rc != TG_OK)
+        tg_model_file_free(out);
+    return rc;
+}

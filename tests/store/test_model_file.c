@@ -1,0 +1,193 @@
+/* test_model_file.c - model.h5: a round trip of every field, optional Adam state, and
+ * each damage (missing dataset, wrong type, wrong shape, other schema version, sizes a
+ * crafted file declares but does not hold) as a clear error; atomic writes. */
+#include "model_file.h"
+
+#include <criterion/criterion.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char path[128];
+static char *names[3] = {"Rap/Hip Hop", "Rap français", "Pop"};
+
+static tg_model_meta meta(void)
+{
+    tg_model_meta m = {.inputs = 6, .hidden = 4, .genres = 3, .steps = 2, .cities = 3,
+                       .config = "epochs=2\nlr=0.001\n", .provenance = "tracegenre-provenance 1\n",
+                       .genre_names = names};
+    return m;
+}
+
+static void setup(void)
+{
+    snprintf(path, sizeof path, "/tmp/tg-model-%d.h5", (int)getpid());
+}
+
+static void teardown(void) { unlink(path); }
+
+TestSuite(model_file, .init = setup, .fini = teardown);
+
+static void write_sample(int with_adam)
+{
+    tg_model_meta m = meta();
+    size_t n = tg_model_file_params(&m);
+    cr_assert_eq(n, 6 * 4 + 4 + 4 * 3 + 3);
+    float *p = malloc(n * 4), *am = malloc(n * 4), *av = malloc(n * 4);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (float)i * 0.5f, am[i] = -(float)i, av[i] = (float)i * i;
+    int32_t epoch[2] = {1, 2};
+    double tl[2] = {0.7, 0.5}, te[2] = {0.75, NAN}, map[2] = {0.3, 0.4}, f1[2] = {0.1, 0.2},
+           sec[2] = {1.5, 1.4}, ld[2] = {0.1, 0.0};
+    tg_model_history h = {.n = 2, .epoch = epoch, .train_loss = tl, .test_loss = te,
+                          .test_map = map, .test_macro_f1 = f1, .seconds = sec,
+                          .loader_seconds = ld};
+    tg_error e = {0};
+    cr_assert_eq(tg_model_file_write(path, &m, p, with_adam ? am : NULL, with_adam ? av : NULL,
+                                     16, &h, &e), TG_OK, "%s", e.msg);
+    free(p), free(am), free(av);
+}
+
+Test(model_file, round_trip)
+{
+    write_sample(1);
+    tg_model_file f;
+    tg_error e = {0};
+    cr_assert_eq(tg_model_file_read(path, &f, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(f.meta.inputs, 6);
+    cr_assert_eq(f.meta.hidden, 4);
+    cr_assert_eq(f.meta.genres, 3);
+    cr_assert_eq(f.meta.steps, 2);
+    cr_assert_str_eq(f.meta.config, "epochs=2\nlr=0.001\n");
+    cr_assert_str_eq(f.meta.genre_names[1], "Rap français");
+    size_t n = tg_model_file_params(&f.meta);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(f.params[i], (float)i * 0.5f);
+        cr_assert_eq(f.adam_m[i], -(float)i);
+    }
+    cr_assert_eq(f.adam_step, 16);
+    cr_assert_eq(f.history.n, 2);
+    cr_assert_eq(f.history.epoch[1], 2);
+    cr_assert_float_eq(f.history.train_loss[1], 0.5, 0);
+    cr_assert(isnan(f.history.test_loss[1]), "NaN survives");
+    tg_model_file_free(&f);
+}
+
+Test(model_file, without_adam_state)
+{
+    write_sample(0);
+    tg_model_file f;
+    tg_error e = {0};
+    cr_assert_eq(tg_model_file_read(path, &f, &e), TG_OK, "%s", e.msg);
+    cr_assert_null(f.adam_m);
+    cr_assert_null(f.adam_v);
+    tg_model_file_free(&f);
+}
+
+/* Opens the sample for editing with the raw HDF5 API. */
+static hid_t edit(void)
+{
+    write_sample(1);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    cr_assert(f >= 0);
+    return f;
+}
+
+static void expect_error(const char *needle)
+{
+    tg_model_file m;
+    tg_error e = {0};
+    cr_assert_eq(tg_model_file_read(path, &m, &e), TG_ERR_FORMAT, "accepted: %s", e.msg);
+    cr_assert(strstr(e.msg, path) != NULL, "names the file: %s", e.msg);
+    cr_assert(strstr(e.msg, needle) != NULL, "'%s' not in: %s", needle, e.msg);
+}
+
+static void set_i64(hid_t f, const char *name, int64_t v)
+{
+    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
+    cr_assert(a >= 0);
+    cr_assert(H5Awrite(a, H5T_NATIVE_INT64, &v) >= 0);
+    H5Aclose(a);
+}
+
+Test(model_file, missing_dataset)
+{
+    hid_t f = edit();
+    cr_assert(H5Ldelete(f, "W2", H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+    expect_error("'W2' is missing");
+}
+
+Test(model_file, wrong_type)
+{
+    hid_t f = edit();
+    cr_assert(H5Ldelete(f, "b1", H5P_DEFAULT) >= 0);
+    hsize_t n = 4;
+    hid_t s = H5Screate_simple(1, &n, NULL);
+    hid_t d = H5Dcreate2(f, "b1", H5T_STD_I32LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int32_t v[4] = {0};
+    H5Dwrite(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+    H5Dclose(d), H5Sclose(s), H5Fclose(f);
+    expect_error("'b1' has the wrong type");
+}
+
+Test(model_file, shape_against_attributes)
+{
+    hid_t f = edit();
+    set_i64(f, "hidden", 5);
+    H5Fclose(f);
+    expect_error("'W1' dimension 1 is 4, not 5");
+    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    set_i64(f, "hidden", 4);
+    set_i64(f, "steps", 3);
+    H5Fclose(f);
+    expect_error("inputs 6 is not steps x cities");
+}
+
+Test(model_file, other_schema_version)
+{
+    hid_t f = edit();
+    set_i64(f, "schema_version", 2);
+    H5Fclose(f);
+    expect_error("schema version 2");
+}
+
+Test(model_file, declared_sizes_the_file_does_not_hold)
+{
+    /* a crafted header claiming a 2^31 x 2^31 first layer must not make us allocate */
+    hid_t f = edit();
+    set_i64(f, "inputs", (int64_t)1 << 31);
+    set_i64(f, "hidden", (int64_t)1 << 31);
+    set_i64(f, "steps", 1);
+    set_i64(f, "cities", (int64_t)1 << 31);
+    H5Fclose(f);
+    expect_error("'W1' dimension 0");
+}
+
+Test(model_file, failed_write_leaves_the_previous_file)
+{
+    write_sample(1);
+    tg_model_meta m = meta();
+    tg_error e = {0};
+    float p[43] = {0};
+    cr_assert_neq(tg_model_file_write("/nonexistent-dir/model.h5", &m, p, NULL, NULL, 0, NULL, &e),
+                  TG_OK);
+    cr_assert(strstr(e.msg, "/nonexistent-dir/model.h5") != NULL, "%s", e.msg);
+    tg_model_file f;
+    cr_assert_eq(tg_model_file_read(path, &f, &e), TG_OK, "%s", e.msg);
+    tg_model_file_free(&f);
+}
+
+Test(model_file, not_hdf5)
+{
+    FILE *fp = fopen(path, "wb");
+    fputs("not an HDF5 file", fp);
+    fclose(fp);
+    tg_model_file f;
+    tg_error e = {0};
+    cr_assert_eq(tg_model_file_read(path, &f, &e), TG_ERR_IO);
+    cr_assert(strstr(e.msg, "cannot open as HDF5") != NULL, "%s", e.msg);
+}
