@@ -160,6 +160,8 @@ tg_code tg_predict(const tg_model *m, const uint32_t *albums, size_t n, const ui
     if (rc == TG_OK && y == NULL)
         rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
     double total = 0;
+    if (rc == TG_OK && src->begin)
+        rc = src->begin(src->ctx, albums, n, batch, e);
     for (size_t i = 0; rc == TG_OK && i < n; i += (size_t)batch) {
         int32_t nb = (int32_t)(n - i < (size_t)batch ? n - i : (size_t)batch);
         rc = src->fill(src->ctx, albums + i, nb, &x, e);
@@ -250,6 +252,8 @@ tg_code tg_train_epoch(tg_model *m, const tg_train_config *cfg, const tg_train_d
         }
     }
     double total = 0;
+    if (rc == TG_OK && src->begin)
+        rc = src->begin(src->ctx, order, d->n_train, B, e);
     for (size_t i = 0; rc == TG_OK && i < d->n_train; i += (size_t)B) {
         int32_t nb = (int32_t)(d->n_train - i < (size_t)B ? d->n_train - i : (size_t)B);
         uint64_t f0 = tg_clock_ns();

@@ -33,10 +33,14 @@ static inline tg_csr_batch tg_csr_view(const tg_csr_buf *b)
     return x;
 }
 
-/* Where batches come from. fill sets out->rows = n and the rows of albums[0..n) in that
- * order, with column indices < the model's inputs, sorted and unique within a row, and
- * values already transformed (raw counts or log1p). */
+/* Where batches come from. begin (may be NULL) announces a pass: the albums of
+ * order[0..n) will be asked for in that order, in batches of batch, so a prefetching
+ * source can work ahead. fill then sets out->rows = n and the rows of albums[0..n) in
+ * that order, with column indices < the model's inputs, sorted and unique within a row,
+ * and values already transformed (raw counts or log1p); it may swap out's arrays with
+ * its own rather than copy. */
 typedef struct {
+    tg_code (*begin)(void *ctx, const uint32_t *order, size_t n, int32_t batch, tg_error *e);
     tg_code (*fill)(void *ctx, const uint32_t *albums, int32_t n, tg_csr_buf *out, tg_error *e);
     void *ctx;
 } tg_batch_source;

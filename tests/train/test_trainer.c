@@ -41,6 +41,14 @@ static void make_data(void)
 }
 
 static int bad_source = 0;
+static size_t begun = 0; /* albums announced by begin */
+
+static tg_code begin(void *ctx, const uint32_t *order, size_t n, int32_t batch, tg_error *e)
+{
+    (void)ctx, (void)order, (void)batch, (void)e;
+    begun += n;
+    return TG_OK;
+}
 
 static tg_code fill(void *ctx, const uint32_t *albums, int32_t n, tg_csr_buf *out, tg_error *e)
 {
@@ -82,7 +90,7 @@ static void train(tg_model *m, const tg_train_config *c, int epochs, tg_epoch_st
 {
     tg_error e = {0};
     tg_train_data d = data();
-    tg_batch_source src = {.fill = fill};
+    tg_batch_source src = {.begin = begin, .fill = fill};
     for (int ep = 0; ep < epochs; ep++)
         cr_assert_eq(tg_train_epoch(m, c, &d, &src, last, &e), TG_OK, "%s", e.msg);
 }
@@ -100,6 +108,7 @@ Test(trainer, learns_a_planted_task)
     train(&m, &c, 29, &last);
     cr_assert_eq(last.epoch, 30);
     cr_assert_eq(m.step, 30 * 8, "160 albums in batches of 20: 8 steps an epoch");
+    cr_assert_eq(begun, 30 * (160 + 40), "each pass is announced to the source");
     cr_assert(last.train_loss < 0.6 * first.train_loss, "%g -> %g", first.train_loss,
               last.train_loss);
     cr_assert(last.test_map > 0.85, "test MAP %g", last.test_map);
