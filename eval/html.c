@@ -359,14 +359,29 @@ static void threshold_section(FILE *f, const eval_metrics *m, const eval_sweep *
     fputs("</section>\n", f);
 }
 
-/* Share of the albums in a cell, as a colour from near-white to dark blue. */
+/* Share of the albums in a cell, as a colour: a three-stop blue ramp (ColorBrewer's
+ * "Blues" ends and middle), since a straight line from white to navy passes through
+ * greys that hardly differ. */
 static void cell_colour(char *buf, double share)
 {
-    const int lo[3] = {0xf4, 0xf8, 0xfd}, hi[3] = {0x08, 0x30, 0x6b};
+    static const int stop[3][3] = {{0xf7, 0xfb, 0xff}, {0x6b, 0xae, 0xd6}, {0x08, 0x30, 0x6b}};
+    double t = fmin(1, fmax(0, share)) * 2;
+    int k = t >= 1 ? 1 : 0;
+    t -= k;
     int c[3];
-    for (int k = 0; k < 3; k++)
-        c[k] = (int)lround(lo[k] + (hi[k] - lo[k]) * share);
+    for (int i = 0; i < 3; i++)
+        c[i] = (int)lround(stop[k][i] + (stop[k + 1][i] - stop[k][i]) * t);
     snprintf(buf, 8, "#%02x%02x%02x", c[0], c[1], c[2]);
+}
+
+/* 1 if a "#rrggbb" colour needs white text: its luma (ITU-R BT.601) is below the
+ * middle, where dark text would lose contrast. */
+static int dark(const char *colour)
+{
+    unsigned r, g, b;
+    if (sscanf(colour, "#%2x%2x%2x", &r, &g, &b) != 3)
+        return 0;
+    return 0.299 * r + 0.587 * g + 0.114 * b < 128;
 }
 
 /* The one-vs-all confusion matrices [[TN, FP], [FN, TP]], a small heatmap per genre,
@@ -413,7 +428,7 @@ static void confusion_chart(FILE *f, const eval_metrics *m, const char *const *n
                        "stroke=\"#fff\"/>\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
                        "style=\"font-size:%dpx;fill:%s\">%s</text>\n",
                     x, y, CELL, CELL, colour, x + CELL / 2, y + CELL / 2 + 4, len > 5 ? 9 : 11,
-                    share > 0.45 ? "#fff" : "#222", count);
+                    dark(colour) ? "#fff" : "#222", count);
         }
     }
     fputs("</svg>\n", f);
