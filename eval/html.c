@@ -217,7 +217,7 @@ static void hbar_chart(FILE *f, const char *const *names, const double *value, s
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"14\" fill=\"%s\"/>\n"
                    "<text class=\"v\" x=\"%.1f\" y=\"%.1f\">%s</text>\n",
                 L, y + 3, w, colour, L + w + 4, y + 14,
-                integer ? (snprintf(t, sizeof t, "%.0f", value[i]), t) : fmt(t, value[i], decimals));
+                fmt(t, value[i], integer ? 0 : decimals));
     }
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>\n", L, TOP,
             L, bottom);
