@@ -60,6 +60,7 @@ static void read_fails(tg_code code, const char *frag)
     cr_assert(strstr(e.msg, frag) != NULL, "'%s' not in: %s", frag, e.msg);
     cr_assert(strstr(e.msg, path) != NULL, "the file is not named: %s", e.msg);
     cr_assert(p.scores == NULL && p.album_ids == NULL && p.model == NULL, "nothing handed over");
+    cr_assert_eq(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0, "HDF5 objects left open");
 }
 
 static hid_t open_rw(void)
@@ -113,6 +114,7 @@ Test(predictions, round_trip)
     cr_assert(p.has_threshold);
     cr_assert_eq(p.threshold, 0.25);
     cr_assert_str_eq(p.model, "runs/model.h5");
+    cr_assert_eq(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0, "HDF5 objects left open");
     tg_predictions_free(&p);
     cr_assert_null(p.scores);
     tg_predictions_free(&p); /* twice is fine */
