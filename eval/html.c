@@ -159,16 +159,16 @@ static void summary_section(FILE *f, const eval_metrics *m, const char *const *n
     fputs("</section>\n", f);
 }
 
-/* Loss and MAP per epoch need model.h5's training history, which train does not
- * record yet: say so rather than draw anything. */
+/* Loss and MAP per epoch need model.h5's training history, which this version does
+ * not read yet: say so rather than draw anything. */
 static void history_section(FILE *f, const eval_html_info *info)
 {
     fputs("<section id=\"history\">\n<h2>Training history</h2>\n<p class=\"note\">", f);
     if (info->model != NULL) {
-        fputs("Model history is not available yet: ", f);
-        esc(f, info->model[0] != '\0' ? info->model : "the model file");
-        fputs(" records no per-epoch training and test loss or test MAP in this version, "
-              "so these charts are left out.", f);
+        fputs("Model history is not available yet: this version of eval does not read the "
+              "per-epoch training and test loss and test MAP of ", f);
+        esc(f, info->model);
+        fputs(", so these charts are left out.", f);
     } else {
         fputs("No model file given (--model), so the training and test loss and test MAP per "
               "epoch are left out.", f);

@@ -23,7 +23,7 @@ typedef struct {
 #define EVAL_HTML_CHARTS "ap threshold confusion support"
 
 /* Writes the page to f: the label-based and example-based summary tables, the
- * training history section (a note: model.h5 records no per-epoch history yet), and
+ * training history section (a note: model.h5's history is not read yet), and
  * charts of per-genre AP (undefined AP marked as such), the metrics against the
  * threshold (from sweep, which must not be NULL), the one-vs-all confusion matrices as
  * heatmaps, genre support, then the per-genre table. genre_names has m->n_genres

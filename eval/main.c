@@ -41,8 +41,8 @@ static void usage(FILE *f)
 "  --html FILE         a self-contained HTML report with charts (open it in a browser;\n"
 "                      without --sweep its threshold chart uses 0:1:0.02)\n"
 "  --model FILE        the model.h5 the scores came from (default: the one the\n"
-"                      predictions file names); its training history is not recorded\n"
-"                      yet, which the HTML report says\n"
+"                      predictions file names); this version does not read its\n"
+"                      training history yet, which the HTML report says\n"
 "  --decimals N        decimals in the tables and the HTML (default 2, at most 17)\n"
 "  -q, -v              say less, say more\n"
 "  -h, --help          this help;  --version  the version\n"
@@ -233,13 +233,14 @@ int main(int argc, char **argv)
         goto end;
 
     /* The model: --model's, else the one the predictions file names. Its per-epoch
-     * history is what the HTML would chart; train does not record it yet. */
+     * history is what the HTML would chart; this version does not read it yet (this
+     * branch predates model.h5's history, store/model_file.h on main). */
     const char *model = model_path != NULL ? model_path
                         : meta.model != NULL && meta.model[0] != '\0' ? meta.model : NULL;
     if (model != NULL && (model_path != NULL || html_path != NULL))
-        TG_DISPLAY(2, "eval: warning: %s: model history is not available yet (train does not "
-                      "record per-epoch losses and MAP); the HTML report leaves those charts "
-                      "out\n", model);
+        TG_DISPLAY(2, "eval: warning: %s: model history is not available yet (this eval "
+                      "does not read per-epoch losses and MAP); the HTML report leaves those "
+                      "charts out\n", model);
 
     const eval_sweep *sw = sweeping ? &sweep : NULL;
     if (!json_stdout && !html_stdout) {
