@@ -1,7 +1,10 @@
-/* main.c - the eval command: reads labels and scores, computes the metrics of
- * spec/metrics.md and prints the report's tables, and JSON on request. The work is in
- * csv.c, metrics.c, report.c and json.c. */
+/* main.c - the eval command: reads train's predictions.h5 (or a labels and a scores
+ * CSV), computes the metrics of spec/metrics.md, prints the report's tables, and writes
+ * JSON and HTML on request. The work is in h5_input.c, csv.c, metrics.c, report.c,
+ * json.c and html.c. */
 #include "csv.h"
+#include "h5_input.h"
+#include "html.h"
 #include "json.h"
 #include "metrics.h"
 #include "report.h"
@@ -17,26 +20,35 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-"Usage: eval LABELS.csv SCORES.csv [options]\n"
+"Usage: eval PREDICTIONS.h5 [options]\n"
+"       eval LABELS.csv SCORES.csv [options]\n"
 "Prints the report's metrics (spec/metrics.md; scikit-learn 1.2's definitions) of\n"
 "the scores against the true labels: the label-based and example-based summaries,\n"
 "per-genre precision, recall, F1, AP and support, and one-vs-all confusion matrices.\n"
 "\n"
+"PREDICTIONS.h5 is what train writes (layout in eval/README.md): only its labeled\n"
+"albums are evaluated, those of the test split unless --split says otherwise.\n"
 "LABELS.csv holds 0/1 values, SCORES.csv numbers in [0, 1]; both start with a header\n"
 "row of genre names (same names, same order), optionally after a first column named\n"
 "album_id (ids must then match row by row); one row per album, RFC 4180 quoting.\n"
 "\n"
-"  --threshold T       a genre is predicted when its score exceeds T (default 0.3)\n"
+"  --split WHICH       test (default), train, or all (train and test); .h5 only\n"
+"  --threshold T       a genre is predicted when its score exceeds T (default: the\n"
+"                      predictions file's threshold, else 0.3)\n"
 "  --sweep FROM:TO:STEP  also the threshold-dependent metrics at each threshold\n"
 "                      FROM, FROM+STEP, ... TO, and the one maximising macro F1\n"
-"  --json FILE         everything at full precision as JSON ('-' for stdout, which\n"
-"                      then carries only the JSON)\n"
-"  --decimals N        decimals in the tables (default 2, at most 17)\n"
+"  --json FILE         everything at full precision as JSON\n"
+"  --html FILE         a self-contained HTML report with charts (open it in a browser;\n"
+"                      without --sweep its threshold chart uses 0:1:0.02)\n"
+"  --model FILE        the model.h5 the scores came from (default: the one the\n"
+"                      predictions file names); this version does not read its\n"
+"                      training history yet, which the HTML report says\n"
+"  --decimals N        decimals in the tables and the HTML (default 2, at most 17)\n"
 "  -q, -v              say less, say more\n"
 "  -h, --help          this help;  --version  the version\n"
 "\n"
-"Not yet: reading train's predictions.h5 and writing --html (issue 5; a later\n"
-"version). Exit: 0 done, 1 failure (bad input included), 2 bad usage.\n");
+"FILE '-' is standard output, which then carries only that file (one of --json and\n"
+"--html at most). Exit: 0 done, 1 failure (bad input included), 2 bad usage.\n");
 }
 
 /* "FROM:TO:STEP" into three numbers in [0, 1] (STEP > 0). */
@@ -61,18 +73,64 @@ static tg_code parse_sweep(const char *s, double *from, double *to, double *step
     return rc;
 }
 
+/* The HTML's threshold chart when no --sweep was asked for: fine enough for a smooth
+ * curve, 51 points. */
+#define HTML_SWEEP_FROM 0.0
+#define HTML_SWEEP_TO 1.0
+#define HTML_SWEEP_STEP 0.02
+
+/* What --json and --html write. */
+typedef struct {
+    const eval_metrics *m;
+    const char *const *names;
+    const eval_sweep *sweep;      /* --sweep's, or NULL */
+    const eval_sweep *html_sweep; /* --sweep's, or the default one */
+    const eval_html_info *html;
+} outputs;
+
+/* Writes one output through a temporary file (or stdout for "-"). */
+static tg_code write_output(const char *path, int html, const outputs *o, tg_error *e)
+{
+    tg_outfile out;
+    tg_code rc = tg_outfile_open(&out, path, e);
+    if (rc != TG_OK)
+        return rc;
+    rc = html ? eval_html_write(out.fp, o->m, o->names, o->html_sweep, o->html, e)
+              : eval_json_write(out.fp, o->m, o->names, o->sweep, e);
+    if (rc != TG_OK) {
+        tg_outfile_abort(&out);
+        return rc;
+    }
+    rc = tg_outfile_commit(&out, e);
+    if (rc == TG_OK && strcmp(path, "-") != 0)
+        TG_DISPLAY(2, "eval: wrote %s\n", path);
+    return rc;
+}
+
+/* --model must name a file we can open, even though nothing is read from it yet. */
+static tg_code check_model(const char *path, tg_error *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return tg_fail_errno(e, TG_ERR_IO, "--model %s: cannot open", path);
+    fclose(f);
+    return TG_OK;
+}
+
 int main(int argc, char **argv)
 {
     const char *files[2] = {NULL, NULL};
-    const char *json_path = NULL;
+    const char *json_path = NULL, *html_path = NULL, *model_path = NULL;
     double threshold = 0.3, from = 0, to = 0, step = 0;
-    int sweeping = 0, status = 1, n_files = 0;
+    int sweeping = 0, status = 1, n_files = 0, threshold_given = 0, split_given = 0;
+    int split = EVAL_SPLIT_TEST;
     uint64_t decimals = 2;
     tg_error err = {0};
     tg_code rc = TG_OK;
     eval_table table = {0};
+    eval_h5_meta meta = {0};
     eval_metrics metrics = {0};
-    eval_sweep sweep = {0};
+    eval_sweep sweep = {0}, html_sweep = {0};
 
     for (int i = 1; i < argc && rc == TG_OK; i++) {
         const char *val = NULL;
@@ -89,12 +147,23 @@ int main(int argc, char **argv)
             continue;
         } else if ((m = tg_opt_value(argc, argv, &i, "--threshold", NULL, &val, &err)) != 0) {
             rc = m < 0 ? TG_ERR_USAGE : tg_parse_double(val, "--threshold", 0, 1, &threshold, &err);
+            threshold_given = 1;
         } else if ((m = tg_opt_value(argc, argv, &i, "--sweep", NULL, &val, &err)) != 0) {
             rc = m < 0 ? TG_ERR_USAGE : parse_sweep(val, &from, &to, &step, &err);
             sweeping = 1;
+        } else if ((m = tg_opt_value(argc, argv, &i, "--split", NULL, &val, &err)) != 0) {
+            rc = m < 0 ? TG_ERR_USAGE
+                       : tg_parse_choice(val, "--split", eval_split_choices, &split, &err);
+            split_given = 1;
         } else if ((m = tg_opt_value(argc, argv, &i, "--json", NULL, &val, &err)) != 0) {
             rc = m < 0 ? TG_ERR_USAGE : TG_OK;
             json_path = val;
+        } else if ((m = tg_opt_value(argc, argv, &i, "--html", NULL, &val, &err)) != 0) {
+            rc = m < 0 ? TG_ERR_USAGE : TG_OK;
+            html_path = val;
+        } else if ((m = tg_opt_value(argc, argv, &i, "--model", NULL, &val, &err)) != 0) {
+            rc = m < 0 ? TG_ERR_USAGE : TG_OK;
+            model_path = val;
         } else if ((m = tg_opt_value(argc, argv, &i, "--decimals", NULL, &val, &err)) != 0) {
             rc = m < 0 ? TG_ERR_USAGE : tg_parse_u64(val, "--decimals", 0, 17, &decimals, &err);
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
@@ -102,19 +171,40 @@ int main(int argc, char **argv)
         } else if (n_files < 2) {
             files[n_files++] = argv[i];
         } else {
-            rc = tg_fail(&err, TG_ERR_USAGE, "unexpected argument '%s' (two files: LABELS SCORES)",
+            rc = tg_fail(&err, TG_ERR_USAGE,
+                         "unexpected argument '%s' (PREDICTIONS.h5, or LABELS.csv SCORES.csv)",
                          argv[i]);
         }
     }
-    if (rc == TG_OK && n_files < 2)
-        rc = tg_fail(&err, TG_ERR_USAGE, "needs two files: LABELS.csv SCORES.csv");
+    if (rc == TG_OK && n_files == 0)
+        rc = tg_fail(&err, TG_ERR_USAGE, "needs PREDICTIONS.h5, or two files: LABELS.csv SCORES.csv");
+    if (rc == TG_OK && n_files == 2 && split_given)
+        rc = tg_fail(&err, TG_ERR_USAGE, "--split applies to a predictions file, not to CSV files");
+    int json_stdout = json_path != NULL && strcmp(json_path, "-") == 0;
+    int html_stdout = html_path != NULL && strcmp(html_path, "-") == 0;
+    if (rc == TG_OK && json_stdout && html_stdout)
+        rc = tg_fail(&err, TG_ERR_USAGE, "--json - and --html -: only one can go to standard output");
+    if (rc == TG_OK && model_path != NULL)
+        rc = check_model(model_path, &err);
     if (rc != TG_OK)
         goto end;
-    int json_to_stdout = json_path != NULL && strcmp(json_path, "-") == 0;
-    if (json_to_stdout && tg_display_level > 1)
+    if ((json_stdout || html_stdout) && tg_display_level > 1)
         tg_display_level = 1; /* stdout carries data: keep stderr to errors */
 
-    rc = eval_csv_read(files[0], files[1], &table, &err);
+    const char *data_file = n_files == 1 ? files[0] : files[1]; /* named in value errors */
+    if (n_files == 1) {
+        rc = eval_h5_read(files[0], (eval_split)split, &table, &meta, &err);
+        if (rc == TG_OK && !threshold_given && meta.has_threshold)
+            threshold = meta.threshold;
+        if (rc == TG_OK)
+            TG_DISPLAY(3, "eval: %s: %zu %s albums of %zu train, %zu test, %zu unlabeled; "
+                          "threshold %g%s\n", files[0], table.n_albums, eval_split_choices[split],
+                       meta.in_file[0], meta.in_file[1], meta.in_file[2], threshold,
+                       threshold_given ? " (--threshold)" : meta.has_threshold ? " (the file's)"
+                                                                               : " (default)");
+    } else {
+        rc = eval_csv_read(files[0], files[1], &table, &err);
+    }
     if (rc != TG_OK)
         goto end;
     eval_input in = {
@@ -128,37 +218,50 @@ int main(int argc, char **argv)
     rc = eval_metrics_compute(&in, threshold, &metrics, &err);
     if (rc == TG_OK && sweeping)
         rc = eval_sweep_compute(&in, from, to, step, &sweep, &err);
+    if (rc == TG_OK && html_path != NULL && !sweeping)
+        rc = eval_sweep_compute(&in, HTML_SWEEP_FROM, HTML_SWEEP_TO, HTML_SWEEP_STEP, &html_sweep,
+                                &err);
     if (rc == TG_ERR_FORMAT) {
         /* Name the file: the message already names the album and genre. */
         char why[sizeof err.msg];
         memcpy(why, err.msg, sizeof why);
-        tg_fail(&err, rc, "%s: %s", files[1], why);
+        tg_fail(&err, rc, "%s: %s", data_file, why);
     }
     if (rc != TG_OK)
         goto end;
+
+    /* The model: --model's, else the one the predictions file names. Its per-epoch
+     * history is what the HTML would chart; this version does not read it yet (this
+     * branch predates model.h5's history, store/model_file.h on main). */
+    const char *model = model_path != NULL ? model_path
+                        : meta.model != NULL && meta.model[0] != '\0' ? meta.model : NULL;
+    if (model != NULL && (model_path != NULL || html_path != NULL))
+        TG_DISPLAY(2, "eval: warning: %s: model history is not available yet (this eval "
+                      "does not read per-epoch losses and MAP); the HTML report leaves those "
+                      "charts out\n", model);
+
     const eval_sweep *sw = sweeping ? &sweep : NULL;
-    if (!json_to_stdout) {
+    if (!json_stdout && !html_stdout) {
         rc = eval_report_print(stdout, &metrics, in.genre_names, sw, (int)decimals, &err);
         if (rc != TG_OK)
             goto end;
     }
-    if (json_path != NULL) {
-        tg_signals_install();
-        tg_outfile out;
-        rc = tg_outfile_open(&out, json_path, &err);
-        if (rc != TG_OK)
-            goto end;
-        rc = eval_json_write(out.fp, &metrics, in.genre_names, sw, &err);
-        if (rc != TG_OK) {
-            tg_outfile_abort(&out);
-            goto end;
-        }
-        rc = tg_outfile_commit(&out, &err);
-        if (rc != TG_OK)
-            goto end;
-        if (!json_to_stdout)
-            TG_DISPLAY(2, "eval: wrote %s\n", json_path);
-    }
+    char input_name[512];
+    if (n_files == 1)
+        snprintf(input_name, sizeof input_name, "%s", files[0]);
+    else
+        snprintf(input_name, sizeof input_name, "%s + %s", files[0], files[1]);
+    eval_html_info info = {
+        .input = input_name,
+        .split = n_files == 1 ? eval_split_choices[split] : NULL,
+        .model = model,
+        .decimals = (int)decimals,
+    };
+    outputs o = {&metrics, in.genre_names, sw, sweeping ? &sweep : &html_sweep, &info};
+    if (json_path != NULL && (rc = write_output(json_path, 0, &o, &err)) != TG_OK)
+        goto end;
+    if (html_path != NULL && (rc = write_output(html_path, 1, &o, &err)) != TG_OK)
+        goto end;
     status = 0;
 
 end:
@@ -168,8 +271,10 @@ end:
             fprintf(stderr, "Try 'eval --help'.\n");
         status = tg_exit_status(rc);
     }
+    eval_sweep_free(&html_sweep);
     eval_sweep_free(&sweep);
     eval_metrics_free(&metrics);
     eval_table_free(&table);
+    free(meta.model);
     return status;
 }

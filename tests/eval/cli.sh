@@ -43,8 +43,8 @@ sed 's/0.35/nan/' "$dir/scores.csv" >"$dir/nan.csv"
 sed 's/Jazz/Blues/' "$dir/scores.csv" >"$dir/names.csv"
 
 expect 0 help -- --help
-has "$dir/out" "Usage: eval LABELS.csv SCORES.csv" help
-has "$dir/out" "Not yet" help
+has "$dir/out" "Usage: eval PREDICTIONS.h5 [options]" help
+has "$dir/out" "eval LABELS.csv SCORES.csv [options]" help
 
 expect 0 run -- "$dir/labels.csv" "$dir/scores.csv" --threshold 0.3 --decimals 3 --sweep 0.1:0.9:0.1
 has "$dir/out" "Label-Based Metric" run
@@ -60,7 +60,7 @@ expect 0 json-stdout -- "$dir/labels.csv" "$dir/scores.csv" --json -
 [ "$(head -c 1 "$dir/out")" = "{" ] || { echo "FAIL json-stdout: not JSON only"; failures=$((failures + 1)); }
 
 expect 2 no-files --
-has "$dir/err" "eval: needs two files" no-files
+has "$dir/err" "eval: needs PREDICTIONS.h5, or two files: LABELS.csv SCORES.csv" no-files
 has "$dir/err" "Try 'eval --help'" no-files
 expect 2 unknown -- "$dir/labels.csv" "$dir/scores.csv" --frobnicate
 has "$dir/err" "unknown option '--frobnicate'" unknown

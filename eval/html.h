@@ -1,0 +1,37 @@
+/* html.h - eval's report as one self-contained HTML page: summary tables and inline
+ * SVG charts, no script and no external resource, readable offline in any browser. */
+#ifndef TG_EVAL_HTML_H
+#define TG_EVAL_HTML_H
+
+#include "error.h"
+#include "metrics.h"
+
+#include <stdio.h>
+
+/* What the page says about where the numbers come from. */
+typedef struct {
+    const char *input;  /* the evaluated file(s), e.g. "predictions.h5" */
+    const char *split;  /* "test", "train", "all", or NULL (CSV input: no split) */
+    const char *model;  /* the model file named by --model or the predictions file; NULL
+                         * when none (then the history section says so) */
+    int decimals;       /* decimals of the values shown (0 to 17) */
+} eval_html_info;
+
+/* Sections, in page order, each a <section> with this id. Those marked chart hold
+ * exactly one <svg>; the others none. tests/eval/html_check.py checks that. */
+#define EVAL_HTML_SECTIONS "summary history ap threshold confusion support genres"
+#define EVAL_HTML_CHARTS "ap threshold confusion support"
+
+/* Writes the page to f: the label-based and example-based summary tables, the
+ * training history section (a note: model.h5's history is not read yet), and
+ * charts of per-genre AP (undefined AP marked as such), the metrics against the
+ * threshold (from sweep, which must not be NULL), the one-vs-all confusion matrices as
+ * heatmaps, genre support, then the per-genre table. genre_names has m->n_genres
+ * entries (valid UTF-8; escaped here). The page is XHTML-compatible (every element
+ * closed, attributes quoted, no named entity but XML's), so XML parsers accept it.
+ * Fails with TG_ERR_IO when f reports a write error; what was written stays in f
+ * (callers write through tg_outfile, which then discards it). */
+tg_code eval_html_write(FILE *f, const eval_metrics *m, const char *const *genre_names,
+                        const eval_sweep *sweep, const eval_html_info *info, tg_error *e);
+
+#endif

@@ -1,0 +1,103 @@
+#!/bin/sh
+# h5_cli.sh - the eval command on a predictions.h5: the same numbers as on the
+# equivalent CSV pair, the file's threshold as default, and the exit codes and messages
+# of --split, --html and --model. Usage: h5_cli.sh path/to/eval path/to/write_predictions
+set -u
+EVAL=$1
+WRITE=$2
+dir=$(mktemp -d /tmp/tg-eval-h5-XXXXXX) || exit 1
+trap 'rm -rf "$dir"' EXIT
+failures=0
+
+# expect CODE NAME -- ARGS...: runs eval, checks the exit code; output in $dir/out, err.
+expect() {
+    code=$1 name=$2
+    shift 3
+    "$EVAL" "$@" >"$dir/out" 2>"$dir/err"
+    got=$?
+    if [ "$got" -ne "$code" ]; then
+        echo "FAIL $name: exit $got, expected $code"; cat "$dir/err"
+        failures=$((failures + 1))
+    fi
+}
+
+# has FILE TEXT NAME: FILE contains TEXT.
+has() {
+    if ! grep -qF -- "$2" "$1"; then
+        echo "FAIL $3: '$2' not in $1:"; cat "$1"
+        failures=$((failures + 1))
+    fi
+}
+
+# same A B NAME: the two files are byte for byte equal.
+same() {
+    if ! cmp -s "$1" "$2"; then
+        echo "FAIL $3: $1 and $2 differ"; diff "$1" "$2" | head -20
+        failures=$((failures + 1))
+    fi
+}
+
+"$WRITE" "$dir" || { echo "FAIL: write_predictions"; exit 1; }
+h5=$dir/predictions.h5
+
+# The test split (default) and the file's threshold (0.35) against the CSV pair.
+expect 0 h5 -- "$h5" --json "$dir/h5.json" --sweep 0.1:0.9:0.05
+has "$dir/out" "24 albums, 8 genres, threshold 0.35" h5
+has "$dir/out" "Label-Based Metric" h5
+expect 0 csv -- "$dir/test_labels.csv" "$dir/test_scores.csv" --threshold 0.35 \
+    --json "$dir/csv.json" --sweep 0.1:0.9:0.05
+same "$dir/h5.json" "$dir/csv.json" test-split
+
+# --split all and an explicit --threshold.
+expect 0 h5-all -- "$h5" --split all --threshold 0.5 --json "$dir/h5all.json"
+has "$dir/out" "48 albums, 8 genres, threshold 0.5 " h5-all
+expect 0 csv-all -- "$dir/all_labels.csv" "$dir/all_scores.csv" --threshold 0.5 --json "$dir/csvall.json"
+same "$dir/h5all.json" "$dir/csvall.json" all-splits
+expect 0 h5-train -- "$h5" --split train
+has "$dir/out" "24 albums, 8 genres" h5-train
+
+# --html: written atomically, no temporary left; the file names model.h5, whose
+# history is not available yet: said on stderr.
+expect 0 html -- "$h5" --html "$dir/report.html"
+[ -s "$dir/report.html" ] || { echo "FAIL html: no report"; failures=$((failures + 1)); }
+has "$dir/err" "model history is not available yet" html
+has "$dir/report.html" "Model history is not available yet" html
+if ls -a "$dir" | grep -q '\.tmp-'; then echo "FAIL html: temporary left"; failures=$((failures + 1)); fi
+expect 0 html-stdout -- "$h5" --html - -q
+[ "$(head -c 15 "$dir/out")" = "<!DOCTYPE html>" ] || { echo "FAIL html-stdout: not HTML only"; failures=$((failures + 1)); }
+: >"$dir/model.h5"
+expect 0 model -- "$dir/test_labels.csv" "$dir/test_scores.csv" --model "$dir/model.h5"
+has "$dir/err" "model.h5: model history is not available yet" model
+expect 0 model-quiet -- "$dir/test_labels.csv" "$dir/test_scores.csv" --model "$dir/model.h5" -q
+[ -s "$dir/err" ] && { echo "FAIL model-quiet: -q should leave stderr empty"; failures=$((failures + 1)); }
+
+# Bad usage: exit 2.
+expect 2 split-choice -- "$h5" --split validation
+has "$dir/err" "--split: 'validation' is not one of: test, train, all" split-choice
+expect 2 split-csv -- "$dir/test_labels.csv" "$dir/test_scores.csv" --split all
+has "$dir/err" "--split applies to a predictions file" split-csv
+expect 2 html-missing -- "$h5" --html
+expect 2 model-missing -- "$h5" --model
+expect 2 two-stdout -- "$h5" --html - --json -
+has "$dir/err" "only one can go to standard output" two-stdout
+expect 2 none --
+has "$dir/err" "needs PREDICTIONS.h5, or two files" none
+
+# Failures: exit 1, naming the file.
+expect 1 model-absent -- "$h5" --model "$dir/none.h5"
+has "$dir/err" "--model $dir/none.h5: cannot open" model-absent
+expect 1 h5-absent -- "$dir/none.h5"
+has "$dir/err" "none.h5: cannot open" h5-absent
+expect 1 not-h5 -- "$dir/test_labels.csv"
+has "$dir/err" "test_labels.csv: not an HDF5 file" not-h5
+expect 1 html-unwritable -- "$h5" --html "$dir/no/such/dir/report.html"
+mkdir "$dir/one"
+"$WRITE" "$dir/one" 1 || { echo "FAIL: write_predictions 1"; exit 1; }
+expect 1 no-test-album -- "$dir/one/predictions.h5"
+has "$dir/err" "no album to evaluate with --split test (the file has 1 train, 0 test and 0 unlabeled albums)" no-test-album
+
+if [ "$failures" -ne 0 ]; then
+    echo "$failures check(s) failed"
+    exit 1
+fi
+echo "all eval predictions.h5 CLI checks passed"

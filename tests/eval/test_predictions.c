@@ -1,0 +1,327 @@
+/* test_predictions.c - predictions.h5 (store/predictions.h): a round trip through the
+ * API, and each check of the reader on files damaged afterwards with plain HDF5 calls. */
+#include "predictions.h"
+
+#include <hdf5.h>
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[64], path[128];
+
+static void make_dir(void)
+{
+    strcpy(dir, "/tmp/tg-eval-pred-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/predictions.h5", dir);
+}
+
+static void remove_dir(void)
+{
+    unlink(path);
+    rmdir(dir);
+}
+
+TestSuite(predictions, .init = make_dir, .fini = remove_dir);
+
+/* 4 albums (train, test, test, unlabeled) x 3 genres, names with non-ASCII text. */
+static char *ids[] = {"a1", "Ça va", "b,2", "u9"};
+static char *genres[] = {"Rock", "Variété Internationale", "Jazz"};
+static uint8_t split[] = {TG_SPLIT_TRAIN, TG_SPLIT_TEST, TG_SPLIT_TEST, TG_SPLIT_UNLABELED};
+static float scores[] = {0.9f, 0.1f, 0.0f, 0.25f, 1.0f, 0.3f, 0.5f, 0.5f, 0.125f, 0.7f, 0.2f, 0.6f};
+static uint8_t labels[] = {1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0};
+
+static tg_predictions sample(void)
+{
+    return (tg_predictions){
+        .n_albums = 4, .n_genres = 3, .album_ids = ids, .split = split, .scores = scores,
+        .labels = labels, .genre_names = genres, .has_threshold = 1, .threshold = 0.25,
+        .model = "runs/model.h5",
+    };
+}
+
+static void write_sample(void)
+{
+    tg_predictions p = sample();
+    tg_error e = {0};
+    cr_assert_eq(tg_predictions_write(path, &p, &e), TG_OK, "%s", e.msg);
+}
+
+/* Reading must fail with code and a message holding frag. */
+static void read_fails(tg_code code, const char *frag)
+{
+    tg_predictions p;
+    tg_error e = {0};
+    cr_assert_eq(tg_predictions_read(path, &p, &e), code, "message: %s", e.msg);
+    cr_assert(strstr(e.msg, frag) != NULL, "'%s' not in: %s", frag, e.msg);
+    cr_assert(strstr(e.msg, path) != NULL, "the file is not named: %s", e.msg);
+    cr_assert(p.scores == NULL && p.album_ids == NULL && p.model == NULL, "nothing handed over");
+    cr_assert_eq(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0, "HDF5 objects left open");
+}
+
+static hid_t open_rw(void)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    cr_assert(f >= 0);
+    return f;
+}
+
+/* Replaces dataset name by one of type t and the given shape, filled from data. */
+static void replace(const char *name, hid_t t, int rank, const hsize_t *dims, const void *data)
+{
+    hid_t f = open_rw();
+    cr_assert(H5Ldelete(f, name, H5P_DEFAULT) >= 0);
+    hid_t s = H5Screate_simple(rank, dims, NULL);
+    hid_t d = H5Dcreate2(f, name, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    cr_assert(d >= 0);
+    cr_assert(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0);
+    H5Dclose(d);
+    H5Sclose(s);
+    H5Fclose(f);
+}
+
+/* Overwrites the whole of dataset name (same type and shape) with data. */
+static void overwrite(const char *name, hid_t t, const void *data)
+{
+    hid_t f = open_rw();
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    cr_assert(d >= 0);
+    cr_assert(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0);
+    H5Dclose(d);
+    H5Fclose(f);
+}
+
+Test(predictions, round_trip)
+{
+    write_sample();
+    tg_predictions p;
+    tg_error e = {0};
+    cr_assert_eq(tg_predictions_read(path, &p, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(p.n_albums, 4);
+    cr_assert_eq(p.n_genres, 3);
+    for (size_t i = 0; i < 4; i++) {
+        cr_assert_str_eq(p.album_ids[i], ids[i]);
+        cr_assert_eq(p.split[i], split[i]);
+    }
+    for (size_t j = 0; j < 3; j++)
+        cr_assert_str_eq(p.genre_names[j], genres[j]);
+    cr_assert_arr_eq(p.scores, scores, sizeof scores);
+    cr_assert_arr_eq(p.labels, labels, sizeof labels);
+    cr_assert(p.has_threshold);
+    cr_assert_eq(p.threshold, 0.25);
+    cr_assert_str_eq(p.model, "runs/model.h5");
+    cr_assert_eq(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0, "HDF5 objects left open");
+    tg_predictions_free(&p);
+    cr_assert_null(p.scores);
+    tg_predictions_free(&p); /* twice is fine */
+}
+
+Test(predictions, without_threshold_or_model)
+{
+    tg_predictions w = sample();
+    w.has_threshold = 0;
+    w.model = NULL;
+    tg_error e = {0};
+    cr_assert_eq(tg_predictions_write(path, &w, &e), TG_OK, "%s", e.msg);
+    tg_predictions p;
+    cr_assert_eq(tg_predictions_read(path, &p, &e), TG_OK, "%s", e.msg);
+    cr_assert_not(p.has_threshold);
+    cr_assert(isnan(p.threshold));
+    cr_assert_str_eq(p.model, "");
+    tg_predictions_free(&p);
+}
+
+Test(predictions, write_refuses_bad_input_and_leaves_nothing)
+{
+    tg_predictions w = sample();
+    float bad[12];
+    memcpy(bad, scores, sizeof bad);
+    bad[4] = NAN;
+    w.scores = bad;
+    tg_error e = {0};
+    cr_assert_eq(tg_predictions_write(path, &w, &e), TG_ERR_FORMAT);
+    cr_assert(strstr(e.msg, "album 'Ça va' (row 1), genre 'Variété Internationale': score nan") !=
+              NULL, "%s", e.msg);
+    cr_assert_neq(access(path, F_OK), 0, "no file written");
+    w = sample();
+    uint8_t s[] = {0, 1, 7, 2};
+    w.split = s;
+    cr_assert_eq(tg_predictions_write(path, &w, &e), TG_ERR_FORMAT);
+    cr_assert(strstr(e.msg, "album 'b,2' (row 2): split code 7") != NULL, "%s", e.msg);
+}
+
+Test(predictions, missing_file)
+{
+    read_fails(TG_ERR_IO, "cannot open");
+}
+
+Test(predictions, not_hdf5)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("album_id,Rock\n", f);
+    fclose(f);
+    read_fails(TG_ERR_FORMAT, "not an HDF5 file");
+}
+
+Test(predictions, missing_dataset)
+{
+    write_sample();
+    hid_t f = open_rw();
+    cr_assert(H5Ldelete(f, "labels", H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+    read_fails(TG_ERR_FORMAT, "no dataset /labels");
+}
+
+Test(predictions, wrong_dtype_scores)
+{
+    write_sample();
+    double d[12];
+    for (int i = 0; i < 12; i++)
+        d[i] = scores[i];
+    hsize_t dims[2] = {4, 3};
+    replace("scores", H5T_NATIVE_DOUBLE, 2, dims, d);
+    read_fails(TG_ERR_FORMAT, "dataset scores must hold float32 (it holds floats of 8 bytes)");
+}
+
+Test(predictions, wrong_dtype_labels)
+{
+    write_sample();
+    int32_t l[12];
+    for (int i = 0; i < 12; i++)
+        l[i] = labels[i];
+    hsize_t dims[2] = {4, 3};
+    replace("labels", H5T_NATIVE_INT32, 2, dims, l);
+    read_fails(TG_ERR_FORMAT, "dataset labels must hold uint8");
+}
+
+Test(predictions, wrong_rank)
+{
+    write_sample();
+    hsize_t dims[1] = {12};
+    replace("labels", H5T_NATIVE_UINT8, 1, dims, labels);
+    read_fails(TG_ERR_FORMAT, "dataset /labels has 1 dimensions, expected 2");
+}
+
+Test(predictions, mismatched_shapes)
+{
+    write_sample();
+    hsize_t dims[2] = {3, 4}; /* same cells, transposed */
+    replace("labels", H5T_NATIVE_UINT8, 2, dims, labels);
+    read_fails(TG_ERR_FORMAT, "shapes disagree: /scores [4, 3], /labels [3, 4]");
+}
+
+Test(predictions, mismatched_ids)
+{
+    write_sample();
+    hsize_t n = 3;
+    replace("split", H5T_NATIVE_UINT8, 1, &n, split);
+    read_fails(TG_ERR_FORMAT, "/split [3]");
+}
+
+Test(predictions, bad_split_code)
+{
+    write_sample();
+    uint8_t s[] = {0, 3, 1, 2};
+    overwrite("split", H5T_NATIVE_UINT8, s);
+    read_fails(TG_ERR_FORMAT, "album 'Ça va' (row 1): split code 3 is not 0 (train)");
+}
+
+Test(predictions, split_names_checked)
+{
+    write_sample();
+    hid_t f = open_rw();
+    hid_t d = H5Dopen2(f, "split", H5P_DEFAULT);
+    cr_assert(H5Adelete(d, "names") >= 0);
+    H5Dclose(d);
+    H5Fclose(f);
+    read_fails(TG_ERR_FORMAT, "no attribute names of /split");
+}
+
+Test(predictions, nan_score_names_album)
+{
+    write_sample();
+    float s[12];
+    memcpy(s, scores, sizeof s);
+    s[8] = NAN; /* album 2, genre 2 */
+    overwrite("scores", H5T_NATIVE_FLOAT, s);
+    read_fails(TG_ERR_FORMAT, "album 'b,2' (row 2), genre 'Jazz': score nan is not in [0, 1]");
+}
+
+Test(predictions, label_not_binary)
+{
+    write_sample();
+    uint8_t l[12];
+    memcpy(l, labels, sizeof l);
+    l[3] = 2;
+    overwrite("labels", H5T_NATIVE_UINT8, l);
+    read_fails(TG_ERR_FORMAT, "album 'Ça va' (row 1), genre 'Rock': label 2 is not 0 or 1");
+}
+
+Test(predictions, schema_version)
+{
+    write_sample();
+    hid_t f = open_rw();
+    hid_t a = H5Aopen(f, "schema_version", H5P_DEFAULT);
+    unsigned v = 2;
+    cr_assert(H5Awrite(a, H5T_NATIVE_UINT, &v) >= 0);
+    H5Aclose(a);
+    H5Fclose(f);
+    read_fails(TG_ERR_FORMAT, "schema version 2, this program reads version 1");
+    f = open_rw();
+    cr_assert(H5Adelete(f, "schema_version") >= 0);
+    H5Fclose(f);
+    read_fails(TG_ERR_FORMAT, "no schema_version attribute");
+}
+
+Test(predictions, unwritten_dataset)
+{
+    /* Declared [4, 3] but never written: no storage behind the declared size. */
+    write_sample();
+    hid_t f = open_rw();
+    cr_assert(H5Ldelete(f, "scores", H5P_DEFAULT) >= 0);
+    hsize_t dims[2] = {4, 3};
+    hid_t s = H5Screate_simple(2, dims, NULL);
+    hid_t d = H5Dcreate2(f, "scores", H5T_IEEE_F32LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    cr_assert(d >= 0);
+    H5Dclose(d);
+    H5Sclose(s);
+    H5Fclose(f);
+    read_fails(TG_ERR_FORMAT, "dataset /scores was never completely written");
+}
+
+/* Replaces dataset name by a chunked one of type t and shape dims, never written:
+ * HDF5 stores nothing for it, so any size costs nothing to declare. */
+static void declare(hid_t f, const char *name, hid_t t, int rank, const hsize_t *dims)
+{
+    hsize_t chunk[2] = {1, 1024};
+    cr_assert(H5Ldelete(f, name, H5P_DEFAULT) >= 0);
+    hid_t s = H5Screate_simple(rank, dims, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    cr_assert(H5Pset_chunk(dcpl, rank, rank == 2 ? chunk : chunk + 1) >= 0);
+    hid_t d = H5Dcreate2(f, name, t, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    cr_assert(d >= 0);
+    H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(s);
+}
+
+Test(predictions, huge_declared_size_refused_before_allocation)
+{
+    /* 70,000 genres declared consistently everywhere, backed by nothing. */
+    write_sample();
+    hid_t f = open_rw();
+    hsize_t g = 70000, ng[2] = {4, 70000};
+    hid_t str = H5Tcopy(H5T_C_S1);
+    cr_assert(H5Tset_size(str, H5T_VARIABLE) >= 0);
+    declare(f, "scores", H5T_IEEE_F32LE, 2, ng);
+    declare(f, "labels", H5T_STD_U8LE, 2, ng);
+    declare(f, "genre", str, 1, &g);
+    H5Tclose(str);
+    H5Fclose(f);
+    read_fails(TG_ERR_LIMIT, "declares 4 albums x 70000 genres, above this version's limits");
+}
