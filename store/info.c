@@ -25,9 +25,9 @@ tg_code tg_store_info_print(const tg_store *s, unsigned long long file_size, FIL
             s->value_field);
     fprintf(out, "entries:   %llu nonzero (%.3g%% of albums x steps x cities)\n", (unsigned long long)s->nnz,
             100 * ratio((double)s->nnz, dense / 2));
-    fprintf(out, "file:      %llu bytes; raw CSR %.0f bytes (%.2fx the file); dense int16 %.0f bytes "
-            "(%.1fx the file)\n", file_size, raw, ratio(raw, (double)file_size), dense,
-            ratio(dense, (double)file_size));
+    fprintf(out, "file:      %llu bytes\n", file_size);
+    fprintf(out, "ratio:     raw CSR %.0f bytes / file = %.2f; dense int16 %.0f bytes / file = %.1f\n", raw,
+            ratio(raw, (double)file_size), dense, ratio(dense, (double)file_size));
     fprintf(out, "split:     seed %llu\n", (unsigned long long)s->split_seed);
     fprintf(out, "genres:    %zu kept (albums)\n", s->n_genres);
     for (size_t g = 0; g < s->n_genres; g++)

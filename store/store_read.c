@@ -496,14 +496,15 @@ static tg_code read_range(const char *file, hid_t d, const char *path, hid_t mty
     if (rc == 0 && (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0
                     || H5Dread(d, mtype, mspace, fspace, H5P_DEFAULT, buf) < 0))
         rc = -1;
+    /* HDF5's reason (our filter's message) now: every later HDF5 call clears its stack. */
+    tg_error why = {TG_OK, ""};
+    if (rc < 0)
+        tg_h5_fail(&why, TG_ERR_FORMAT, "%s", "");
     if (fspace >= 0)
         H5Sclose(fspace);
     if (mspace >= 0)
         H5Sclose(mspace);
     if (rc < 0) {
-        /* HDF5's reason (our filter's message) first: chunk_place clears its stack. */
-        tg_error why = {TG_OK, ""};
-        tg_h5_fail(&why, TG_ERR_FORMAT, "%s", "");
         char place[96];
         chunk_place(d, first, place, sizeof place);
         return tg_fail(e, TG_ERR_FORMAT, "%s: %s elements %llu..%llu%s%s", file, path,
@@ -590,6 +591,8 @@ tg_code tg_store_open(const char *path, tg_store **out, tg_error *e)
     struct stat st;
     if (stat(path, &st) != 0)
         return tg_fail_errno(e, TG_ERR_IO, "%s: cannot open", path);
+    if (!S_ISREG(st.st_mode))
+        return tg_fail(e, TG_ERR_IO, "%s: cannot open: not a regular file", path);
     tg_store *s = calloc(1, sizeof *s);
     if (s == NULL || (s->h5 = malloc(sizeof *s->h5)) == NULL || (s->path = strdup(path)) == NULL) {
         tg_store_close(s);

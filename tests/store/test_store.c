@@ -290,7 +290,7 @@ Test(store, damage_flipped_byte_in_a_chunk)
     cr_assert_eq(pwrite(fd, &b, 1, at), 1);
     close(fd);
     char says[128];
-    snprintf(says, sizeof says, "/x/data elements %llu..%llu (chunk of %llu bytes at byte %llu)",
+    snprintf(says, sizeof says, "/x/data elements %llu..%llu (chunk of %llu bytes at byte %llu): HDF5 zstd filter",
              (unsigned long long)c.first, (unsigned long long)c.first + CHUNK - 1,
              (unsigned long long)c.size, (unsigned long long)c.offset);
     expect_refused(TG_ERR_FORMAT, says);
