@@ -141,7 +141,7 @@ enum { TG_STORE_INDICES = 0, TG_STORE_DATA = 1 };
 typedef struct {
     uint64_t first;        /* index of the chunk's first element */
     uint64_t offset;       /* byte offset of the stored chunk in the file */
-    uint64_t size;         /* stored bytes at that offset */
+    uint64_t size;         /* stored bytes at that offset, <= tg_zstd_bound(chunk bytes) */
     unsigned filter_mask;  /* bit i set: filter i of the pipeline was not applied */
 } tg_store_chunk;
 

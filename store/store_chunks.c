@@ -85,6 +85,15 @@ tg_code tg_store_layout_get(tg_store *s, int which, tg_store_layout *l, tg_error
         }
         c->offset = addr;
         c->size = size;
+        /* A reader allocates size bytes to fetch the chunk: more than zstd can make of
+         * a chunk means damage, and must not become a huge allocation. */
+        if (size == 0 || size > tg_zstd_bound((size_t)chunk * 4)) {
+            tg_fail(e, TG_ERR_FORMAT, "%s: %s: chunk %zu at byte %llu records %llu stored bytes, more than a "
+                    "chunk of %llu elements can take", s->path, path, i, (unsigned long long)addr,
+                    (unsigned long long)size, (unsigned long long)chunk);
+            tg_store_layout_free(l);
+            return TG_ERR_FORMAT;
+        }
     }
     return TG_OK;
 }
