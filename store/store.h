@@ -54,7 +54,8 @@ typedef struct tg_store_writer tg_store_writer;
 /* Starts writing a store that will appear at path: the data go to a temporary file
  * beside it (common/output_file.h), renamed into place by tg_store_writer_finish.
  * Registers the zstd filter and silences HDF5's own error printing. On success *w owns
- * the temporary; on error nothing is left behind and *w is NULL. Errors: TG_ERR_USAGE
+ * the temporary (removed on SIGINT/SIGTERM once the program called tg_signals_install);
+ * on error nothing is left behind and *w is NULL. Errors: TG_ERR_USAGE
  * (meta out of range), TG_ERR_IO, TG_ERR_NOMEM, TG_ERR_LIBRARY. */
 tg_code tg_store_writer_open(const char *path, const tg_store_meta *meta, tg_store_writer **w,
                              tg_error *e);
@@ -64,7 +65,8 @@ tg_code tg_store_writer_open(const char *path, const tg_store_meta *meta, tg_sto
  * 0/1; a train or test album has at least one, an unlabeled one none. Memory stays one
  * chunk of entries plus the albums' ids, days, splits and labels.
  * Errors: TG_ERR_RECORD (the row or its labels break the rules above; the message
- * names the album and entry), TG_ERR_LIMIT, TG_ERR_NOMEM, TG_ERR_LIBRARY. Errors are
+ * names the album and entry), TG_ERR_USAGE (id, labels or entries NULL),
+ * TG_ERR_LIMIT (more than TG_STORE_MAX_ALBUMS), TG_ERR_NOMEM, TG_ERR_LIBRARY. Errors are
  * sticky: after one, every call returns it again, and finish discards the file. */
 tg_code tg_store_writer_add(tg_store_writer *w, const char *id, int32_t release_day, int split,
                             const uint8_t *labels, size_t n, const int32_t *indices,
@@ -124,8 +126,10 @@ void tg_store_close(tg_store *s);
 long tg_store_find_album(const tg_store *s, const char *id);
 
 /* Reads entries [first, first + n) of /x/indices into indices[n] and of /x/data into
- * values[n] (either may be NULL to skip it). Errors (range beyond NNZ, damaged chunk)
- * leave the buffers unspecified and name the dataset and range. */
+ * values[n] (either may be NULL to skip it); album a is first = indptr[a],
+ * n = indptr[a+1] - indptr[a]. Errors: TG_ERR_USAGE (range beyond NNZ), TG_ERR_FORMAT
+ * (damaged chunk: the message names the dataset, range and chunk's byte offset); the
+ * buffers are then unspecified. */
 tg_code tg_store_read(tg_store *s, uint64_t first, size_t n, int32_t *indices, uint32_t *values,
                       tg_error *e);
 

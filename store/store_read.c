@@ -217,8 +217,8 @@ static tg_code open_attr(ctx *c, hid_t obj, const char *where, const char *name,
     return TG_OK;
 }
 
-/* An integer attribute of n values (converted to int64 by HDF5). */
-static tg_code attr_ints(ctx *c, hid_t obj, const char *where, const char *name, hssize_t n, int64_t *v)
+/* An integer attribute of n values, converted by HDF5 to mtype (a native 64-bit type). */
+static tg_code attr_num(ctx *c, hid_t obj, const char *where, const char *name, hssize_t n, hid_t mtype, void *v)
 {
     hid_t a, t = H5I_INVALID_HID, space = H5I_INVALID_HID;
     tg_code rc = open_attr(c, obj, where, name, &a);
@@ -228,7 +228,7 @@ static tg_code attr_ints(ctx *c, hid_t obj, const char *where, const char *name,
         if (t < 0 || space < 0 || H5Tget_class(t) != H5T_INTEGER || H5Sget_simple_extent_npoints(space) != n)
             rc = tg_fail(c->e, TG_ERR_FORMAT, "%s: attribute %s of %s is not %s integer%s", c->file, name,
                          where, n == 1 ? "an" : "2", n == 1 ? "" : "s");
-        else if (H5Aread(a, H5T_NATIVE_INT64, v) < 0)
+        else if (H5Aread(a, mtype, v) < 0)
             rc = tg_h5_fail(c->e, TG_ERR_FORMAT, "%s: cannot read attribute %s of %s", c->file, name, where);
     }
     if (t >= 0)
@@ -241,6 +241,11 @@ static tg_code attr_ints(ctx *c, hid_t obj, const char *where, const char *name,
 }
 
 /* A scalar variable-length string attribute, into a malloc'd *out. */
+static tg_code attr_ints(ctx *c, hid_t obj, const char *where, const char *name, hssize_t n, int64_t *v)
+{
+    return attr_num(c, obj, where, name, n, H5T_NATIVE_INT64, v);
+}
+
 static tg_code attr_text(ctx *c, hid_t obj, const char *where, const char *name, char **out)
 {
     hid_t a, t = H5I_INVALID_HID, space = H5I_INVALID_HID;
@@ -320,8 +325,8 @@ static tg_code read_root(ctx *c, tg_store *s)
             rc = tg_fail(c->e, TG_ERR_FORMAT, "%s: window_days %lld is not positive", c->file, (long long)v);
         s->window_days = (int32_t)v;
     }
-    if (rc == TG_OK && (rc = attr_ints(c, f, "/", "split_seed", 1, &v)) == TG_OK)
-        s->split_seed = (uint64_t)v;
+    if (rc == TG_OK)
+        rc = attr_num(c, f, "/", "split_seed", 1, H5T_NATIVE_UINT64, &s->split_seed);
     if (rc == TG_OK && (rc = attr_text(c, f, "/", "value_field", &s->value_field)) == TG_OK
         && strcmp(s->value_field, "nusers") != 0 && strcmp(s->value_field, "nstreams") != 0)
         rc = tg_fail(c->e, TG_ERR_FORMAT, "%s: value_field '%s' is not nusers or nstreams", c->file,

@@ -81,7 +81,7 @@ Test(store, round_trip_every_field)
     cr_assert_eq(s->window_days, R.steps * 2);
     cr_assert_eq(s->n_cols, (uint64_t)R.steps * R.C);
     cr_assert_eq(s->nnz, nnz);
-    cr_assert_eq(s->split_seed, 42);
+    cr_assert_eq(s->split_seed, 0xfedcba9876543210u);
     cr_assert_str_eq(s->value_field, "nusers");
     cr_assert_str_eq(s->provenance, "tracegenre-provenance 1\nprogram test 0\n");
     for (size_t a = 0; a < R.A; a++) {
