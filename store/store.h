@@ -13,11 +13,12 @@ enum { TG_SPLIT_TRAIN = 0, TG_SPLIT_TEST = 1, TG_SPLIT_UNLABELED = 2 };
 
 /* Elements per chunk of /x/indices and /x/data: 16384, i.e. 64 KiB decoded per chunk.
  * Why: a reader of one album decompresses every chunk its row overlaps, so an album of
- * a few hundred entries (most of them) costs at most 2 chunks = 128 KiB of zstd work
- * and one of tens of thousands of entries 2-4 chunks; smaller chunks would cut that
- * waste further but grow the chunk index and, as each chunk is one zstd frame with
- * its own header and checksum, lose ratio on the small rows that dominate. The writer
- * buffers exactly one chunk of each, so its memory is 128 KiB whatever the NNZ. */
+ * a few hundred entries (most of them) costs 1 or 2 chunks and one of tens of thousands
+ * 2-4; smaller chunks would waste less on small rows but decode slower per byte and
+ * grow the chunk index, larger ones make every small read pay for up to 256 KiB+. Size
+ * hardly depends on it: on the report-size model of bench/zstd_bench (shuffle, level 3)
+ * indices + data take 2.64 MB in chunks of 4096, 2.58 MB at 16384, 2.51 MB at 65536.
+ * The writer buffers exactly one chunk of each, 128 KiB whatever the NNZ. */
 #define TG_STORE_CHUNK_ELEMS 16384
 
 /* Bounds a reader accepts, so that a crafted shape cannot make it allocate without

@@ -128,8 +128,10 @@ static tg_code group_new(hid_t file, const char *path, const char *file_name, tg
 
 /* /x/indices or /x/data: 1-D, extensible, chunked; shuffle then zstd. Shuffle groups
  * the bytes of equal rank: indices of a row share their high bytes and counts are
- * small, so those planes are runs of equal bytes that zstd squeezes (a bench here
- * measured the pair 1.5-1.75x smaller than zstd alone). */
+ * small, so those planes are runs of equal bytes that zstd squeezes. bench/zstd_bench
+ * (report-size model, chunks of 16384, level 3): indices 3.06 -> 2.01 MB, data 0.94 ->
+ * 0.57 MB with shuffle, i.e. 1.5x and 1.65x smaller, and faster to decode; the cost is
+ * one byte transpose per chunk for readers of raw chunks (tg_store_chunk_decode). */
 static tg_code entries_create(tg_store_writer *w, const char *path, hid_t ftype, int level, hid_t *d,
                               tg_error *e)
 {
@@ -281,10 +283,8 @@ static tg_code write_meta(tg_store_writer *w, const tg_store_meta *m, tg_error *
     n = m->n_genres;
     if (c == TG_OK)
         c = dset_write(w->file, TG_GENRES_COUNT, H5T_STD_U32LE, H5T_NATIVE_UINT32, 1, &n, m->genre_counts, f, e);
-    static const char *const none[1] = {""};
-    if (c == TG_OK)
-        c = strings_write(w->file, TG_GENRES_DROPPED_NAME, m->n_dropped,
-                          m->n_dropped > 0 ? m->dropped_names : none, f, e);
+    if (c == TG_OK) /* with no dropped genre, the arrays may be NULL: nothing is read */
+        c = strings_write(w->file, TG_GENRES_DROPPED_NAME, m->n_dropped, m->dropped_names, f, e);
     n = m->n_dropped;
     if (c == TG_OK)
         c = dset_write(w->file, TG_GENRES_DROPPED_COUNT, H5T_STD_U32LE, H5T_NATIVE_UINT32, 1, &n,

@@ -443,3 +443,31 @@ Test(store, not_a_store)
     unlink(path);
     expect_refused(TG_ERR_IO, "No such file");
 }
+
+Test(store, no_dropped_genres_and_one_album)
+{
+    tg_error e = {0};
+    const char *city[2] = {"Paris", "Lyon"}, *genre[1] = {"Jazz"};
+    uint32_t count[1] = {1};
+    tg_store_meta m = {.steps = 3, .window_days = 3, .value_field = "nstreams", .n_cities = 2,
+                       .city_names = city, .n_genres = 1, .genre_names = genre, .genre_counts = count};
+    tg_store_writer *w;
+    cr_assert_eq(tg_store_writer_open(path, &m, &w, &e), TG_OK, "%s", e.msg);
+    uint8_t one = 1;
+    int32_t idx[3] = {0, 3, 5};
+    uint32_t val[3] = {7, 8, 4000000000u};
+    cr_assert_eq(tg_store_writer_add(w, "a", -3, TG_SPLIT_TEST, &one, 3, idx, val, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(tg_store_writer_finish(w, &e), TG_OK, "%s", e.msg);
+    tg_store *s;
+    cr_assert_eq(tg_store_open(path, &s, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(s->n_dropped, 0);
+    cr_assert_str_eq(s->value_field, "nstreams");
+    cr_assert_eq(s->release_day[0], -3);
+    cr_assert_eq(s->split[0], TG_SPLIT_TEST);
+    int32_t gi[3];
+    uint32_t gv[3];
+    cr_assert_eq(tg_store_read(s, 0, 3, gi, gv, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(memcmp(gi, idx, sizeof gi), 0);
+    cr_assert_eq(memcmp(gv, val, sizeof gv), 0);
+    tg_store_close(s);
+}
