@@ -56,10 +56,12 @@ static tg_code check_shape(ctx *c, hid_t d, const char *path, int rank, hsize_t 
     int r = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
     if (r == rank && H5Sget_simple_extent_dims(space, dims, NULL) < 0)
         r = -1;
+    if (r < 0) /* before H5Sclose, which clears HDF5's reason */
+        tg_h5_fail(c->e, TG_ERR_FORMAT, "%s: %s: cannot read its shape", c->file, path);
     if (space >= 0)
         H5Sclose(space);
     if (r < 0)
-        return tg_h5_fail(c->e, TG_ERR_FORMAT, "%s: %s: cannot read its shape", c->file, path);
+        return TG_ERR_FORMAT;
     if (r != rank)
         return tg_fail(c->e, TG_ERR_FORMAT, "%s: %s has %d dimensions, expected %d", c->file, path, r, rank);
     return TG_OK;
