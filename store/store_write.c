@@ -481,23 +481,23 @@ static tg_code write_albums(tg_store_writer *w, tg_error *e)
         c = tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot reopen %s", f, TG_ALBUMS_RELEASE);
     if (c == TG_OK)
         c = attr_str(d, "units", "days since 1970-01-01", f, e);
-    if (d >= 0)
-        H5Dclose(d);
+    if (d >= 0 && H5Dclose(d) < 0 && c == TG_OK)
+        c = tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot close %s", f, TG_ALBUMS_RELEASE);
     d = c == TG_OK ? H5Dopen2(w->file, TG_ALBUMS_SPLIT, H5P_DEFAULT) : H5I_INVALID_HID;
     if (c == TG_OK && d < 0)
         c = tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot reopen %s", f, TG_ALBUMS_SPLIT);
     if (c == TG_OK)
         c = attr_str(d, "codes", TG_SPLIT_CODES, f, e);
-    if (d >= 0)
-        H5Dclose(d);
+    if (d >= 0 && H5Dclose(d) < 0 && c == TG_OK)
+        c = tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot close %s", f, TG_ALBUMS_SPLIT);
     hid_t x = c == TG_OK ? H5Gopen2(w->file, TG_X, H5P_DEFAULT) : H5I_INVALID_HID;
     if (c == TG_OK && x < 0)
         c = tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot reopen %s", f, TG_X);
     int64_t shape[2] = {(int64_t)w->n_albums, (int64_t)w->n_cols};
     if (c == TG_OK)
         c = attr_write(x, "shape", H5T_STD_I64LE, H5T_NATIVE_INT64, 2, shape, f, e);
-    if (x >= 0)
-        H5Gclose(x);
+    if (x >= 0 && H5Gclose(x) < 0 && c == TG_OK)
+        c = tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot close %s", f, TG_X);
     return c;
 }
 
