@@ -2,6 +2,8 @@
  * arrays and the dense int16 tensor the report tried to build (tool.h). */
 #include "tool.h"
 
+#include "dates.h"
+
 #include <errno.h>
 
 static double ratio(double num, double den)
@@ -20,6 +22,20 @@ tg_code tg_store_info_print(const tg_store *s, unsigned long long file_size, FIL
     fprintf(out, "store:     %s (schema 1)\n", s->path);
     fprintf(out, "albums:    %zu (labeled %zu: train %zu, test %zu; unlabeled %zu)\n", s->n_albums,
             by_split[0] + by_split[1], by_split[0], by_split[1], by_split[2]);
+    if (s->n_albums > 0) {
+        int32_t lo = s->release_day[0], hi = s->release_day[0];
+        for (size_t a = 1; a < s->n_albums; a++) {
+            lo = s->release_day[a] < lo ? s->release_day[a] : lo;
+            hi = s->release_day[a] > hi ? s->release_day[a] : hi;
+        }
+        /* tg_date_format covers years 1-9999: days -719162 (0001-01-01) to 2932896. */
+        char from[11] = "?", to[11] = "?";
+        if (lo >= -719162 && hi <= 2932896) {
+            tg_date_format(lo, from);
+            tg_date_format(hi, to);
+        }
+        fprintf(out, "released:  %s to %s\n", from, to);
+    }
     fprintf(out, "cities:    %zu\n", s->n_cities);
     fprintf(out, "steps:     %d over a window of %d days; value %s\n", (int)s->steps, (int)s->window_days,
             s->value_field);

@@ -3,6 +3,8 @@
  * the exit codes 0/1/2 with their messages. The command's path is in $STORE_EXE. */
 #include "random_store.h"
 
+#include "dates.h"
+
 #include <criterion/criterion.h>
 
 #include <stdio.h>
@@ -158,6 +160,16 @@ Test(store_cli, info)
     cr_assert(strstr(got, want) != NULL, "'%s' not in:\n%s", want, got);
     cr_assert(strstr(got, "steps:     12 over a window of 24 days; value nusers") != NULL, "%s", got);
     cr_assert(strstr(got, "dropped:   3 genres") != NULL, "%s", got);
+    int32_t lo = R.release[0], hi = R.release[0];
+    for (size_t a = 1; a < R.A; a++) {
+        lo = R.release[a] < lo ? R.release[a] : lo;
+        hi = R.release[a] > hi ? R.release[a] : hi;
+    }
+    char from[11], to[11];
+    tg_date_format(lo, from);
+    tg_date_format(hi, to);
+    snprintf(want, sizeof want, "released:  %s to %s\n", from, to);
+    cr_assert(strstr(got, want) != NULL, "'%s' not in:\n%s", want, got);
     cr_assert(strstr(got, "ratio:     raw CSR ") != NULL, "%s", got);
     free(got);
 }
