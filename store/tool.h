@@ -9,9 +9,8 @@
 
 /* Prints the summary of s (file_size bytes on disk) to out: albums (labeled,
  * unlabeled, train, test), release dates, genres with counts, dropped genres, cities,
- * steps, NNZ,
- * file size and its ratio to the raw CSR arrays and to the dense int16 tensor
- * A x steps x C x 2 bytes. Errors: TG_ERR_IO when out fails. */
+ * steps, NNZ, file size and its ratio to the raw CSR arrays and to the dense int16
+ * tensor A x steps x C x 2 bytes. Errors: TG_ERR_IO when out fails. */
 tg_code tg_store_info_print(const tg_store *s, unsigned long long file_size, FILE *out, tg_error *e);
 
 /* Writes "album_id,step,city,value" then one line per nonzero (album, bin, city), for
