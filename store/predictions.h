@@ -24,7 +24,7 @@
 #define TG_PREDICTIONS_SCHEMA_VERSION 1u
 
 /* Split codes, as stored in /split. */
-enum { TG_SPLIT_TRAIN = 0, TG_SPLIT_TEST = 1, TG_SPLIT_UNLABELED = 2, TG_SPLIT_COUNT = 3 };
+#include "split.h"
 
 /* "train", "test", "unlabeled" for codes 0..2; NULL for any other code. */
 const char *tg_split_name(unsigned code);

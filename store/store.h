@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 /* /albums/split codes. */
-enum { TG_SPLIT_TRAIN = 0, TG_SPLIT_TEST = 1, TG_SPLIT_UNLABELED = 2 };
+#include "split.h"
 
 /* Elements per chunk of /x/indices and /x/data: 16384, i.e. 64 KiB decoded per chunk.
  * Why: a reader of one album decompresses every chunk its row overlaps, so an album of
