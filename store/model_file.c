@@ -446,3 +446,17 @@ tg_code tg_model_file_read(const char *path, tg_model_file *out, tg_error *e)
         tg_model_file_free(out);
     return rc;
 }
+
+tg_code tg_model_file_provenance(const char *path, char **text, tg_error *e)
+{
+    *text = NULL;
+    tg_code rc = tg_h5_quiet(e);
+    if (rc != TG_OK)
+        return rc;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return tg_h5_fail(e, TG_ERR_IO, "%s: cannot open as HDF5", path);
+    rc = get_attr_str(f, path, "provenance", text, e);
+    H5Fclose(f);
+    return rc;
+}

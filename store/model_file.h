@@ -60,6 +60,11 @@ typedef struct {
  * and the dataset. On failure out holds nothing to free. */
 tg_code tg_model_file_read(const char *path, tg_model_file *out, tg_error *e);
 void tg_model_file_free(tg_model_file *m);
+
+/* Reads only the provenance attribute of path (for the up-to-date check, which must not
+ * read a first layer of hundreds of MB). *text is malloc'd. TG_ERR_IO if path cannot be
+ * opened as HDF5, TG_ERR_FORMAT if the attribute is missing. */
+tg_code tg_model_file_provenance(const char *path, char **text, tg_error *e);
 void tg_model_history_free(tg_model_history *h);
 
 #endif

@@ -1,0 +1,55 @@
+#!/bin/sh
+# train_cli.sh TRAIN TOY_STORE - the train command end to end on a small store with a
+# planted answer: it learns, writes model.h5 and predictions.h5, reruns Make-style,
+# resumes to the same bits as an uninterrupted run, refuses a model that does not fit,
+# and exits 0/1/2 as documented.
+set -u
+train=$(realpath "$1")
+toy=$(realpath "$2")
+dir=$(mktemp -d /tmp/tg-train-cli-XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+"$toy" "$dir/store.h5" 200 || fail "toy store"
+cd "$dir" || exit 1
+common="store.h5 --epochs 6 --hidden 32 --lr 0.01 --threads 1"
+
+"$train" --help | grep -q -- '--resume' || fail "--help"
+"$train" 2>/dev/null; [ $? -eq 2 ] || fail "no store is bad usage"
+"$train" $common --balance odd 2>/dev/null; [ $? -eq 2 ] || fail "bad --balance"
+"$train" $common --steps 21 2>err; [ $? -eq 2 ] || fail "--steps beyond the store's"
+grep -q "has 20 steps" err || fail "names the store's steps: $(cat err)"
+"$train" missing.h5 2>err; [ $? -eq 1 ] || fail "missing store exits 1"
+
+# the report's rule at 20 steps x 12 cities is tiny; a budget of 1 MB refuses hidden 4096
+"$train" $common --hidden 4096 --mem 1M 2>err; [ $? -eq 1 ] || fail "too big is an error"
+grep -q "lower --steps (now 20) or --hidden (now 4096)" err || fail "says how to shrink: $(cat err)"
+[ -e model.h5 ] && fail "nothing written when it does not fit"
+
+"$train" $common 2>log || fail "train: $(cat log)"
+grep -q "wrote model.h5 and predictions.h5" log || fail "says what it wrote"
+map=$(awk '$1 == 6 { print $4 }' log)
+awk -v m="$map" 'BEGIN { exit !(m > 0.8) }' || fail "test MAP after 6 epochs is $map: $(cat log)"
+cp model.h5 full.h5
+"$train" $common 2>log || fail "rerun"
+grep -q "up to date" log || fail "second run is up to date: $(cat log)"
+"$train" $common --seed 2 2>log || fail "other seed"
+grep -q "wrote" log || fail "a changed option retrains"
+
+# 3 epochs, then --resume to 6: the same model as 6 in one go
+"$train" store.h5 --epochs 3 --hidden 32 --lr 0.01 --threads 1 -o part.h5 --predictions p.h5 --force 2>/dev/null || fail "3 epochs"
+"$train" $common -o part.h5 --predictions p.h5 --resume 2>log || fail "resume: $(cat log)"
+cmp -s part.h5 full.h5 && echo "resumed file identical"
+"$train" $common -o again.h5 --predictions p2.h5 --force 2>/dev/null || fail "again"
+h5w() { /usr/bin/python3 - "$@" <<'PY'
+import sys, h5py, numpy as np
+a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
+same = all(np.array_equal(a[k][()], b[k][()]) for k in ("W1", "b1", "W2", "b2"))
+sys.exit(0 if same else 1)
+PY
+}
+if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+    h5w full.h5 again.h5 || fail "same options, same seed: the same weights"
+    h5w full.h5 part.h5 || fail "--resume after 3 epochs equals 6 in one go"
+fi
+ls -a | grep -q 'tmp-' && fail "temporary left behind"
+echo ok
