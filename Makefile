@@ -7,7 +7,8 @@
 # Both are idempotent: nothing is rebuilt or rerun when nothing changed.
 
 DEBS := gcc libc6-dev pkg-config meson ninja-build libyajl-dev libhdf5-dev hdf5-tools \
-        libzstd-dev libopenblas-dev libcriterion-dev python3-h5py clang libclang-rt-14-dev
+        libzstd-dev libopenblas-dev libcriterion-dev clang libclang-rt-14-dev \
+        python3-h5py python3-scipy python3-anndata
 BUILD := build
 SAN := build-san
 FUZZ := build-fuzz
