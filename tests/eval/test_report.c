@@ -134,7 +134,7 @@ Test(report, json)
     size_t size = 0;
     FILE *f = open_memstream(&text, &size);
     tg_error e = {0};
-    cr_assert_eq(eval_json_write(f, &m, NAMES, &sw, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(eval_json_write(f, &m, NAMES, &sw, NULL, &e), TG_OK, "%s", e.msg);
     cr_assert_eq(fclose(f), 0);
     char why[256];
     yajl_val doc = yajl_tree_parse(text, why, sizeof why);
@@ -162,7 +162,7 @@ Test(report, json)
     /* a name that is not UTF-8 is refused rather than written as broken JSON */
     const char *bad[] = {"Rock", "Pop \xFF", "Jazz"};
     f = open_memstream(&text, &size);
-    cr_assert_eq(eval_json_write(f, &m, bad, NULL, &e), TG_ERR_FORMAT);
+    cr_assert_eq(eval_json_write(f, &m, bad, NULL, NULL, &e), TG_ERR_FORMAT);
     cr_assert(strstr(e.msg, "not valid UTF-8") != NULL, "%s", e.msg);
     fclose(f);
     free(text);
