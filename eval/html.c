@@ -97,6 +97,10 @@ static void page_head(FILE *f, const eval_metrics *m, const eval_html_info *info
         fputs(" · split ", f);
         esc(f, info->split);
     }
+    if (info->model != NULL && info->history != NULL) {
+        fputs(" · model ", f);
+        esc(f, info->model);
+    }
     fprintf(f, " · %zu albums × %zu genres · threshold %s · eval (tracegenre) %s</p>\n",
             m->n_albums, m->n_genres, fmt(t, m->at.threshold, info->decimals), TG_VERSION);
 }
@@ -159,21 +163,188 @@ static void summary_section(FILE *f, const eval_metrics *m, const char *const *n
     fputs("</section>\n", f);
 }
 
-/* Loss and MAP per epoch need model.h5's training history, which this version does
- * not read yet: say so rather than draw anything. */
-static void history_section(FILE *f, const eval_html_info *info)
+/* One line of an epoch chart. */
+typedef struct {
+    const char *name;
+    const double *v; /* [epochs]; NaN (or infinite): not recorded, skipped */
+    const char *colour;
+    int hollow; /* markers as open squares: equal values of two series stay visible */
+} epoch_series;
+
+/* A point of an epoch chart: a dot, or an open square around where a dot would be. */
+static void marker(FILE *f, double x, double y, const epoch_series *s)
 {
-    fputs("<section id=\"history\">\n<h2>Training history</h2>\n<p class=\"note\">", f);
-    if (info->model != NULL) {
-        fputs("Model history is not available yet: this version of eval does not read the "
-              "per-epoch training and test loss and test MAP of ", f);
-        esc(f, info->model);
-        fputs(", so these charts are left out.", f);
-    } else {
-        fputs("No model file given (--model), so the training and test loss and test MAP per "
-              "epoch are left out.", f);
+    if (s->hollow)
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"8\" height=\"8\" fill=\"none\" "
+                   "stroke=\"%s\" stroke-width=\"1.5\"/>\n", x - 4, y - 4, s->colour);
+    else
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n", x, y, s->colour);
+}
+
+/* Decimals that tell ticks step apart: 0 for a step of 1 or more, 1 for 0.1 to 0.9. */
+static int tick_decimals(double step)
+{
+    return step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
+}
+
+/* Values against epochs, one line per series, legend on the right. A line is broken
+ * where a value is missing rather than drawn across it, so that a gap stays visible;
+ * points are marked when there are few epochs and wherever a value stands alone (one
+ * epoch, or between gaps), since a line of one point is invisible. unit: the y axis
+ * is [0, 1] (MAP), else [0, a round value above the largest]. mark_best rings the
+ * highest value of the first series and says which epoch had it. */
+static void epoch_chart(FILE *f, const tg_model_history *h, const epoch_series *s, size_t ns,
+                        int unit, int mark_best, const char *y_label, int decimals)
+{
+    const double W = 760, H = 290, X0 = 70, X1 = 540, Y0 = 14, Y1 = 240;
+    const size_t n = h->n;
+    double lo = h->epoch[0], hi = h->epoch[0], vmin = 0, vmax = 0;
+    for (size_t i = 0; i < n; i++) {
+        lo = fmin(lo, h->epoch[i]);
+        hi = fmax(hi, h->epoch[i]);
+        for (size_t k = 0; k < ns; k++)
+            if (isfinite(s[k].v[i])) {
+                vmin = fmin(vmin, s[k].v[i]);
+                vmax = fmax(vmax, s[k].v[i]);
+            }
     }
-    fputs("</p>\n</section>\n", f);
+    const double first = lo;
+    double xstep = fmax(1, round(nice_step(fmax(1, hi - lo))));
+    if (hi - lo < 1) { /* one epoch: put it in the middle */
+        lo -= 0.5;
+        hi += 0.5;
+    } else { /* room at both ends, so that the end points do not sit on the frame */
+        double pad = 0.03 * (hi - lo);
+        lo -= pad;
+        hi += pad;
+    }
+    double ystep, bot, top;
+    if (unit) {
+        ystep = 0.2, bot = 0, top = 1;
+    } else {
+        ystep = vmax - vmin > 0 ? nice_step(vmax - vmin) : 0.2;
+        top = vmax > 0 ? ystep * ceil(vmax / ystep - 1e-9) : 1;
+        bot = vmin < 0 ? -ystep * ceil(-vmin / ystep - 1e-9) : 0;
+    }
+    int yd = tick_decimals(ystep);
+    char t[64];
+#define PX(v) (X0 + ((v) - lo) / (hi - lo) * (X1 - X0))
+#define PY(v) (Y1 - ((v) - bot) / (top - bot) * (Y1 - Y0))
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" "
+               "height=\"%.0f\" role=\"img\">\n", W, H, W, H);
+    for (double v = bot; v <= top + ystep / 2; v += ystep)
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>\n"
+                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.*f</text>\n",
+                X0, PY(v), X1, PY(v), X0 - 6, PY(v) + 4, yd, fabs(v) < ystep / 1e6 ? 0.0 : v);
+    /* The first epoch is labelled too, unless a round tick is close enough to it to
+     * collide: without it the left end of a curve reads as no epoch in particular. */
+    double first_tick = xstep * ceil(first / xstep - 1e-9);
+    if (first_tick - first >= xstep / 2)
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>\n"
+                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n",
+                PX(first), Y0, PX(first), Y1, PX(first), Y1 + 16, first);
+    for (double v = first_tick; v <= hi + 1e-9; v += xstep)
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>\n"
+                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n",
+                PX(v), Y0, PX(v), Y1, PX(v), Y1 + 16, v);
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+               "stroke=\"#444\"/>\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">epoch</text>\n"
+               "<text transform=\"translate(16,%.1f) rotate(-90)\" text-anchor=\"middle\">",
+            X0, Y0, X1 - X0, Y1 - Y0, (X0 + X1) / 2, Y1 + 36, (Y0 + Y1) / 2);
+    esc(f, y_label);
+    fputs("</text>\n", f);
+    for (size_t k = 0; k < ns; k++) {
+        const double *v = s[k].v;
+        size_t recorded = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!isfinite(v[i]))
+                continue;
+            recorded++;
+            size_t end = i; /* the run of recorded values from i */
+            while (end + 1 < n && isfinite(v[end + 1]))
+                end++;
+            if (end > i) {
+                fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
+                        s[k].colour);
+                for (size_t j = i; j <= end; j++)
+                    fprintf(f, "%s%.1f,%.1f", j > i ? " " : "", PX(h->epoch[j]), PY(v[j]));
+                fputs("\"/>\n", f);
+            }
+            for (size_t j = i; j <= end; j++)
+                if (n <= 30 || end == i)
+                    marker(f, PX(h->epoch[j]), PY(v[j]), &s[k]);
+            recorded += end - i;
+            i = end;
+        }
+        double ly = Y0 + 10 + 20 * (double)k;
+        fprintf(f, "<line x1=\"560\" y1=\"%.1f\" x2=\"584\" y2=\"%.1f\" stroke=\"%s\" "
+                   "stroke-width=\"2\"/>\n", ly, ly, s[k].colour);
+        marker(f, 572, ly, &s[k]);
+        fprintf(f, "<text x=\"590\" y=\"%.1f\">", ly + 4);
+        esc(f, s[k].name);
+        fprintf(f, "%s</text>\n", recorded == 0 ? " (not recorded)" : "");
+    }
+    size_t best = n;
+    for (size_t i = 0; mark_best && i < n; i++)
+        if (isfinite(s[0].v[i]) && (best == n || s[0].v[i] > s[0].v[best]))
+            best = i;
+    if (best < n) {
+        double ly = Y0 + 10 + 20 * (double)ns + 10;
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"7\" fill=\"none\" stroke=\"#222\" "
+                   "stroke-width=\"2\"/>\n<circle cx=\"572\" cy=\"%.1f\" r=\"6\" fill=\"none\" "
+                   "stroke=\"#222\" stroke-width=\"2\"/>\n<text x=\"590\" y=\"%.1f\">best: %s</text>\n"
+                   "<text x=\"590\" y=\"%.1f\" style=\"fill:#555\">at epoch %ld</text>\n",
+                PX(h->epoch[best]), PY(s[0].v[best]), ly, ly + 4,
+                fmt(t, s[0].v[best], decimals), ly + 22, (long)h->epoch[best]);
+    }
+    fputs("</svg>\n", f);
+#undef PX
+#undef PY
+}
+
+/* model.h5's per-epoch history: loss (train and test) in one chart, test MAP in
+ * another; without a history, a note saying why. */
+static void history_section(FILE *f, const eval_html_info *info, int decimals)
+{
+    const tg_model_history *h = info->history;
+    if (h == NULL || h->n == 0) {
+        fputs("<section id=\"history\">\n<h2>Training history</h2>\n<p class=\"note\">", f);
+        if (h != NULL && info->model != NULL) {
+            esc(f, info->model);
+            fputs(" records no epoch: nothing to chart.", f);
+        } else if (info->history_note != NULL) {
+            esc(f, info->history_note);
+        } else {
+            fputs("No model file given (--model): the training and test loss and test MAP per "
+                  "epoch are left out.", f);
+        }
+        fputs("</p>\n</section>\n", f);
+        return;
+    }
+    double seconds = 0, loader = 0;
+    size_t gaps = 0;
+    for (size_t i = 0; i < h->n; i++) {
+        seconds += isfinite(h->seconds[i]) ? h->seconds[i] : 0;
+        loader += isfinite(h->loader_seconds[i]) ? h->loader_seconds[i] : 0;
+        gaps += !isfinite(h->train_loss[i]) || !isfinite(h->test_loss[i]) ||
+                !isfinite(h->test_map[i]);
+    }
+    fprintf(f, "<section id=\"history\" class=\"chart\">\n<h2>Training history</h2>\n"
+               "<p class=\"note\">%zu epoch%s recorded in ", h->n, h->n == 1 ? "" : "s");
+    esc(f, info->model != NULL ? info->model : "the model file");
+    fprintf(f, ": %.1f s of training, %.1f s of it waiting for data.", seconds, loader);
+    if (gaps > 0)
+        fprintf(f, " %zu epoch%s lack%s a value (not evaluated, or no test split): the lines "
+                   "are broken there.", gaps, gaps == 1 ? "" : "s", gaps == 1 ? "s" : "");
+    fputs("</p>\n", f);
+    const epoch_series loss[] = {
+        {"Train loss", h->train_loss, palette[0], 0},
+        {"Test loss", h->test_loss, palette[1], 1},
+    };
+    epoch_chart(f, h, loss, 2, 0, 0, "loss (binary cross-entropy)", decimals);
+    const epoch_series map[] = {{"Test MAP", h->test_map, palette[2], 0}};
+    epoch_chart(f, h, map, 1, 1, 1, "test MAP", decimals);
+    fputs("</section>\n", f);
 }
 
 /* Horizontal bars, one per genre: value[i] in [0, vmax], NaN drawn as "undefined".
@@ -474,7 +645,7 @@ tg_code eval_html_write(FILE *f, const eval_metrics *m, const char *const *genre
     int d = info->decimals;
     page_head(f, m, info);
     summary_section(f, m, genre_names, d);
-    history_section(f, info);
+    history_section(f, info, d);
     ap_section(f, m, genre_names, d);
     threshold_section(f, m, sweep, d);
     confusion_section(f, m, genre_names);

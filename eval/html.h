@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "metrics.h"
+#include "model_file.h"
 
 #include <stdio.h>
 
@@ -12,18 +13,24 @@
 typedef struct {
     const char *input;  /* the evaluated file(s), e.g. "predictions.h5" */
     const char *split;  /* "test", "train", "all", or NULL (CSV input: no split) */
-    const char *model;  /* the model file named by --model or the predictions file; NULL
-                         * when none (then the history section says so) */
+    const char *model;  /* the model file whose history was read; NULL when none */
+    const tg_model_history *history; /* its history, or NULL (none read: see note) */
+    const char *history_note; /* when history is NULL: why, one sentence, shown as is
+                               * (escaped); NULL for a generic one */
     int decimals;       /* decimals of the values shown (0 to 17) */
 } eval_html_info;
 
 /* Sections, in page order, each a <section> with this id. Those marked chart hold
- * exactly one <svg>; the others none. tests/eval/html_check.py checks that. */
+ * exactly one <svg>; the others none, except history, which holds two (loss; test
+ * MAP) when a history with at least one epoch is given and none otherwise.
+ * tests/eval/html_check.py checks that. */
 #define EVAL_HTML_SECTIONS "summary history ap threshold confusion support genres"
 #define EVAL_HTML_CHARTS "ap threshold confusion support"
 
 /* Writes the page to f: the label-based and example-based summary tables, the
- * training history section (a note: model.h5's history is not read yet), and
+ * training history (from info->history: train and test loss per epoch in one chart,
+ * test MAP per epoch in another, undefined values skipped, lines broken there, points
+ * marked when there are few; or info->history_note when there is no history), and
  * charts of per-genre AP (undefined AP marked as such), the metrics against the
  * threshold (from sweep, which must not be NULL), the one-vs-all confusion matrices as
  * heatmaps, genre support, then the per-genre table. genre_names has m->n_genres

@@ -126,8 +126,28 @@ static void at_fields(writer *w, const eval_at *a)
     real(w, "exact_match", a->exact_match);
 }
 
+/* model.h5's history, one object per epoch, NaN (not recorded) as null. */
+static void history_array(writer *w, const tg_model_history *h)
+{
+    open_array(w, "history");
+    for (size_t i = 0; i < h->n; i++) {
+        open_map(w, NULL);
+        key(w, "epoch");
+        if (w->status == yajl_gen_status_ok)
+            check(w, yajl_gen_integer(w->g, h->epoch[i]));
+        real(w, "train_loss", h->train_loss[i]);
+        real(w, "test_loss", h->test_loss[i]);
+        real(w, "test_map", h->test_map[i]);
+        real(w, "test_macro_f1", h->test_macro_f1[i]);
+        real(w, "seconds", h->seconds[i]);
+        real(w, "loader_seconds", h->loader_seconds[i]);
+        close_map(w);
+    }
+    close_array(w);
+}
+
 static void document(writer *w, const eval_metrics *m, const char *const *names,
-                     const eval_sweep *sweep)
+                     const eval_sweep *sweep, const tg_model_history *history)
 {
     open_map(w, NULL);
     whole(w, "n_albums", m->n_albums);
@@ -169,6 +189,8 @@ static void document(writer *w, const eval_metrics *m, const char *const *names,
         close_array(w);
         close_map(w);
     }
+    if (history != NULL)
+        history_array(w, history);
     close_map(w);
 }
 
@@ -178,7 +200,7 @@ static void print_to_file(void *ctx, const char *s, size_t len)
 }
 
 tg_code eval_json_write(FILE *f, const eval_metrics *m, const char *const *genre_names,
-                        const eval_sweep *sweep, tg_error *e)
+                        const eval_sweep *sweep, const tg_model_history *history, tg_error *e)
 {
     writer w = {.g = yajl_gen_alloc(NULL), .status = yajl_gen_status_ok};
     if (w.g == NULL)
@@ -189,7 +211,7 @@ tg_code eval_json_write(FILE *f, const eval_metrics *m, const char *const *genre
         yajl_gen_free(w.g);
         return tg_fail(e, TG_ERR_LIBRARY, "cannot configure yajl's JSON generator");
     }
-    document(&w, m, genre_names, sweep);
+    document(&w, m, genre_names, sweep, history);
     yajl_gen_free(w.g);
     if (w.status == yajl_gen_invalid_string)
         return tg_fail(e, TG_ERR_FORMAT, "JSON: a genre name is not valid UTF-8");

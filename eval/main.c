@@ -7,6 +7,7 @@
 #include "html.h"
 #include "json.h"
 #include "metrics.h"
+#include "model_input.h"
 #include "report.h"
 
 #include "display.h"
@@ -41,8 +42,9 @@ static void usage(FILE *f)
 "  --html FILE         a self-contained HTML report with charts (open it in a browser;\n"
 "                      without --sweep its threshold chart uses 0:1:0.02)\n"
 "  --model FILE        the model.h5 the scores came from (default: the one the\n"
-"                      predictions file names); this version does not read its\n"
-"                      training history yet, which the HTML report says\n"
+"                      predictions file names, as written or beside that file):\n"
+"                      its per-epoch history is printed, charted by --html and\n"
+"                      written by --json\n"
 "  --decimals N        decimals in the tables and the HTML (default 2, at most 17)\n"
 "  -q, -v              say less, say more\n"
 "  -h, --help          this help;  --version  the version\n"
@@ -96,7 +98,7 @@ static tg_code write_output(const char *path, int html, const outputs *o, tg_err
     if (rc != TG_OK)
         return rc;
     rc = html ? eval_html_write(out.fp, o->m, o->names, o->html_sweep, o->html, e)
-              : eval_json_write(out.fp, o->m, o->names, o->sweep, e);
+              : eval_json_write(out.fp, o->m, o->names, o->sweep, o->html->history, e);
     if (rc != TG_OK) {
         tg_outfile_abort(&out);
         return rc;
@@ -107,14 +109,37 @@ static tg_code write_output(const char *path, int html, const outputs *o, tg_err
     return rc;
 }
 
-/* --model must name a file we can open, even though nothing is read from it yet. */
-static tg_code check_model(const char *path, tg_error *e)
+/* The model whose history the reports show, and what to say when there is none. */
+typedef struct {
+    char *path;               /* the file read, or NULL */
+    tg_model_history history; /* valid when path is not NULL */
+    char note[1200];          /* why there is no history, for the HTML page */
+} model_info;
+
+/* The model a predictions file names: found and read, or a warning (not an error:
+ * the user did not ask for it, and the metrics do not need it) and a note. */
+static void predictions_model(model_info *mi, const char *named, const char *predictions)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return tg_fail_errno(e, TG_ERR_IO, "--model %s: cannot open", path);
-    fclose(f);
-    return TG_OK;
+    int beside = 0;
+    char *found = eval_model_locate(named, predictions, &beside);
+    if (found == NULL) {
+        snprintf(mi->note, sizeof mi->note,
+                 "%s names the model %s, which is not there%s: no training history (give "
+                 "the model with --model).", predictions, named,
+                 beside ? " (nor beside it)" : "");
+        TG_DISPLAY(2, "eval: warning: %s\n", mi->note);
+        return;
+    }
+    tg_error err = {0};
+    if (eval_history_read(found, &mi->history, &err) != TG_OK) {
+        snprintf(mi->note, sizeof mi->note, "The model %s named by %s cannot be read (%s): no "
+                 "training history.", found, predictions, err.msg);
+        TG_DISPLAY(2, "eval: warning: %s\n", mi->note);
+        free(found);
+        return;
+    }
+    mi->path = found;
+    TG_DISPLAY(3, "eval: %s: %zu epoch(s) of history\n", found, mi->history.n);
 }
 
 int main(int argc, char **argv)
@@ -131,6 +156,7 @@ int main(int argc, char **argv)
     eval_h5_meta meta = {0};
     eval_metrics metrics = {0};
     eval_sweep sweep = {0}, html_sweep = {0};
+    model_info mi = {.path = NULL};
 
     for (int i = 1; i < argc && rc == TG_OK; i++) {
         const char *val = NULL;
@@ -184,8 +210,18 @@ int main(int argc, char **argv)
     int html_stdout = html_path != NULL && strcmp(html_path, "-") == 0;
     if (rc == TG_OK && json_stdout && html_stdout)
         rc = tg_fail(&err, TG_ERR_USAGE, "--json - and --html -: only one can go to standard output");
-    if (rc == TG_OK && model_path != NULL)
-        rc = check_model(model_path, &err);
+    /* A model given with --model must be read: failing on it is an error, and before
+     * any work on the predictions. */
+    if (rc == TG_OK && model_path != NULL) {
+        rc = eval_history_read(model_path, &mi.history, &err);
+        if (rc == TG_OK && (mi.path = strdup(model_path)) == NULL)
+            rc = tg_fail(&err, TG_ERR_NOMEM, "out of memory");
+        if (rc != TG_OK && rc != TG_ERR_NOMEM) {
+            char why[sizeof err.msg];
+            memcpy(why, err.msg, sizeof why);
+            tg_fail(&err, rc, "--model %s", why); /* why starts with the path */
+        }
+    }
     if (rc != TG_OK)
         goto end;
     if ((json_stdout || html_stdout) && tg_display_level > 1)
@@ -230,19 +266,21 @@ int main(int argc, char **argv)
     if (rc != TG_OK)
         goto end;
 
-    /* The model: --model's, else the one the predictions file names. Its per-epoch
-     * history is what the HTML would chart; this version does not read it yet (this
-     * branch predates model.h5's history, store/model_file.h on main). */
-    const char *model = model_path != NULL ? model_path
-                        : meta.model != NULL && meta.model[0] != '\0' ? meta.model : NULL;
-    if (model != NULL && (model_path != NULL || html_path != NULL))
-        TG_DISPLAY(2, "eval: warning: %s: model history is not available yet (this eval "
-                      "does not read per-epoch losses and MAP); the HTML report leaves those "
-                      "charts out\n", model);
+    /* The model: --model's (read above), else the one the predictions file names. */
+    if (mi.path == NULL && meta.model != NULL && meta.model[0] != '\0')
+        predictions_model(&mi, meta.model, files[0]);
+    else if (mi.path == NULL)
+        snprintf(mi.note, sizeof mi.note, "No model file given (--model)%s: the training and "
+                 "test loss and test MAP per epoch are left out.",
+                 n_files == 1 ? ", and the predictions file names none" : "");
 
     const eval_sweep *sw = sweeping ? &sweep : NULL;
     if (!json_stdout && !html_stdout) {
         rc = eval_report_print(stdout, &metrics, in.genre_names, sw, (int)decimals, &err);
+        if (rc == TG_OK && mi.path != NULL) {
+            fputc('\n', stdout);
+            rc = eval_history_print(stdout, mi.path, &mi.history, (int)decimals, &err);
+        }
         if (rc != TG_OK)
             goto end;
     }
@@ -254,7 +292,9 @@ int main(int argc, char **argv)
     eval_html_info info = {
         .input = input_name,
         .split = n_files == 1 ? eval_split_choices[split] : NULL,
-        .model = model,
+        .model = mi.path,
+        .history = mi.path != NULL ? &mi.history : NULL,
+        .history_note = mi.note,
         .decimals = (int)decimals,
     };
     outputs o = {&metrics, in.genre_names, sw, sweeping ? &sweep : &html_sweep, &info};
@@ -276,5 +316,7 @@ end:
     eval_metrics_free(&metrics);
     eval_table_free(&table);
     free(meta.model);
+    free(mi.path);
+    tg_model_history_free(&mi.history);
     return status;
 }

@@ -252,3 +252,55 @@ tg_code eval_report_print(FILE *f, const eval_metrics *m, const char *const *gen
         return tg_fail_errno(e, TG_ERR_IO, "cannot write the report");
     return TG_OK;
 }
+
+/* Rows shown at each end of a long history: enough to see the start and where it
+ * settled, without scrolling a terminal; --json and --html have every epoch. */
+#define HISTORY_ENDS 10
+
+static void history_row(FILE *f, const tg_model_history *h, size_t i, int decimals)
+{
+    char ep[32];
+    snprintf(ep, sizeof ep, "%ld", (long)h->epoch[i]);
+    right(f, ep, 5);
+    /* Losses get at least 4 decimals: their changes late in training are small. */
+    int ld = decimals > 4 ? decimals : 4;
+    fputc(' ', f);
+    number(f, h->train_loss[i], ld, 10);
+    fputc(' ', f);
+    number(f, h->test_loss[i], ld, 10);
+    fputc(' ', f);
+    number(f, h->test_map[i], decimals, 8);
+    fputc(' ', f);
+    number(f, h->test_macro_f1[i], decimals, 8);
+    fputc(' ', f);
+    number(f, h->seconds[i], 1, 8);
+    fputc('\n', f);
+}
+
+tg_code eval_history_print(FILE *f, const char *model, const tg_model_history *h, int decimals,
+                           tg_error *e)
+{
+    fprintf(f, "Training history of %s: %zu epoch(s)\n", model, h->n);
+    if (h->n > 0) {
+        static const char *const heads[] = {"Epoch", "Train loss", "Test loss", "Test MAP",
+                                            "F1 macro", "Seconds"};
+        static const size_t widths[] = {5, 10, 10, 8, 8, 8};
+        for (size_t k = 0; k < sizeof heads / sizeof *heads; k++) {
+            if (k > 0)
+                fputc(' ', f);
+            right(f, heads[k], widths[k]);
+        }
+        fputc('\n', f);
+    }
+    for (size_t i = 0; i < h->n; i++) {
+        if (h->n > 2 * HISTORY_ENDS + 1 && i == HISTORY_ENDS) {
+            fprintf(f, "  ... %zu epochs left out (--json or --html has them all)\n",
+                    h->n - 2 * HISTORY_ENDS);
+            i = h->n - HISTORY_ENDS;
+        }
+        history_row(f, h, i, decimals);
+    }
+    if (fflush(f) != 0 || ferror(f))
+        return tg_fail_errno(e, TG_ERR_IO, "cannot write the report");
+    return TG_OK;
+}

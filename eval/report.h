@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "metrics.h"
+#include "model_file.h"
 
 #include <stdio.h>
 
@@ -17,5 +18,14 @@
  * Fails with TG_ERR_IO when f reports a write error. */
 tg_code eval_report_print(FILE *f, const eval_metrics *m, const char *const *genre_names,
                           const eval_sweep *sweep, int decimals, tg_error *e);
+
+/* Prints model.h5's training history (h, read from the file named model) as a table:
+ * epoch, train loss, test loss, test MAP, test macro F1 and seconds per epoch; "—"
+ * where a value is undefined (NaN: e.g. no test split). Losses get at least 4
+ * decimals, MAP and F1 decimals, seconds 1. More than 21 epochs: the first and last
+ * 10, and a line saying how many were left out. A history without epoch prints only
+ * its heading line. Fails with TG_ERR_IO when f reports a write error. */
+tg_code eval_history_print(FILE *f, const char *model, const tg_model_history *h, int decimals,
+                           tg_error *e);
 
 #endif

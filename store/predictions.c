@@ -49,6 +49,49 @@ static int utf8_valid(const char *s)
     return 1;
 }
 
+/* FNV-1a: a simple, well-spread hash for the duplicate check below. */
+static uint64_t hash_text(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s != '\0'; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
+}
+
+/* Finds two equal texts among s[0..n): an open-addressing hash set of row numbers,
+ * 2 to 4 slots per text (uint32_t: n is at most 2^30), so memory stays proportional to
+ * n and time linear on average. On a duplicate, *first and *second are its rows and
+ * TG_ERR_FORMAT is returned (the caller words the message); TG_ERR_NOMEM when the set
+ * cannot be allocated; TG_OK when all differ. Every s[i] must be non-NULL. */
+static tg_code find_duplicate(char *const *s, size_t n, size_t *first, size_t *second,
+                              const char *where, tg_error *e)
+{
+    size_t cap = 4;
+    while (cap < 2 * n)
+        cap *= 2;
+    uint32_t *slot = malloc(cap * sizeof *slot);
+    if (slot == NULL)
+        return tg_fail(e, TG_ERR_NOMEM, "%s: out of memory to check %zu names for duplicates",
+                       where, n);
+    const uint32_t EMPTY = UINT32_MAX;
+    for (size_t k = 0; k < cap; k++)
+        slot[k] = EMPTY;
+    tg_code rc = TG_OK;
+    for (size_t i = 0; i < n && rc == TG_OK; i++) {
+        size_t k = (size_t)hash_text(s[i]) & (cap - 1);
+        for (; slot[k] != EMPTY; k = (k + 1) & (cap - 1))
+            if (strcmp(s[slot[k]], s[i]) == 0) {
+                *first = slot[k];
+                *second = i;
+                rc = TG_ERR_FORMAT;
+                break;
+            }
+        slot[k] = (uint32_t)i;
+    }
+    free(slot);
+    return rc;
+}
+
 tg_code tg_predictions_check(const tg_predictions *p, const char *where, tg_error *e)
 {
     size_t n = p->n_albums, g = p->n_genres;
@@ -71,6 +114,15 @@ tg_code tg_predictions_check(const tg_predictions *p, const char *where, tg_erro
             return tg_fail(e, TG_ERR_FORMAT, "%s: genre %zu: name is %s", where, j,
                            name == NULL || name[0] == '\0' ? "empty" : "not valid UTF-8");
     }
+    /* Names and ids are how reports and joins find a column or an album: two equal
+     * ones would make one of them unreachable and double-count the other. */
+    size_t a, b;
+    tg_code dup = find_duplicate(p->genre_names, g, &a, &b, where, e);
+    if (dup == TG_ERR_FORMAT)
+        return tg_fail(e, dup, "%s: genre name '%s' appears twice (columns %zu and %zu)", where,
+                       p->genre_names[b], a, b);
+    if (dup != TG_OK)
+        return dup;
     for (size_t i = 0; i < n; i++) {
         const char *id = p->album_ids[i];
         if (id == NULL || id[0] == '\0' || !utf8_valid(id))
@@ -93,6 +145,12 @@ tg_code tg_predictions_check(const tg_predictions *p, const char *where, tg_erro
                                where, id, i, p->genre_names[j], y);
         }
     }
+    dup = find_duplicate(p->album_ids, n, &a, &b, where, e);
+    if (dup == TG_ERR_FORMAT)
+        return tg_fail(e, dup, "%s: album id '%s' appears twice (rows %zu and %zu)", where,
+                       p->album_ids[b], a, b);
+    if (dup != TG_OK)
+        return dup;
     if (p->has_threshold && !(p->threshold >= 0 && p->threshold <= 1))
         return tg_fail(e, TG_ERR_FORMAT, "%s: threshold %g is not in [0, 1]", where, p->threshold);
     if (p->model != NULL && !utf8_valid(p->model))

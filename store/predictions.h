@@ -51,10 +51,12 @@ typedef struct {
 } tg_predictions;
 
 /* Checks p against the layout's rules: sizes within the bounds above, ids and names
- * present, non-empty and valid UTF-8, split codes known, scores numbers in [0, 1],
- * labels 0 or 1, threshold in [0, 1] when present. where names the file in messages.
- * Fails with TG_ERR_FORMAT (TG_ERR_LIMIT for sizes) naming the first bad album by its
- * id, or genre by its name. Changes nothing. */
+ * present, non-empty, valid UTF-8 and unique (no album id or genre name twice: the
+ * message names the duplicate and both rows or columns), split codes known, scores
+ * numbers in [0, 1], labels 0 or 1, threshold in [0, 1] when present. where names the
+ * file in messages. Fails with TG_ERR_FORMAT (TG_ERR_LIMIT for sizes) naming the first
+ * bad album by its id, or genre by its name; TG_ERR_NOMEM when the duplicate check's
+ * set (4 to 16 bytes per album) cannot be allocated. Changes nothing in p. */
 tg_code tg_predictions_check(const tg_predictions *p, const char *where, tg_error *e);
 
 /* Writes p to path atomically: a temporary file beside it, renamed into place only

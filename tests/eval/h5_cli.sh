@@ -1,10 +1,13 @@
 #!/bin/sh
 # h5_cli.sh - the eval command on a predictions.h5: the same numbers as on the
 # equivalent CSV pair, the file's threshold as default, and the exit codes and messages
-# of --split, --html and --model. Usage: h5_cli.sh path/to/eval path/to/write_predictions
+# of --split, --html and --model, and model.h5's history (text table, JSON array;
+# a missing --model is an error, a missing model named by the file a warning).
+# Usage: h5_cli.sh path/to/eval path/to/write_predictions path/to/write_model
 set -u
 EVAL=$1
 WRITE=$2
+WRITE_MODEL=$3
 dir=$(mktemp -d /tmp/tg-eval-h5-XXXXXX) || exit 1
 trap 'rm -rf "$dir"' EXIT
 failures=0
@@ -56,20 +59,47 @@ same "$dir/h5all.json" "$dir/csvall.json" all-splits
 expect 0 h5-train -- "$h5" --split train
 has "$dir/out" "24 albums, 8 genres" h5-train
 
-# --html: written atomically, no temporary left; the file names model.h5, whose
-# history is not available yet: said on stderr.
+# --html: written atomically, no temporary left; the file names model.h5, which does
+# not exist yet: a warning (exit 0), and the page says so.
 expect 0 html -- "$h5" --html "$dir/report.html"
 [ -s "$dir/report.html" ] || { echo "FAIL html: no report"; failures=$((failures + 1)); }
-has "$dir/err" "model history is not available yet" html
-has "$dir/report.html" "Model history is not available yet" html
+has "$dir/err" "warning: $h5 names the model model.h5, which is not there (nor beside it)" html
+has "$dir/report.html" "names the model model.h5, which is not there" html
+if grep -q '"history"' "$dir/h5.json"; then echo "FAIL h5: history without a model"; failures=$((failures + 1)); fi
 if ls -a "$dir" | grep -q '\.tmp-'; then echo "FAIL html: temporary left"; failures=$((failures + 1)); fi
 expect 0 html-stdout -- "$h5" --html - -q
 [ "$(head -c 15 "$dir/out")" = "<!DOCTYPE html>" ] || { echo "FAIL html-stdout: not HTML only"; failures=$((failures + 1)); }
-: >"$dir/model.h5"
-expect 0 model -- "$dir/test_labels.csv" "$dir/test_scores.csv" --model "$dir/model.h5"
-has "$dir/err" "model.h5: model history is not available yet" model
-expect 0 model-quiet -- "$dir/test_labels.csv" "$dir/test_scores.csv" --model "$dir/model.h5" -q
+
+# model.h5 beside predictions.h5, under the name the file gives: found and read; its
+# history printed after the metrics (epoch 3 has no test values: "—").
+"$WRITE_MODEL" "$dir/model.h5" 5 || { echo "FAIL: write_model"; exit 1; }
+expect 0 model-beside -- "$h5" --json "$dir/beside.json"
+has "$dir/out" "Training history of $dir/model.h5: 5 epoch(s)" model-beside
+has "$dir/out" "Epoch Train loss  Test loss Test MAP F1 macro  Seconds" model-beside
+has "$dir/out" "    3     0.5834          —        —        —      2.5" model-beside
+has "$dir/beside.json" '"history": [' model-beside
+has "$dir/beside.json" '"test_loss": null' model-beside
+if grep -q warning "$dir/err"; then echo "FAIL model-beside: a warning"; cat "$dir/err"; failures=$((failures + 1)); fi
+# --model with CSV input; -q leaves stderr empty.
+expect 0 model -- "$dir/test_labels.csv" "$dir/test_scores.csv" --model "$dir/model.h5" -q
+has "$dir/out" "Training history of $dir/model.h5: 5 epoch(s)" model
 [ -s "$dir/err" ] && { echo "FAIL model-quiet: -q should leave stderr empty"; failures=$((failures + 1)); }
+# A model with more than 21 epochs: first and last 10 rows only.
+"$WRITE_MODEL" "$dir/long.h5" 40 || { echo "FAIL: write_model 40"; exit 1; }
+expect 0 model-long -- "$h5" --model "$dir/long.h5"
+has "$dir/out" "... 20 epochs left out (--json or --html has them all)" model-long
+has "$dir/out" "   40     0." model-long
+# A model that records no epoch: said in the text and on the page, no chart.
+"$WRITE_MODEL" "$dir/zero.h5" 0 || { echo "FAIL: write_model 0"; exit 1; }
+expect 0 model-no-epoch -- "$h5" --model "$dir/zero.h5" --html "$dir/zero.html"
+has "$dir/out" "Training history of $dir/zero.h5: 0 epoch(s)" model-no-epoch
+has "$dir/zero.html" "$dir/zero.h5 records no epoch: nothing to chart." model-no-epoch
+# The file names a model that cannot be read: a warning naming it, exit 0.
+mkdir "$dir/named"
+"$WRITE" "$dir/named" || { echo "FAIL: write_predictions named"; exit 1; }
+: >"$dir/named/model.h5"
+expect 0 named-unreadable -- "$dir/named/predictions.h5"
+has "$dir/err" "warning: The model $dir/named/model.h5 named by $dir/named/predictions.h5 cannot be read" named-unreadable
 
 # Bad usage: exit 2.
 expect 2 split-choice -- "$h5" --split validation
@@ -85,7 +115,10 @@ has "$dir/err" "needs PREDICTIONS.h5, or two files" none
 
 # Failures: exit 1, naming the file.
 expect 1 model-absent -- "$h5" --model "$dir/none.h5"
-has "$dir/err" "--model $dir/none.h5: cannot open" model-absent
+has "$dir/err" "eval: --model $dir/none.h5: cannot open: No such file or directory" model-absent
+: >"$dir/empty.h5"
+expect 1 model-not-h5 -- "$h5" --model "$dir/empty.h5"
+has "$dir/err" "--model $dir/empty.h5: cannot open as HDF5" model-not-h5
 expect 1 h5-absent -- "$dir/none.h5"
 has "$dir/err" "none.h5: cannot open" h5-absent
 expect 1 not-h5 -- "$dir/test_labels.csv"

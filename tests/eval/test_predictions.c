@@ -325,3 +325,82 @@ Test(predictions, huge_declared_size_refused_before_allocation)
     H5Fclose(f);
     read_fails(TG_ERR_LIMIT, "declares 4 albums x 70000 genres, above this version's limits");
 }
+
+/* The file's variable-length UTF-8 string type, to rewrite ids and names in place. */
+static void overwrite_texts(const char *name, const char *const *texts)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    cr_assert(t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0);
+    overwrite(name, t, texts);
+    H5Tclose(t);
+}
+
+Test(predictions, duplicate_album_id_named)
+{
+    write_sample();
+    const char *dup[] = {"a1", "Ça va", "b,2", "Ça va"};
+    overwrite_texts("album_id", dup);
+    read_fails(TG_ERR_FORMAT, "album id 'Ça va' appears twice (rows 1 and 3)");
+}
+
+Test(predictions, duplicate_genre_name_named)
+{
+    write_sample();
+    const char *dup[] = {"Jazz", "Variété Internationale", "Jazz"};
+    overwrite_texts("genre", dup);
+    read_fails(TG_ERR_FORMAT, "genre name 'Jazz' appears twice (columns 0 and 2)");
+}
+
+/* Names that differ only in the last byte, or by a prefix, are not duplicates. */
+Test(predictions, near_duplicates_accepted)
+{
+    write_sample();
+    const char *ids2[] = {"a1", "a10", "a", "a2"};
+    overwrite_texts("album_id", ids2);
+    tg_predictions p;
+    tg_error e = {0};
+    cr_assert_eq(tg_predictions_read(path, &p, &e), TG_OK, "%s", e.msg);
+    tg_predictions_free(&p);
+}
+
+/* The writer refuses duplicates too (the same check), and leaves no file. */
+Test(predictions, write_refuses_duplicates)
+{
+    tg_predictions w = sample();
+    char *dup[] = {"u9", "Ça va", "b,2", "u9"};
+    w.album_ids = dup;
+    tg_error e = {0};
+    cr_assert_eq(tg_predictions_write(path, &w, &e), TG_ERR_FORMAT);
+    cr_assert(strstr(e.msg, "album id 'u9' appears twice (rows 0 and 3)") != NULL, "%s", e.msg);
+    cr_assert_neq(access(path, F_OK), 0, "no file written");
+}
+
+/* Many albums: the hash set's collisions and wrap-around, with the duplicate far
+ * from its first occurrence, and none found when all differ. */
+Test(predictions, duplicate_among_many)
+{
+    enum { N = 5000, G3 = 3 };
+    char **many = malloc(N * sizeof *many);
+    uint8_t *sp = calloc(N, 1), *lb = calloc((size_t)N * G3, 1);
+    float *sc = calloc((size_t)N * G3, sizeof *sc);
+    cr_assert(many != NULL && sp != NULL && lb != NULL && sc != NULL);
+    for (size_t i = 0; i < N; i++) {
+        many[i] = malloc(16);
+        cr_assert_not_null(many[i]);
+        snprintf(many[i], 16, "id-%zu", i);
+    }
+    tg_predictions p = {.n_albums = N, .n_genres = G3, .album_ids = many, .split = sp,
+                        .scores = sc, .labels = lb, .genre_names = genres};
+    tg_error e = {0};
+    cr_assert_eq(tg_predictions_check(&p, "many", &e), TG_OK, "%s", e.msg);
+    snprintf(many[4321], 16, "id-17");
+    cr_assert_eq(tg_predictions_check(&p, "many", &e), TG_ERR_FORMAT);
+    cr_assert(strstr(e.msg, "many: album id 'id-17' appears twice (rows 17 and 4321)") != NULL,
+              "%s", e.msg);
+    for (size_t i = 0; i < N; i++)
+        free(many[i]);
+    free(many);
+    free(sp);
+    free(lb);
+    free(sc);
+}

@@ -1,5 +1,6 @@
 /* test_report.c - eval's text tables (side-by-side summaries, "—" for an undefined AP,
- * alignment by characters, --decimals) and its JSON (valid, full precision, null). */
+ * alignment by characters, --decimals), its JSON (valid, full precision, null), and
+ * model.h5's history as a table and as a JSON array. */
 #include "json.h"
 #include "metrics.h"
 #include "report.h"
@@ -134,7 +135,7 @@ Test(report, json)
     size_t size = 0;
     FILE *f = open_memstream(&text, &size);
     tg_error e = {0};
-    cr_assert_eq(eval_json_write(f, &m, NAMES, &sw, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(eval_json_write(f, &m, NAMES, &sw, NULL, &e), TG_OK, "%s", e.msg);
     cr_assert_eq(fclose(f), 0);
     char why[256];
     yajl_val doc = yajl_tree_parse(text, why, sizeof why);
@@ -156,16 +157,96 @@ Test(report, json)
     cr_assert(YAJL_IS_ARRAY(ts) && ts->u.array.len == sw.n);
     cr_assert_eq(YAJL_GET_DOUBLE(get(doc, "sweep", "best_threshold")),
                  sw.at[sw.best].threshold);
+    const char *hpath[] = {"history", NULL};
+    cr_assert_null(yajl_tree_get(doc, hpath, yajl_t_any), "history only when a model is read");
     yajl_tree_free(doc);
     free(text);
 
     /* a name that is not UTF-8 is refused rather than written as broken JSON */
     const char *bad[] = {"Rock", "Pop \xFF", "Jazz"};
     f = open_memstream(&text, &size);
-    cr_assert_eq(eval_json_write(f, &m, bad, NULL, &e), TG_ERR_FORMAT);
+    cr_assert_eq(eval_json_write(f, &m, bad, NULL, NULL, &e), TG_ERR_FORMAT);
     cr_assert(strstr(e.msg, "not valid UTF-8") != NULL, "%s", e.msg);
     fclose(f);
     free(text);
     eval_sweep_free(&sw);
+    eval_metrics_free(&m);
+}
+
+/* 3 epochs; epoch 2 was not evaluated (test values NaN). */
+static int32_t EP[] = {1, 2, 3};
+static double TRL[] = {0.69, 0.5, 0.41234}, TEL[] = {0.7, NAN, 0.45}, MAPV[] = {0.2, NAN, 0.4},
+              F1V[] = {0.1, NAN, 0.3}, SEC[] = {1.25, 1.5, 2}, LDR[] = {0.1, 0.2, 0.3};
+static const tg_model_history HIST = {.n = 3, .epoch = EP, .train_loss = TRL, .test_loss = TEL,
+                                      .test_map = MAPV, .test_macro_f1 = F1V, .seconds = SEC,
+                                      .loader_seconds = LDR};
+
+static char *history_text(const tg_model_history *h)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    cr_assert_not_null(f);
+    tg_error e = {0};
+    cr_assert_eq(eval_history_print(f, "runs/model.h5", h, 2, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(fclose(f), 0);
+    return text;
+}
+
+Test(report, history_table)
+{
+    char *text = history_text(&HIST);
+    cr_assert_str_eq(text,
+                     "Training history of runs/model.h5: 3 epoch(s)\n"
+                     "Epoch Train loss  Test loss Test MAP F1 macro  Seconds\n"
+                     "    1     0.6900     0.7000     0.20     0.10      1.2\n"
+                     "    2     0.5000          \xE2\x80\x94        \xE2\x80\x94        "
+                     "\xE2\x80\x94      1.5\n"
+                     "    3     0.4123     0.4500     0.40     0.30      2.0\n");
+    free(text);
+}
+
+/* 30 epochs: the first and last 10, and how many were left out. */
+Test(report, long_history_elided)
+{
+    int32_t ep[30];
+    double v[30];
+    for (int i = 0; i < 30; i++)
+        ep[i] = i + 1, v[i] = 0.5;
+    tg_model_history h = {.n = 30, .epoch = ep, .train_loss = v, .test_loss = v, .test_map = v,
+                          .test_macro_f1 = v, .seconds = v, .loader_seconds = v};
+    char *text = history_text(&h);
+    cr_assert(strstr(text, "\n   10 ") != NULL && strstr(text, "\n   11 ") == NULL, "%s", text);
+    cr_assert(strstr(text, "\n   20 ") == NULL && strstr(text, "\n   21 ") != NULL, "%s", text);
+    cr_assert(strstr(text, "\n   30 ") != NULL, "%s", text);
+    cr_assert(strstr(text, "  ... 10 epochs left out") != NULL, "%s", text);
+    free(text);
+}
+
+Test(report, history_json)
+{
+    eval_metrics m;
+    compute(&m, NULL);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    tg_error e = {0};
+    cr_assert_eq(eval_json_write(f, &m, NAMES, NULL, &HIST, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(fclose(f), 0);
+    char why[256];
+    yajl_val doc = yajl_tree_parse(text, why, sizeof why);
+    cr_assert_not_null(doc, "invalid JSON (%s):\n%s", why, text);
+    yajl_val h = get(doc, "history", NULL);
+    cr_assert(YAJL_IS_ARRAY(h) && h->u.array.len == 3);
+    yajl_val e2 = h->u.array.values[1], e3 = h->u.array.values[2];
+    cr_assert_eq(YAJL_GET_INTEGER(get(e2, "epoch", NULL)), 2);
+    cr_assert(YAJL_IS_NULL(get(e2, "test_loss", NULL)), "NaN is null");
+    cr_assert(YAJL_IS_NULL(get(e2, "test_map", NULL)));
+    cr_assert_eq(YAJL_GET_DOUBLE(get(e3, "train_loss", NULL)), 0.41234, "full precision");
+    cr_assert_eq(YAJL_GET_DOUBLE(get(e3, "test_macro_f1", NULL)), 0.3);
+    cr_assert_eq(YAJL_GET_DOUBLE(get(e3, "loader_seconds", NULL)), 0.3);
+    cr_assert_eq(YAJL_GET_DOUBLE(get(e3, "seconds", NULL)), 2);
+    yajl_tree_free(doc);
+    free(text);
     eval_metrics_free(&m);
 }
