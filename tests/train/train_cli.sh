@@ -51,5 +51,23 @@ if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
     h5w full.h5 again.h5 || fail "same options, same seed: the same weights"
     h5w full.h5 part.h5 || fail "--resume after 3 epochs equals 6 in one go"
 fi
+# predict: the store's 10 unlabeled albums, one JSON line each; named albums; top K
+predict=$(dirname "$train")/predict
+"$predict" full.h5 store.h5 >pred.jsonl 2>err || fail "predict: $(cat err)"
+[ "$(wc -l <pred.jsonl)" -eq 10 ] || fail "10 unlabeled albums scored: $(wc -l <pred.jsonl)"
+"$predict" full.h5 store.h5 --album 5003 --album 5004 --top 2 -o two.jsonl 2>/dev/null || fail "--album"
+[ "$(wc -l <two.jsonl)" -eq 2 ] || fail "two albums"
+grep -q '^{"album_id":"5003","genres":\[\[' two.jsonl || fail "line format: $(cat two.jsonl)"
+if /usr/bin/python3 -c 'import json' 2>/dev/null; then
+    /usr/bin/python3 -c '
+import json, sys
+for line in open("two.jsonl"):
+    r = json.loads(line)
+    assert len(r["genres"]) == 2 and r["genres"][0][1] >= r["genres"][1][1], r
+' || fail "predict writes JSON lines, best first"
+fi
+"$predict" full.h5 store.h5 --album nope 2>err; [ $? -eq 2 ] || fail "unknown album is bad usage"
+grep -q "no such album" err || fail "names it"
+"$predict" full.h5 2>/dev/null; [ $? -eq 2 ] || fail "predict needs a store"
 ls -a | grep -q 'tmp-' && fail "temporary left behind"
 echo ok

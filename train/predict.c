@@ -1,0 +1,191 @@
+/* predict.c - the predict command's work (see predict.h). */
+#include "predict.h"
+
+#include "display.h"
+#include "loader.h"
+#include "model_file.h"
+#include "output_file.h"
+#include "store.h"
+#include "trainer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+
+/* The store must describe the world the model was trained on: the same cities in the
+ * same columns and the same genres in the same label columns. */
+static tg_code check_compatible(const tg_model_file *m, const tg_store *s, const char *mp,
+                                tg_error *e)
+{
+    if ((int64_t)s->n_cities != m->meta.cities)
+        return tg_fail(e, TG_ERR_FORMAT, "%s has %zu cities, %s was trained on %lld", s->path,
+                       s->n_cities, mp, (long long)m->meta.cities);
+    if ((int64_t)s->n_genres != m->meta.genres)
+        return tg_fail(e, TG_ERR_FORMAT, "%s has %zu genres, %s predicts %lld", s->path,
+                       s->n_genres, mp, (long long)m->meta.genres);
+    if (m->meta.steps > s->steps)
+        return tg_fail(e, TG_ERR_FORMAT, "%s has %d steps, %s needs %lld", s->path, s->steps,
+                       mp, (long long)m->meta.steps);
+    for (size_t g = 0; g < s->n_genres; g++)
+        if (strcmp(s->genre_names[g], m->meta.genre_names[g]) != 0)
+            return tg_fail(e, TG_ERR_FORMAT, "%s: genre column %zu is '%s', the model's is '%s'",
+                           s->path, g, s->genre_names[g], m->meta.genre_names[g]);
+    return TG_OK;
+}
+
+/* A "key=value" line of the model's config, or NULL. */
+static const char *config_value(const char *config, const char *key, char *buf, size_t size)
+{
+    size_t k = strlen(key);
+    for (const char *p = config; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, key, k) == 0 && p[k] == '=') {
+            const char *end = strchr(p, '\n');
+            size_t n = end ? (size_t)(end - p - (ptrdiff_t)k - 1) : strlen(p + k + 1);
+            snprintf(buf, size, "%.*s", (int)n, p + k + 1);
+            return buf;
+        }
+    return NULL;
+}
+
+typedef struct {
+    float score;
+    size_t genre;
+} ranked;
+
+static int by_score(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? 1 : -1;
+    return (x->genre > y->genre) - (x->genre < y->genre); /* ties: column order */
+}
+
+static void write_fn(void *ctx, const char *str, size_t len) { fwrite(str, 1, len, ctx); }
+
+static tg_code write_lines(FILE *f, const tg_store *s, const uint32_t *albums, size_t n,
+                           const float *scores, int top, double threshold, tg_error *e)
+{
+    const size_t G = s->n_genres;
+    ranked *r = malloc(G * sizeof *r);
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (r == NULL || g == NULL) {
+        free(r);
+        if (g)
+            yajl_gen_free(g);
+        return tg_fail(e, TG_ERR_NOMEM, "predict: out of memory");
+    }
+    yajl_gen_config(g, yajl_gen_print_callback, write_fn, (void *)f);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < G; k++)
+            r[k] = (ranked){scores[i * G + k], k};
+        qsort(r, G, sizeof *r, by_score);
+        const char *id = s->album_ids[albums[i]];
+        yajl_gen_map_open(g);
+        yajl_gen_string(g, (const unsigned char *)"album_id", 8);
+        yajl_gen_string(g, (const unsigned char *)id, strlen(id));
+        yajl_gen_string(g, (const unsigned char *)"genres", 6);
+        yajl_gen_array_open(g);
+        for (size_t k = 0; k < G; k++) {
+            if (top > 0 ? k >= (size_t)top : !(r[k].score > threshold))
+                break;
+            const char *name = s->genre_names[r[k].genre];
+            char num[32];
+            int len = snprintf(num, sizeof num, "%.4f", r[k].score);
+            yajl_gen_array_open(g);
+            yajl_gen_string(g, (const unsigned char *)name, strlen(name));
+            yajl_gen_number(g, num, (size_t)len);
+            yajl_gen_array_close(g);
+        }
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+        yajl_gen_reset(g, NULL);
+        fputc('\n', f);
+    }
+    yajl_gen_free(g);
+    free(r);
+    return TG_OK;
+}
+
+tg_code tg_predict_run(const tg_predict_options *o, tg_error *e)
+{
+    tg_model_file mf;
+    tg_store *s = NULL;
+    tg_loader *l = NULL;
+    uint32_t *albums = NULL;
+    float *scores = NULL;
+    size_t n = 0;
+    tg_code rc = tg_model_file_read(o->model_path, &mf, e);
+    if (rc != TG_OK)
+        return rc;
+    rc = tg_store_open(o->store_path, &s, e);
+    if (rc == TG_OK)
+        rc = check_compatible(&mf, s, o->model_path, e);
+    if (rc == TG_OK) {
+        albums = malloc((s->n_albums ? s->n_albums : 1) * sizeof *albums);
+        if (albums == NULL)
+            rc = tg_fail(e, TG_ERR_NOMEM, "predict: out of memory");
+    }
+    if (rc == TG_OK && o->albums) {
+        for (size_t i = 0; rc == TG_OK && i < o->n_albums; i++) {
+            long a = tg_store_find_album(s, o->albums[i]);
+            if (a < 0)
+                rc = tg_fail(e, TG_ERR_USAGE, "--album %s: no such album in %s", o->albums[i],
+                             o->store_path);
+            else
+                albums[n++] = (uint32_t)a;
+        }
+    } else if (rc == TG_OK) {
+        for (size_t a = 0; a < s->n_albums; a++)
+            if (s->split[a] == TG_SPLIT_UNLABELED)
+                albums[n++] = (uint32_t)a;
+    }
+    char buf[64];
+    const char *transform = config_value(mf.meta.config, "transform", buf, sizeof buf);
+    tg_transform tr = transform && strcmp(transform, "log1p") == 0 ? TG_TRANSFORM_LOG1P
+                                                                    : TG_TRANSFORM_RAW;
+    double threshold = o->threshold;
+    if (threshold < 0) {
+        const char *t = config_value(mf.meta.config, "threshold", buf, sizeof buf);
+        threshold = t ? strtod(t, NULL) : 0.3;
+    }
+    const int32_t batch = 64;
+    if (rc == TG_OK) {
+        scores = malloc((n ? n : 1) * s->n_genres * sizeof *scores);
+        if (scores == NULL)
+            rc = tg_fail(e, TG_ERR_NOMEM, "predict: out of memory");
+    }
+    if (rc == TG_OK) {
+        tg_loader_config lc = {.store = s, .steps = (int32_t)mf.meta.steps, .transform = tr,
+                               .cache_bytes = 0, .batch = batch, .depth = 2};
+        rc = tg_loader_open(&l, &lc, e);
+    }
+    if (rc == TG_OK && n > 0) {
+        tg_model m = {.shape = {.inputs = mf.meta.inputs, .hidden = mf.meta.hidden,
+                                .genres = mf.meta.genres}};
+        m.n_params = tg_model_file_params(&mf.meta);
+        m.params = mf.params;
+        tg_mlp_point(&m.p, m.params, &m.shape);
+        tg_batch_source src = tg_loader_source(l);
+        rc = tg_predict(&m, albums, n, NULL, &src, batch, scores, NULL, e);
+    }
+    if (rc == TG_OK) {
+        tg_outfile out;
+        rc = tg_outfile_open(&out, o->output, e);
+        if (rc == TG_OK) {
+            rc = write_lines(out.fp, s, albums, n, scores, o->top, threshold, e);
+            if (rc == TG_OK)
+                rc = tg_outfile_commit(&out, e);
+            else
+                tg_outfile_abort(&out);
+        }
+    }
+    if (rc == TG_OK)
+        TG_DISPLAY(2, "predict: %zu albums scored%s%s\n", n, strcmp(o->output, "-") ? " into " : "",
+                   strcmp(o->output, "-") ? o->output : "");
+    tg_loader_close(l);
+    tg_store_close(s);
+    tg_model_file_free(&mf);
+    free(albums), free(scores);
+    return rc;
+}
