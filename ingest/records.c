@@ -331,6 +331,9 @@ static int rec_end(parser *p, int s, int nested)
         a.line = r->line;
         a.album_id = id;
         a.release_day = r->release_day;
+        a.text = r->text;
+        a.text_len = r->text_len;
+        a.truncated = r->truncated;
         a.n_genres = r->n_genres;
         for (size_t i = 0; i < r->n_genres; i++)
             a.genres[i] = (tg_str){r->genre_buf + r->genre_off[i], r->genre_len[i]};
