@@ -23,12 +23,91 @@ static inline int key_cmp(const tg_row *a, const tg_row *b)
     return 0;
 }
 
-static int row_cmp(const void *a, const void *b) { return key_cmp(a, b); }
+static inline void swap_rows(tg_row *a, tg_row *b)
+{
+    tg_row t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void heap_down(tg_row *a, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && key_cmp(&a[l], &a[m]) > 0)
+            m = l;
+        if (l + 1 < n && key_cmp(&a[l + 1], &a[m]) > 0)
+            m = l + 1;
+        if (m == i)
+            return;
+        swap_rows(&a[i], &a[m]);
+        i = m;
+    }
+}
+
+/* Introsort in place: quicksort (median of three), insertion sort below 16 rows,
+ * heapsort past a depth limit. Not qsort: glibc's is a merge sort that allocates a
+ * copy of the array (doubling the buffer's memory), and its compare calls cost a
+ * fifth of ingest's time. */
+static void sort_rows(tg_row *a, size_t n, unsigned depth)
+{
+    while (n > 16) {
+        if (depth-- == 0) {
+            for (size_t i = n / 2; i-- > 0;)
+                heap_down(a, n, i);
+            for (size_t i = n - 1; i > 0; i--) {
+                swap_rows(&a[0], &a[i]);
+                heap_down(a, i, 0);
+            }
+            return;
+        }
+        size_t mid = n / 2;
+        if (key_cmp(&a[mid], &a[0]) < 0)
+            swap_rows(&a[mid], &a[0]);
+        if (key_cmp(&a[n - 1], &a[0]) < 0)
+            swap_rows(&a[n - 1], &a[0]);
+        if (key_cmp(&a[n - 1], &a[mid]) < 0)
+            swap_rows(&a[n - 1], &a[mid]);
+        tg_row pivot = a[mid];
+        size_t i = 0, j = n - 1;
+        for (;;) {   /* Hoare partition: a[0..j] <= pivot <= a[j+1..n) */
+            while (key_cmp(&a[i], &pivot) < 0)
+                i++;
+            while (key_cmp(&a[j], &pivot) > 0)
+                j--;
+            if (i >= j)
+                break;
+            swap_rows(&a[i++], &a[j--]);
+        }
+        /* recurse into the smaller side, loop on the larger: stack depth O(log n) */
+        size_t left = j + 1;
+        if (left < n - left) {
+            sort_rows(a, left, depth);
+            a += left;
+            n -= left;
+        } else {
+            sort_rows(a + left, n - left, depth);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        tg_row x = a[i];
+        size_t j = i;
+        while (j > 0 && key_cmp(&a[j - 1], &x) > 0) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = x;
+    }
+}
 
 /* Sorts rows[0..n) and sums identical keys in place; returns the new count. */
 static size_t sort_sum(tg_row *rows, size_t n)
 {
-    qsort(rows, n, sizeof *rows, row_cmp);
+    unsigned depth = 0;
+    for (size_t k = n; k > 0; k >>= 1)
+        depth += 2;
+    sort_rows(rows, n, depth);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         if (m > 0 && key_cmp(&rows[m - 1], &rows[i]) == 0) {
