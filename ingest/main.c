@@ -106,6 +106,8 @@ int main(int argc, char **argv)
     }
     if (rc == TG_OK && o.n_inputs == 0)
         rc = tg_fail(&err, TG_ERR_USAGE, "no input file");
+    if (rc == TG_OK && strcmp(o.output, "-") == 0)
+        rc = tg_fail(&err, TG_ERR_USAGE, "-o: HDF5 needs a file, not standard output");
     if (rc != TG_OK)
         goto end;
     o.inputs = inputs;
