@@ -300,9 +300,16 @@ tg_code tg_ingest_run(const tg_ingest_opts *o, tg_prov *prov, tg_ingest_counts *
         rc = tg_outfile_open(&rej, o->rejects, e);
     rej_open = rc == TG_OK;
     s.rej = rej.fp;
+    /* progress counts decoded bytes: a .zst input or stdin has no known total */
     uint64_t total = 0;
-    for (size_t i = 0; i < prov->n_inputs; i++)
+    int known = 1;
+    for (size_t i = 0; i < o->n_inputs; i++) {
+        size_t n = strlen(o->inputs[i]);
+        known &= strcmp(o->inputs[i], "-") != 0 &&
+                 !(n >= 4 && strcmp(o->inputs[i] + n - 4, ".zst") == 0);
         total += prov->inputs[i].size;
+    }
+    total = known ? total : 0;
     if (o->progress)
         tg_progress_start(&s.prog, "ingest", "records", total);
     if (rc == TG_OK)
