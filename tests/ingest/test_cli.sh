@@ -94,6 +94,17 @@ off=$(sed -n 's/.*"reason":"bad_date".*//;s/.*"offset":\([0-9]*\).*"reason":"bad
     fail "reject offset $off points at the record"
 "$dump" dups.h5 rows | grep -q "^orphan-1 17168 Paris 4 0$" || fail "orphan rows are kept"
 
+# 42 and "42" are one album; "042" another (an orphan here)
+cat >ids.json <<'EOF2'
+{"album_id": 42, "release_date": "2017-01-01", "genres": ["Pop"]}
+{"album_id": "42", "date": "2017-01-02", "loc_city": "Paris", "nusers": 1}
+{"album_id": "042", "date": "2017-01-02", "loc_city": "Paris", "nusers": 2}
+EOF2
+"$ingest" ids.json -o ids.h5 -q || fail "ids exits $?"
+"$dump" ids.h5 counters | grep -q "^albums 2$" || fail "42 and \"42\" are one album"
+"$dump" ids.h5 counters | grep -q "^orphan_traces 1$" || fail "042 is another album"
+"$dump" ids.h5 rows | grep -q "^42 17168 Paris 1 0$" || fail "42's row"
+
 # pending nested traces (album_id after "traces"), more than the pending buffer holds,
 # with a tiny --mem so that resolved rows spill meanwhile
 awk 'BEGIN { printf "{\"traces\": [";
