@@ -28,7 +28,7 @@ typedef struct {
     uint32_t album;     /* album index (albums.h) */
     int32_t day;        /* day number (dates.h) */
     uint32_t city;      /* city index */
-    uint32_t pad_;      /* zero: rows are compared and compressed as bytes too */
+    uint32_t pad_;      /* zero: no stray bytes in spills, and rows compare as bytes */
     uint64_t nusers;    /* sums: 64 bits, as many records may add up */
     uint64_t nstreams;
 } tg_row;
