@@ -94,6 +94,18 @@ off=$(sed -n 's/.*"reason":"bad_date".*//;s/.*"offset":\([0-9]*\).*"reason":"bad
     fail "reject offset $off points at the record"
 "$dump" dups.h5 rows | grep -q "^orphan-1 17168 Paris 4 0$" || fail "orphan rows are kept"
 
+# an empty file is an empty data set; a long rejected record is cut and flagged
+: >empty.json
+"$ingest" empty.json -o empty.h5 -q || fail "empty file exits $?"
+"$dump" empty.h5 counters | grep -q "^records 0$" || fail "empty: no records"
+[ "$("$dump" empty.h5 rows | wc -l)" -eq 0 ] || fail "empty: no rows"
+awk 'BEGIN { printf "{\"album_id\": 1, \"date\": \"2017-01-01\", \"loc_city\": \"P\", \"note\": \"";
+    for (i = 0; i < 6000; i++) printf "x"; printf "\"}\n" }' >long.json
+"$ingest" long.json -o long.h5 -q || fail "long exits $?"
+grep -q '"reason":"missing_field","detail":"nusers".*"cut":true' long.rejects.jsonl || \
+    fail "long reject: $(cut -c1-200 long.rejects.jsonl)"
+[ "$(wc -c <long.rejects.jsonl)" -lt 4400 ] || fail "the reject's text is cut at 4 KiB"
+
 # 42 and "42" are one album; "042" another (an orphan here)
 cat >ids.json <<'EOF2'
 {"album_id": 42, "release_date": "2017-01-01", "genres": ["Pop"]}
