@@ -197,4 +197,16 @@ for t in .killed*tmp-*; do
     [ -e "$t" ] || continue
     "$dump" "$t" rows >/dev/null 2>&1 && fail "a killed run's temporary $t reads as finished"
 done
+# SIGINT mid-way: exit 1, and every temporary (rejects, spill file) removed
+"$ingest" fifo -o int.h5 --mem 1M -q &
+pid=$!
+exec 3>fifo
+cat big.json >&3
+sleep 1
+kill -INT $pid 2>/dev/null || fail "ingest ended before SIGINT"
+wait $pid; rc=$?
+exec 3>&-
+[ $rc -eq 1 ] || fail "SIGINT exits $rc, not 1"
+[ -e int.h5 ] || [ -e int.rejects.jsonl ] && fail "an interrupted run left an output"
+ls -a | grep -q '^\.int.*tmp-' && fail "an interrupted run left a temporary: $(ls -a)"
 echo "ok"
