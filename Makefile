@@ -13,7 +13,7 @@ BUILD := build
 SAN := build-san
 FUZZ := build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := records
+FUZZ_TARGETS := records chunk
 OUT := out
 MESON_OPTS := -Dwerror=true
 
