@@ -47,6 +47,7 @@ $(SAN)/build.ninja:
 demo: build
 	@mkdir -p $(OUT)
 	$(BUILD)/synth/synth -o $(OUT)/traces.ndjson --stats
+	$(BUILD)/ingest/ingest $(OUT)/traces.ndjson -o $(OUT)/ingest.h5
 
 test: build $(SAN)/build.ninja
 	meson test -C $(BUILD) --print-errorlogs

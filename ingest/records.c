@@ -331,6 +331,9 @@ static int rec_end(parser *p, int s, int nested)
         a.line = r->line;
         a.album_id = id;
         a.release_day = r->release_day;
+        a.text = r->text;
+        a.text_len = r->text_len;
+        a.truncated = r->truncated;
         a.n_genres = r->n_genres;
         for (size_t i = 0; i < r->n_genres; i++)
             a.genres[i] = (tg_str){r->genre_buf + r->genre_off[i], r->genre_len[i]};
@@ -350,10 +353,20 @@ static void set_err(rec_t *r, int k, tg_reject_reason why)
         r->ferr[k] = (unsigned char)why;
 }
 
+/* 1 if a JSON number's text has a fraction or an exponent. One pass: numbers are a few
+ * bytes and three memchr calls a number (three numbers a trace) showed in profiles. */
+static inline int not_integer(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '.' || s[i] == 'e' || s[i] == 'E')
+            return 1;
+    return 0;
+}
+
 /* Raw JSON number text to a count in 0..2^32-1, or the reason it is not one. */
 static tg_reject_reason parse_count(const char *s, size_t n, uint32_t *out)
 {
-    if (memchr(s, '.', n) || memchr(s, 'e', n) || memchr(s, 'E', n))
+    if (not_integer(s, n))
         return TG_REJ_NOT_INTEGER;
     if (n > 0 && s[0] == '-') {
         for (size_t i = 1; i < n; i++)
@@ -414,8 +427,7 @@ static void value_number(rec_t *r, const char *s, size_t n)
     tg_reject_reason why;
     switch (k) {
     case K_ALBUM_ID:
-        if (s[0] == '-' || memchr(s, '.', n) || memchr(s, 'e', n) || memchr(s, 'E', n) ||
-            n > TG_REC_MAX_ID) {
+        if (s[0] == '-' || not_integer(s, n) || n > TG_REC_MAX_ID) {
             set_err(r, k, TG_REJ_BAD_ALBUM_ID);
         } else {
             memcpy(r->id, s, n);  /* JSON integers are already canonical decimal */

@@ -128,6 +128,10 @@ typedef struct {
     int32_t release_day;      /* tg_date_parse day number */
     size_t n_genres;
     tg_str genres[TG_REC_MAX_GENRES]; /* in record order, byte-exact */
+    const char *text;         /* the record's raw bytes as read so far (its first
+                                 TG_REC_MAX_TEXT), for a consumer that rejects it */
+    size_t text_len;
+    int truncated;            /* the record is longer than text_len */
 } tg_album_rec;
 
 typedef struct {

@@ -1,0 +1,64 @@
+/* ingest.h - the ingest stage as a library call: inputs in, ingest.h5 and its rejects
+ * file out (written under temporary names and renamed only when all went well), with
+ * the counters. main.c parses options and prints; this does the work.
+ *
+ * COUNTERS. Every record read lands in exactly one of album_records, album_duplicates,
+ * trace_records and rejected:
+ *   records == album_records + album_duplicates + trace_records + rejected,
+ *   rejected == sum of rejected_by (records.h's reasons, then conflicting_duplicate).
+ * orphan_traces (trace records whose album never got a record) are part of
+ * trace_records: their rows are kept in ingest.h5 and aggregate leaves them out.
+ * The conflicting record is the later one (the first record read stays). */
+#ifndef TG_INGEST_H
+#define TG_INGEST_H
+
+#include "provenance.h"
+#include "records.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define TG_REJ_CONFLICT TG_REJ_COUNT_    /* ingest's own reason, after records.h's */
+#define TG_INGEST_REASONS (TG_REJ_COUNT_ + 1)
+
+typedef struct {
+    const char *const *inputs;   /* paths, "-" for stdin */
+    size_t n_inputs;
+    const char *output;          /* ingest.h5 */
+    const char *rejects;         /* rejects file */
+    size_t mem;                  /* row buffer budget, bytes */
+    int strict;                  /* the first reject is an error */
+    int progress;                /* draw a progress line (progress.h decides if shown) */
+} tg_ingest_opts;
+
+typedef struct {
+    uint64_t files, raw_bytes, bytes;
+    uint64_t records, album_records, album_duplicates, trace_records, nested_traces;
+    uint64_t rejected, rejected_by[TG_INGEST_REASONS];
+    uint64_t unknown_keys;
+    uint64_t orphan_albums, orphan_traces;
+    uint64_t albums, cities, genres;      /* distinct (albums: with or without a record) */
+    uint64_t rows;                         /* distinct (album, day, city) written */
+    uint64_t spills, merge_passes, spill_bytes;   /* how the sort went (not stored) */
+    double seconds;
+} tg_ingest_counts;
+
+/* Name of a reason of ingest's table (records.h's names, then "conflicting_duplicate"). */
+const char *tg_ingest_reason_name(int reason);
+
+/* Runs the stage over o->inputs, which must be prov's inputs in the same order (the
+ * caller added its parameters and inputs; this sets each input's hash as it is read
+ * and stores the finished text). Returns TG_OK with
+ * both outputs in place; otherwise neither output was changed and no temporary is
+ * left: TG_ERR_FORMAT (malformed input: "FILE: byte N, line L: ..."), TG_ERR_RECORD
+ * (--strict), TG_ERR_IO, TG_ERR_NOMEM, TG_ERR_LIBRARY, TG_ERR_LIMIT. c is filled as far
+ * as the run went. */
+tg_code tg_ingest_run(const tg_ingest_opts *o, tg_prov *prov, tg_ingest_counts *c,
+                      tg_error *e);
+
+/* Prints the counters as a table on fp, ending with the line that says whether every
+ * record landed in exactly one counter. Returns 1 if the counts add up. */
+int tg_ingest_print_counts(FILE *fp, const tg_ingest_counts *c);
+
+#endif

@@ -1,0 +1,469 @@
+/* runs.c - the row buffer, its sorted spills and their k-way merge (see runs.h).
+ * Spill file format: per block, a 4-byte little-endian frame size then one zstd frame
+ * (tg_zstd_encode: content size and checksum) of up to TG_RUN_BLOCK_ROWS tg_rows. */
+#include "runs.h"
+
+#include "output_file.h"
+#include "zstd_chunk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK_BYTES (TG_RUN_BLOCK_ROWS * sizeof(tg_row))
+#define SPILL_LEVEL 1   /* spills are read once and removed: speed over ratio */
+
+static inline int key_cmp(const tg_row *a, const tg_row *b)
+{
+    if (a->album != b->album)
+        return a->album < b->album ? -1 : 1;
+    if (a->day != b->day)
+        return a->day < b->day ? -1 : 1;
+    if (a->city != b->city)
+        return a->city < b->city ? -1 : 1;
+    return 0;
+}
+
+static inline void swap_rows(tg_row *a, tg_row *b)
+{
+    tg_row t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void heap_down(tg_row *a, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && key_cmp(&a[l], &a[m]) > 0)
+            m = l;
+        if (l + 1 < n && key_cmp(&a[l + 1], &a[m]) > 0)
+            m = l + 1;
+        if (m == i)
+            return;
+        swap_rows(&a[i], &a[m]);
+        i = m;
+    }
+}
+
+/* Introsort in place: quicksort (median of three), insertion sort below 16 rows,
+ * heapsort past a depth limit. Not qsort: glibc's is a merge sort that allocates a
+ * copy of the array (doubling the buffer's memory), and its compare calls cost a
+ * fifth of ingest's time. */
+static void sort_rows(tg_row *a, size_t n, unsigned depth)
+{
+    while (n > 16) {
+        if (depth-- == 0) {
+            for (size_t i = n / 2; i-- > 0;)
+                heap_down(a, n, i);
+            for (size_t i = n - 1; i > 0; i--) {
+                swap_rows(&a[0], &a[i]);
+                heap_down(a, i, 0);
+            }
+            return;
+        }
+        size_t mid = n / 2;
+        if (key_cmp(&a[mid], &a[0]) < 0)
+            swap_rows(&a[mid], &a[0]);
+        if (key_cmp(&a[n - 1], &a[0]) < 0)
+            swap_rows(&a[n - 1], &a[0]);
+        if (key_cmp(&a[n - 1], &a[mid]) < 0)
+            swap_rows(&a[n - 1], &a[mid]);
+        tg_row pivot = a[mid];
+        size_t i = 0, j = n - 1;
+        for (;;) {   /* Hoare partition: a[0..j] <= pivot <= a[j+1..n) */
+            while (key_cmp(&a[i], &pivot) < 0)
+                i++;
+            while (key_cmp(&a[j], &pivot) > 0)
+                j--;
+            if (i >= j)
+                break;
+            swap_rows(&a[i++], &a[j--]);
+        }
+        /* recurse into the smaller side, loop on the larger: stack depth O(log n) */
+        size_t left = j + 1;
+        if (left < n - left) {
+            sort_rows(a, left, depth);
+            a += left;
+            n -= left;
+        } else {
+            sort_rows(a + left, n - left, depth);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        tg_row x = a[i];
+        size_t j = i;
+        while (j > 0 && key_cmp(&a[j - 1], &x) > 0) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = x;
+    }
+}
+
+/* Sorts rows[0..n) and sums identical keys in place; returns the new count. */
+static size_t sort_sum(tg_row *rows, size_t n)
+{
+    unsigned depth = 0;
+    for (size_t k = n; k > 0; k >>= 1)
+        depth += 2;
+    sort_rows(rows, n, depth);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m > 0 && key_cmp(&rows[m - 1], &rows[i]) == 0) {
+            rows[m - 1].nusers += rows[i].nusers;
+            rows[m - 1].nstreams += rows[i].nstreams;
+        } else {
+            rows[m++] = rows[i];
+        }
+    }
+    return m;
+}
+
+tg_code tg_runs_open(tg_runs *r, size_t mem, const char *near, tg_error *e)
+{
+    memset(r, 0, sizeof *r);
+    if (mem < TG_RUNS_MIN_MEM)
+        return tg_fail(e, TG_ERR_USAGE, "--mem must be at least %zu bytes",
+                       (size_t)TG_RUNS_MIN_MEM);
+    r->mem = mem;
+    r->near = near;
+    r->cap = mem / sizeof(tg_row);
+    r->buf = malloc(r->cap * sizeof(tg_row));
+    r->zcap = tg_zstd_bound(BLOCK_BYTES);
+    r->zbuf = malloc(r->zcap);
+    if (r->buf == NULL || r->zbuf == NULL) {
+        free(r->buf);
+        free(r->zbuf);
+        memset(r, 0, sizeof *r);
+        return tg_fail(e, TG_ERR_NOMEM, "cannot allocate the row buffer (%zu bytes)", mem);
+    }
+    return TG_OK;
+}
+
+/* ---- writing runs ---- */
+
+static tg_code open_spill(tg_runs *r, tg_error *e)
+{
+    if (r->fp != NULL)
+        return TG_OK;
+    size_t n = strlen(r->near) + 8;
+    char *base = malloc(n);
+    if (base == NULL)
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory");
+    snprintf(base, n, "%s.runs", r->near);
+    tg_code rc = tg_tmp_create(base, &r->tmp_path, e);
+    free(base);
+    if (rc != TG_OK)
+        return rc;
+    r->fp = fopen(r->tmp_path, "w+b");
+    if (r->fp == NULL)
+        return tg_fail_errno(e, TG_ERR_IO, "%s: cannot open the spill file", r->tmp_path);
+    return TG_OK;
+}
+
+static tg_code write_block(tg_runs *r, const tg_row *rows, size_t n, tg_error *e)
+{
+    size_t z = 0;
+    tg_code rc = tg_zstd_encode(rows, n * sizeof *rows, SPILL_LEVEL, r->zbuf, r->zcap, &z,
+                                r->tmp_path, e);
+    if (rc != TG_OK)
+        return rc;
+    unsigned char hdr[4] = {(unsigned char)z, (unsigned char)(z >> 8),
+                            (unsigned char)(z >> 16), (unsigned char)(z >> 24)};
+    /* merges read runs through the same stream: a run always grows at the end */
+    if (fseeko(r->fp, 0, SEEK_END) != 0 || fwrite(hdr, 1, 4, r->fp) != 4 || fwrite(r->zbuf, 1, z, r->fp) != z)
+        return tg_fail_errno(e, TG_ERR_IO, "%s: cannot write a run", r->tmp_path);
+    r->spill_bytes += 4 + z;
+    return TG_OK;
+}
+
+/* Starts a run at the end of the spill file. */
+static tg_code run_begin(tg_runs *r, tg_error *e)
+{
+    tg_code rc = open_spill(r, e);
+    if (rc != TG_OK)
+        return rc;
+    if (r->n_runs == r->cap_runs) {
+        size_t cap = r->cap_runs ? r->cap_runs * 2 : 16;
+        tg_run *p = realloc(r->runs, cap * sizeof *p);
+        if (p == NULL)
+            return tg_fail(e, TG_ERR_NOMEM, "out of memory (runs)");
+        r->runs = p;
+        r->cap_runs = cap;
+    }
+    if (fseeko(r->fp, 0, SEEK_END) != 0)
+        return tg_fail_errno(e, TG_ERR_IO, "%s: seek", r->tmp_path);
+    off_t at = ftello(r->fp);
+    if (at < 0)
+        return tg_fail_errno(e, TG_ERR_IO, "%s: tell", r->tmp_path);
+    r->runs[r->n_runs++] = (tg_run){(uint64_t)at, 0};
+    return TG_OK;
+}
+
+tg_code tg_runs_spill(tg_runs *r, tg_error *e)
+{
+    size_t n = sort_sum(r->buf, r->n);
+    tg_code rc = run_begin(r, e);
+    for (size_t i = 0; i < n && rc == TG_OK; i += TG_RUN_BLOCK_ROWS) {
+        size_t k = n - i < TG_RUN_BLOCK_ROWS ? n - i : TG_RUN_BLOCK_ROWS;
+        rc = write_block(r, r->buf + i, k, e);
+    }
+    if (rc != TG_OK)
+        return rc;
+    r->runs[r->n_runs - 1].rows = n;
+    r->spilled_rows += n;
+    r->spills++;
+    r->n = 0;
+    return TG_OK;
+}
+
+/* ---- merging runs ---- */
+
+typedef struct {
+    uint64_t pos;        /* file offset of the next block */
+    uint64_t left;       /* rows of the run not yet decoded */
+    tg_row *blk;         /* [TG_RUN_BLOCK_ROWS] the decoded block */
+    size_t n, i;         /* rows in blk, next one */
+} reader;
+
+struct tg_merge {
+    reader *rd;          /* [k] */
+    size_t *heap;        /* [k] reader indices, a min-heap on their current row */
+    size_t k, h;         /* readers, heap size */
+};
+
+static tg_code load_block(tg_runs *r, reader *d, tg_error *e)
+{
+    unsigned char hdr[4];
+    if (fseeko(r->fp, (off_t)d->pos, SEEK_SET) != 0 || fread(hdr, 1, 4, r->fp) != 4)
+        return tg_fail_errno(e, TG_ERR_IO, "%s: cannot read a run", r->tmp_path);
+    size_t z = (size_t)hdr[0] | (size_t)hdr[1] << 8 | (size_t)hdr[2] << 16 |
+               (size_t)hdr[3] << 24;
+    if (z > r->zcap || fread(r->zbuf, 1, z, r->fp) != z)
+        return tg_fail(e, TG_ERR_FORMAT, "%s: damaged run at byte %llu", r->tmp_path,
+                       (unsigned long long)d->pos);
+    size_t got = 0;
+    tg_code rc = tg_zstd_decode(r->zbuf, z, d->blk, BLOCK_BYTES, &got, r->tmp_path, e);
+    if (rc != TG_OK)
+        return rc;
+    if (got == 0 || got % sizeof(tg_row) != 0 || got / sizeof(tg_row) > d->left)
+        return tg_fail(e, TG_ERR_FORMAT, "%s: damaged run block at byte %llu", r->tmp_path,
+                       (unsigned long long)d->pos);
+    d->pos += 4 + z;
+    d->n = got / sizeof(tg_row);
+    d->left -= d->n;
+    d->i = 0;
+    return TG_OK;
+}
+
+static inline int less(const tg_merge *m, size_t a, size_t b)
+{
+    const reader *x = &m->rd[a], *y = &m->rd[b];
+    int c = key_cmp(&x->blk[x->i], &y->blk[y->i]);
+    return c < 0 || (c == 0 && a < b);
+}
+
+static void sift_down(tg_merge *m, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, s = i;
+        if (l < m->h && less(m, m->heap[l], m->heap[s]))
+            s = l;
+        if (l + 1 < m->h && less(m, m->heap[l + 1], m->heap[s]))
+            s = l + 1;
+        if (s == i)
+            return;
+        size_t t = m->heap[i];
+        m->heap[i] = m->heap[s];
+        m->heap[s] = t;
+        i = s;
+    }
+}
+
+static void merge_free(tg_merge *m)
+{
+    if (m == NULL)
+        return;
+    for (size_t i = 0; i < m->k; i++)
+        free(m->rd[i].blk);
+    free(m->rd);
+    free(m->heap);
+    free(m);
+}
+
+/* A merge over runs[first .. first+k). */
+static tg_code merge_open(tg_runs *r, size_t first, size_t k, tg_merge **out, tg_error *e)
+{
+    tg_merge *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory (merge)");
+    m->rd = calloc(k, sizeof *m->rd);
+    m->heap = calloc(k, sizeof *m->heap);
+    if (m->rd == NULL || m->heap == NULL) {
+        merge_free(m);
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory (merge)");
+    }
+    m->k = k;
+    tg_code rc = TG_OK;
+    for (size_t i = 0; i < k && rc == TG_OK; i++) {
+        reader *d = &m->rd[i];
+        d->pos = r->runs[first + i].offset;
+        d->left = r->runs[first + i].rows;
+        if (d->left == 0)
+            continue;
+        d->blk = malloc(BLOCK_BYTES);
+        if (d->blk == NULL)
+            rc = tg_fail(e, TG_ERR_NOMEM, "out of memory (merge blocks)");
+        else
+            rc = load_block(r, d, e);
+        if (rc == TG_OK)
+            m->heap[m->h++] = i;
+    }
+    if (rc != TG_OK) {
+        merge_free(m);
+        return rc;
+    }
+    for (size_t i = m->h / 2; i-- > 0;)
+        sift_down(m, i);
+    *out = m;
+    return TG_OK;
+}
+
+/* Moves the heap's top reader to its next row, reloading or dropping it. */
+static tg_code advance_top(tg_runs *r, tg_merge *m, tg_error *e)
+{
+    reader *d = &m->rd[m->heap[0]];
+    if (++d->i == d->n) {
+        if (d->left == 0) {
+            m->heap[0] = m->heap[--m->h];
+        } else {
+            tg_code rc = load_block(r, d, e);
+            if (rc != TG_OK)
+                return rc;
+        }
+    }
+    if (m->h > 0)
+        sift_down(m, 0);
+    return TG_OK;
+}
+
+/* The next summed row of m; *done when m is exhausted. */
+static tg_code merge_next(tg_runs *r, tg_merge *m, tg_row *row, int *done, tg_error *e)
+{
+    if (m->h == 0) {
+        *done = 1;
+        return TG_OK;
+    }
+    *done = 0;
+    reader *d = &m->rd[m->heap[0]];
+    *row = d->blk[d->i];
+    tg_code rc = advance_top(r, m, e);
+    while (rc == TG_OK && m->h > 0) {
+        d = &m->rd[m->heap[0]];
+        if (key_cmp(&d->blk[d->i], row) != 0)
+            break;
+        row->nusers += d->blk[d->i].nusers;
+        row->nstreams += d->blk[d->i].nstreams;
+        rc = advance_top(r, m, e);
+    }
+    return rc;
+}
+
+/* Merges runs[first .. first+k) into one new run at the end of the list. */
+static tg_code merge_pass(tg_runs *r, size_t first, size_t k, tg_row *out, tg_error *e)
+{
+    tg_merge *m = NULL;
+    tg_code rc = merge_open(r, first, k, &m, e);
+    if (rc != TG_OK)
+        return rc;
+    rc = run_begin(r, e);
+    size_t n = 0;
+    uint64_t rows = 0;
+    int done = 0;
+    while (rc == TG_OK) {
+        rc = merge_next(r, m, &out[n], &done, e);
+        if (rc != TG_OK || done)
+            break;
+        if (++n == TG_RUN_BLOCK_ROWS) {
+            rc = write_block(r, out, n, e);
+            rows += n;
+            n = 0;
+        }
+    }
+    if (rc == TG_OK && n > 0) {
+        rc = write_block(r, out, n, e);
+        rows += n;
+    }
+    merge_free(m);
+    if (rc == TG_OK) {
+        r->runs[r->n_runs - 1].rows = rows;
+        r->spilled_rows += rows;
+    }
+    return rc;
+}
+
+tg_code tg_runs_finish(tg_runs *r, tg_error *e)
+{
+    tg_code rc;
+    if (r->fp == NULL) {
+        r->n = sort_sum(r->buf, r->n);   /* everything fit: read the buffer itself */
+        r->mem_i = 0;
+        return TG_OK;
+    }
+    if (r->n > 0 && (rc = tg_runs_spill(r, e)) != TG_OK)
+        return rc;
+    free(r->buf);      /* the merge's blocks take the buffer's place in the budget */
+    r->buf = NULL;
+    r->n = r->cap = 0;
+    /* blocks the budget holds: one per input run plus one for the output */
+    size_t fan = r->mem / BLOCK_BYTES - 1;
+    if (fan < 2)
+        fan = 2;
+    size_t done = 0;   /* runs before this index are merged into later ones */
+    while (r->n_runs - done > fan) {
+        tg_row *out = malloc(BLOCK_BYTES);
+        if (out == NULL)
+            return tg_fail(e, TG_ERR_NOMEM, "out of memory (merge)");
+        size_t end = r->n_runs;
+        rc = TG_OK;
+        for (size_t i = done; i < end && rc == TG_OK; i += fan) {
+            size_t k = end - i < fan ? end - i : fan;
+            rc = merge_pass(r, i, k, out, e);
+        }
+        free(out);
+        if (rc != TG_OK)
+            return rc;
+        done = end;
+        r->passes++;
+    }
+    /* the merge reads only runs[done..] */
+    return merge_open(r, done, r->n_runs - done, &r->merge, e);
+}
+
+tg_code tg_runs_next(tg_runs *r, tg_row *row, int *done, tg_error *e)
+{
+    if (r->merge != NULL)
+        return merge_next(r, r->merge, row, done, e);
+    *done = r->mem_i == r->n;
+    if (!*done)
+        *row = r->buf[r->mem_i++];
+    return TG_OK;
+}
+
+uint64_t tg_runs_spills(const tg_runs *r) { return r->spills; }
+
+void tg_runs_close(tg_runs *r)
+{
+    merge_free(r->merge);
+    if (r->fp != NULL)
+        fclose(r->fp);
+    if (r->tmp_path != NULL) {
+        tg_tmp_discard(r->tmp_path);
+        free(r->tmp_path);
+    }
+    free(r->buf);
+    free(r->runs);
+    free(r->zbuf);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,100 @@
+/* runs.h - ingest's row buffer and external sort: trace rows (album, day, city, nusers,
+ * nstreams) in, the same rows out sorted by (album, day, city) with identical keys
+ * summed, in memory bounded by a budget whatever the number of rows.
+ *
+ * Rows are buffered up to the budget. A full buffer is sorted, its identical keys
+ * summed, and spilled as a run: zstd frames of TG_RUN_BLOCK_ROWS rows appended to one
+ * temporary file next to the output (registered with output_file.h, so a signal
+ * removes it; its name says tmp, so a SIGKILL leaves nothing that looks finished).
+ * Runs are merged HERE, not by aggregate: ingest.h5 holds one sorted table, so that
+ * aggregate reads albums in order with no merge logic of its own and the file is
+ * readable by anyone. The merge keeps one decoded block per run; when more runs exist
+ * than the budget holds blocks for, groups of them are first merged into longer runs
+ * (several passes), so memory stays within the budget. When nothing was spilled the
+ * sorted buffer is read directly and no temporary file is ever created. */
+#ifndef TG_RUNS_H
+#define TG_RUNS_H
+
+#include "error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define TG_RUN_BLOCK_ROWS 4096   /* rows per zstd frame: 128 KiB decoded */
+#define TG_RUNS_MIN_MEM ((size_t)1 << 20)  /* room for 8 blocks: a merge of a few runs */
+
+typedef struct {
+    uint32_t album;     /* album index (albums.h) */
+    int32_t day;        /* day number (dates.h) */
+    uint32_t city;      /* city index */
+    uint32_t pad_;      /* zero: rows are compared and compressed as bytes too */
+    uint64_t nusers;    /* sums: 64 bits, as many records may add up */
+    uint64_t nstreams;
+} tg_row;
+
+typedef struct {
+    uint64_t offset;    /* first block in the spill file */
+    uint64_t rows;
+} tg_run;
+
+typedef struct tg_merge tg_merge;
+
+typedef struct {
+    tg_row *buf;                /* [cap] the buffer; NULL once merging started */
+    size_t n, cap;
+    size_t mem;                 /* the budget in bytes */
+    const char *near;           /* the output path the spill file sits next to */
+    char *tmp_path;             /* spill file, NULL until the first spill */
+    FILE *fp;
+    tg_run *runs;
+    size_t n_runs, cap_runs;
+    unsigned char *zbuf;        /* one compressed frame, shared by writes and reads */
+    size_t zcap;
+    tg_merge *merge;            /* the final merge, after tg_runs_finish */
+    size_t mem_i;               /* next row of the buffer when nothing was spilled */
+    uint64_t rows_in;           /* rows added */
+    uint64_t spilled_rows;      /* rows written to runs (after summing), all passes */
+    uint64_t spill_bytes;       /* compressed bytes written, all passes */
+    unsigned passes;            /* intermediate merge passes */
+    uint64_t spills;            /* runs spilled by the buffer */
+} tg_runs;
+
+/* Sets up r with a budget of mem bytes (at least TG_RUNS_MIN_MEM) and allocates its
+ * buffer; near is the output path whose folder holds the spill file (kept, not
+ * copied). Returns TG_OK, TG_ERR_NOMEM or TG_ERR_USAGE (budget too small); on error r
+ * needs no tg_runs_close. */
+tg_code tg_runs_open(tg_runs *r, size_t mem, const char *near, tg_error *e);
+
+/* Spills the full buffer (internal; tg_runs_add calls it). */
+tg_code tg_runs_spill(tg_runs *r, tg_error *e);
+
+/* Adds one row (pad_ must be 0). May spill: TG_ERR_IO, TG_ERR_NOMEM, TG_ERR_LIBRARY.
+ * The hot path: one compare and a copy unless the buffer is full. */
+static inline tg_code tg_runs_add(tg_runs *r, const tg_row *row, tg_error *e)
+{
+    if (r->n == r->cap) {
+        tg_code rc = tg_runs_spill(r, e);
+        if (rc != TG_OK)
+            return rc;
+    }
+    r->buf[r->n++] = *row;
+    r->rows_in++;
+    return TG_OK;
+}
+
+/* Ends the input: sorts what is buffered and prepares the merge (intermediate passes
+ * included). No tg_runs_add after this. Errors: TG_ERR_IO, TG_ERR_NOMEM,
+ * TG_ERR_LIBRARY, TG_ERR_FORMAT (a spilled frame does not read back). */
+tg_code tg_runs_finish(tg_runs *r, tg_error *e);
+
+/* The next row of the sorted, summed output: *done = 1 when there is none left. */
+tg_code tg_runs_next(tg_runs *r, tg_row *row, int *done, tg_error *e);
+
+/* Number of runs spilled by the buffer (0: everything fit in memory). */
+uint64_t tg_runs_spills(const tg_runs *r);
+
+/* Frees everything and removes the spill file. Accepts a closed r. Never fails. */
+void tg_runs_close(tg_runs *r);
+
+#endif

@@ -1,0 +1,135 @@
+/* test_albums_runs.c - the album table (first record wins, agreeing and conflicting
+ * duplicates, genre sets, orphans) and the row buffer's external sort (spills and
+ * merge passes give exactly what sorting everything in memory gives). */
+#include "albums.h"
+#include "runs.h"
+
+#include <criterion/criterion.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static tg_album_rec album(const char *id, int32_t day, int n, const char *const *genres)
+{
+    tg_album_rec a;
+    memset(&a, 0, sizeof a);
+    a.album_id = (tg_str){id, strlen(id)};
+    a.release_day = day;
+    a.n_genres = (size_t)n;
+    for (int i = 0; i < n; i++)
+        a.genres[i] = (tg_str){genres[i], strlen(genres[i])};
+    return a;
+}
+
+Test(albums, first_record_wins_duplicates_compare_as_sets)
+{
+    tg_albums t;
+    tg_albums_init(&t);
+    tg_error e = {0};
+    uint32_t i, j;
+    tg_album_outcome out;
+    cr_assert_eq(tg_albums_trace(&t, "7", 1, 1, &i, &e), TG_OK);   /* trace first */
+    cr_assert_eq(i, 0);
+    const char *g1[] = {"Pop", "Rock"}, *g2[] = {"Rock", "Pop", "Rock"}, *g3[] = {"Pop"},
+               *g4[] = {"Pop", "Jazz"};
+    tg_album_rec a = album("7", 100, 2, g1);
+    cr_assert_eq(tg_albums_record(&t, &a, &j, &out, &e), TG_OK);
+    cr_assert(j == 0 && out == TG_ALBUM_NEW);
+    a = album("7", 100, 3, g2);   /* same set, other order, a repeat */
+    cr_assert_eq(tg_albums_record(&t, &a, &j, &out, &e), TG_OK);
+    cr_assert_eq(out, TG_ALBUM_AGREES);
+    a = album("7", 101, 2, g1);   /* other date */
+    cr_assert_eq(tg_albums_record(&t, &a, &j, &out, &e), TG_OK);
+    cr_assert_eq(out, TG_ALBUM_CONFLICTS);
+    a = album("7", 100, 1, g3);   /* fewer genres */
+    cr_assert_eq(tg_albums_record(&t, &a, &j, &out, &e), TG_OK);
+    cr_assert_eq(out, TG_ALBUM_CONFLICTS);
+    a = album("7", 100, 2, g4);   /* a genre never seen: conflicts, not interned */
+    cr_assert_eq(tg_albums_record(&t, &a, &j, &out, &e), TG_OK);
+    cr_assert_eq(out, TG_ALBUM_CONFLICTS);
+    cr_assert_eq(tg_intern_count(&t.genres), 2);
+    cr_assert_eq(t.release_day[0], 100);
+    cr_assert_eq(t.gcount[0], 2);
+    /* an orphan: traces, never a record */
+    cr_assert_eq(tg_albums_trace(&t, "x", 1, 3, &i, &e), TG_OK);
+    cr_assert_eq(tg_albums_trace(&t, "x", 1, 1, &i, &e), TG_OK);
+    uint64_t oa, ot;
+    tg_albums_orphans(&t, &oa, &ot);
+    cr_assert(oa == 1 && ot == 4, "orphans %llu albums, %llu traces", (unsigned long long)oa,
+              (unsigned long long)ot);
+    cr_assert_eq(tg_albums_count(&t), 2);
+    tg_albums_free(&t);
+}
+
+static int cmp_rows(const void *pa, const void *pb)
+{
+    const tg_row *a = pa, *b = pb;
+    if (a->album != b->album)
+        return a->album < b->album ? -1 : 1;
+    if (a->day != b->day)
+        return a->day < b->day ? -1 : 1;
+    return (a->city > b->city) - (a->city < b->city);
+}
+
+/* Feeds n pseudo-random rows through a tg_runs of mem bytes and compares its output
+ * with sorting and summing everything in memory. */
+static void check_sort(size_t n, size_t mem, int expect_spills, int expect_passes)
+{
+    char dir[] = "/tmp/tg-runs-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char near[64];
+    snprintf(near, sizeof near, "%s/out.h5", dir);
+    tg_runs r;
+    tg_error e = {0};
+    cr_assert_eq(tg_runs_open(&r, mem, near, &e), TG_OK, "%s", e.msg);
+    tg_row *all = malloc(n * sizeof *all);
+    cr_assert_not_null(all);
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        tg_row row = {(uint32_t)(x % 37), (int32_t)((x >> 8) % 300) - 100,
+                      (uint32_t)((x >> 20) % 53), 0, (x >> 32) % 9, (x >> 40) % 17};
+        all[i] = row;
+        cr_assert_eq(tg_runs_add(&r, &row, &e), TG_OK, "%s", e.msg);
+    }
+    cr_assert_eq(tg_runs_finish(&r, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(tg_runs_spills(&r) > 0, expect_spills);
+    cr_assert_eq(r.passes > 0, expect_passes, "passes %u", r.passes);
+    qsort(all, n, sizeof *all, cmp_rows);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m > 0 && cmp_rows(&all[m - 1], &all[i]) == 0) {
+            all[m - 1].nusers += all[i].nusers;
+            all[m - 1].nstreams += all[i].nstreams;
+        } else {
+            all[m++] = all[i];
+        }
+    }
+    size_t got = 0;
+    for (;;) {
+        tg_row row;
+        int done = 0;
+        cr_assert_eq(tg_runs_next(&r, &row, &done, &e), TG_OK, "%s", e.msg);
+        if (done)
+            break;
+        cr_assert_lt(got, m);
+        cr_assert(memcmp(&row, &all[got], sizeof row) == 0, "row %zu differs", got);
+        got++;
+    }
+    cr_assert_eq(got, m);
+    tg_runs_close(&r);
+    free(all);
+    cr_assert_eq(rmdir(dir), 0, "the spill file is removed");
+}
+
+Test(runs, in_memory) { check_sort(50000, (size_t)8 << 20, 0, 0); }
+Test(runs, spills_then_one_merge) { check_sort(200000, TG_RUNS_MIN_MEM, 1, 0); }
+Test(runs, spills_and_merge_passes) { check_sort(700000, TG_RUNS_MIN_MEM, 1, 1); }
+Test(runs, empty) { check_sort(0, TG_RUNS_MIN_MEM, 0, 0); }
+Test(runs, budget_too_small)
+{
+    tg_runs r;
+    tg_error e = {0};
+    cr_assert_eq(tg_runs_open(&r, 1000, "/tmp/x.h5", &e), TG_ERR_USAGE);
+}

@@ -1,0 +1,143 @@
+/* test_ingest_file.c - store/ingest_file: what the writer writes the reader gives back;
+ * the writer refuses rows out of order or naming unknown albums; the reader refuses a
+ * missing file, an HDF5 file that is not an ingest file, another schema version and
+ * rows out of range. */
+#include "ingest_file.h"
+
+#include <criterion/criterion.h>
+
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char path[64];
+
+static void setup(void)
+{
+    snprintf(path, sizeof path, "/tmp/tg-ingest-file-%d.h5", (int)getpid());
+}
+static void teardown(void) { unlink(path); }
+
+static const char ids_arena[] = "42abc";
+static const size_t ids_off[] = {0, 2, 5};
+static const char genre_arena[] = "PopRock";
+static const size_t genre_off[] = {0, 3, 7};
+static const char city_arena[] = "ParisLyonNice";
+static const size_t city_off[] = {0, 5, 9, 13};
+static const int32_t release[] = {17000, TG_INGEST_NO_RELEASE};
+static const int64_t indptr[] = {0, 2, 2};
+static const int32_t indices[] = {0, 1};
+static const char *const cnames[] = {"records", "rows"};
+static const uint64_t cvalues[] = {7, 3};
+
+static tg_ingest_meta meta(void)
+{
+    return (tg_ingest_meta){{ids_arena, ids_off, 2}, release, indptr, indices,
+                            {genre_arena, genre_off, 2}, {city_arena, city_off, 3},
+                            cnames, cvalues, 2, "tracegenre-provenance 1\n"};
+}
+
+static void write_file(int n_rows)
+{
+    tg_ingest_writer *w;
+    tg_error e = {0};
+    cr_assert_eq(tg_ingest_writer_open(&w, path, &e), TG_OK, "%s", e.msg);
+    for (int i = 0; i < n_rows; i++)
+        cr_assert_eq(tg_ingest_writer_row(w, (uint32_t)(i / 50000), i % 50000, (uint32_t)(i % 3),
+                                          (uint64_t)i, 5000000000ull + (uint64_t)i, &e),
+                     TG_OK, "%s", e.msg);
+    tg_ingest_meta m = meta();
+    cr_assert_eq(tg_ingest_writer_finish(w, &m, &e), TG_OK, "%s", e.msg);
+}
+
+Test(ingest_file, round_trip, .init = setup, .fini = teardown)
+{
+    write_file(100000);   /* two albums, more than one chunk */
+    tg_ingest_file f;
+    tg_error e = {0};
+    cr_assert_eq(tg_ingest_file_open(&f, path, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(f.n_rows, 100000);
+    cr_assert(f.n_albums == 2 && f.n_cities == 3 && f.n_genres == 2);
+    cr_assert_str_eq(f.album_id[0], "42");
+    cr_assert_str_eq(f.album_id[1], "abc");
+    cr_assert_str_eq(f.city[2], "Nice");
+    cr_assert_str_eq(f.genre[1], "Rock");
+    cr_assert(f.release_day[0] == 17000 && f.release_day[1] == TG_INGEST_NO_RELEASE);
+    cr_assert(f.genre_indptr[1] == 2 && f.genre_indices[1] == 1);
+    uint64_t v = 0;
+    cr_assert(tg_ingest_file_counter(&f, "rows", &v) == 0 && v == 3);
+    cr_assert_eq(tg_ingest_file_counter(&f, "nope", &v), -1);
+    cr_assert_str_eq(f.provenance, "tracegenre-provenance 1\n");
+    static uint32_t al[100000], ci[100000];
+    static int32_t day[100000];
+    static uint64_t nu[100000], ns[100000];
+    cr_assert_eq(tg_ingest_file_rows(&f, 0, 100000, al, day, ci, nu, ns, &e), TG_OK, "%s",
+                 e.msg);
+    for (int i = 0; i < 100000; i++)
+        cr_assert(al[i] == (uint32_t)(i / 50000) && day[i] == i % 50000 &&
+                      ci[i] == (uint32_t)(i % 3) && nu[i] == (uint64_t)i &&
+                      ns[i] == 5000000000ull + (uint64_t)i,
+                  "row %d", i);
+    cr_assert_eq(tg_ingest_file_rows(&f, 99999, 2, al, NULL, NULL, NULL, NULL, &e), TG_ERR_LIMIT);
+    tg_ingest_file_close(&f);
+    char *text = NULL;
+    cr_assert_eq(tg_ingest_file_provenance(path, &text, &e), TG_OK, "%s", e.msg);
+    cr_assert_str_eq(text, "tracegenre-provenance 1\n");
+    free(text);
+}
+
+Test(ingest_file, writer_refuses_disorder_and_unknown_indices, .init = setup, .fini = teardown)
+{
+    tg_ingest_writer *w;
+    tg_error e = {0};
+    cr_assert_eq(tg_ingest_writer_open(&w, path, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(tg_ingest_writer_row(w, 1, 5, 0, 1, 1, &e), TG_OK);
+    cr_assert_eq(tg_ingest_writer_row(w, 1, 5, 0, 1, 1, &e), TG_ERR_FORMAT);  /* repeated */
+    cr_assert_eq(tg_ingest_writer_row(w, 0, 9, 0, 1, 1, &e), TG_ERR_FORMAT);  /* backwards */
+    cr_assert_eq(tg_ingest_writer_row(w, 1, 6, 7, 1, 1, &e), TG_OK);
+    tg_ingest_meta m = meta();
+    cr_assert_eq(tg_ingest_writer_finish(w, &m, &e), TG_ERR_FORMAT);  /* city 7 of 3 */
+    cr_assert(strstr(e.msg, "city 7") != NULL, "%s", e.msg);
+}
+
+Test(ingest_file, reader_refuses_what_is_not_an_ingest_file, .init = setup, .fini = teardown)
+{
+    tg_ingest_file f;
+    tg_error e = {0};
+    cr_assert_eq(tg_ingest_file_open(&f, "/nonexistent/x.h5", &e), TG_ERR_IO);
+    cr_assert(strstr(e.msg, "/nonexistent/x.h5") != NULL);
+    FILE *fp = fopen(path, "w");
+    fputs("not hdf5\n", fp);
+    fclose(fp);
+    cr_assert_eq(tg_ingest_file_open(&f, path, &e), TG_ERR_FORMAT);
+    hid_t h = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    cr_assert_geq(h, 0);
+    H5Fclose(h);
+    cr_assert_eq(tg_ingest_file_open(&f, path, &e), TG_ERR_FORMAT);
+    cr_assert(strstr(e.msg, "not an ingest file") != NULL, "%s", e.msg);
+    /* another schema version names the stage to rerun */
+    write_file(10);
+    h = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t a = H5Aopen(h, "schema_version", H5P_DEFAULT);
+    int32_t v = 99;
+    cr_assert_geq(H5Awrite(a, H5T_NATIVE_INT32, &v), 0);
+    H5Aclose(a);
+    H5Fclose(h);
+    cr_assert_eq(tg_ingest_file_open(&f, path, &e), TG_ERR_FORMAT);
+    cr_assert(strstr(e.msg, "rerun ingest") != NULL, "%s", e.msg);
+    /* a row naming an album that does not exist */
+    write_file(10);
+    h = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(h, "rows/album", H5P_DEFAULT);
+    uint32_t bad[10] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 9};
+    cr_assert_geq(H5Dwrite(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, bad), 0);
+    H5Dclose(d);
+    H5Fclose(h);
+    cr_assert_eq(tg_ingest_file_open(&f, path, &e), TG_OK, "%s", e.msg);
+    uint32_t al[10];
+    cr_assert_eq(tg_ingest_file_rows(&f, 0, 10, al, NULL, NULL, NULL, NULL, &e), TG_ERR_FORMAT);
+    cr_assert(strstr(e.msg, "row 9") != NULL, "%s", e.msg);
+    tg_ingest_file_close(&f);
+}
