@@ -138,8 +138,11 @@ static tg_code bin_rows(const tg_aggregate_opts *o, run *r, tg_aggregate_counts 
         return tg_fail(e, TG_ERR_NOMEM, "out of memory for a chunk of rows");
     tg_code rc = tg_binner_init(&r->binner, o->steps, r->in.n_cities, e);
     tg_progress prog;
+    /* progress.h counts bytes: those of the row columns read (album, day, city: 4 each;
+     * the value: 8), so that its MB figures mean something. */
+    const uint64_t row_bytes = 20;
     if (o->progress)
-        tg_progress_start(&prog, "aggregate", "rows", r->in.n_rows);
+        tg_progress_start(&prog, "aggregate", "rows", r->in.n_rows * row_bytes);
     size_t next = 0;           /* first album not yet emitted */
     for (uint64_t start = 0; start < r->in.n_rows && rc == TG_OK; start += N) {
         size_t n = r->in.n_rows - start < N ? (size_t)(r->in.n_rows - start) : N;
@@ -168,7 +171,7 @@ static tg_code bin_rows(const tg_aggregate_opts *o, run *r, tg_aggregate_counts 
         }
         c->rows += n;
         if (o->progress)
-            tg_progress_update(&prog, start + n, start + n);
+            tg_progress_update(&prog, (start + n) * row_bytes, start + n);
     }
     if (rc == TG_OK) /* the album of the last row, then the albums with no rows after it */
         rc = emit_until(r, &next, r->in.n_albums, c, e);
