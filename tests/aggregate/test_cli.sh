@@ -1,12 +1,12 @@
 #!/bin/sh
-# test_cli.sh AGGREGATE STORE SYNTH INGEST REFERENCE - the aggregate command end to end
+# test_cli.sh AGGREGATE STORE SYNTH INGEST REFERENCE SHARES - the aggregate command end to end
 # on synth's default data set: the genre filter's counts (the report's hypothesis 1);
 # `store dump` equals the slow reference at several steps, windows and values;
 # re-binning a daily store equals aggregating at N; counters printed and stored;
 # split determinism through the CLI; Make-style reruns; exit codes and bad input.
 set -u
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
-agg=$(abs "$1") store=$(abs "$2") synth=$(abs "$3") ingest=$(abs "$4") ref=$(abs "$5")
+agg=$(abs "$1") store=$(abs "$2") synth=$(abs "$3") ingest=$(abs "$4") ref=$(abs "$5") shares=$(abs "$6")
 dir=$(mktemp -d /tmp/tg-agg-cli-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -83,6 +83,12 @@ done
 "$agg" -q --window 100 --steps 9 -o w9.h5 || fail "9 of 100"
 "$store" dump w9.h5 >w9.dump || fail "dump w9"
 "$store" dump d100.h5 --steps 9 | cmp -s - w9.dump || fail "re-binning a 100-day store to 9 differs"
+
+# the split of synth's albums: every genre's test share within 2 albums of 20 % (and
+# of 50 % at --test-fraction 0.5)
+"$shares" store.h5 0.2 2 >shares || fail "split shares at 0.2: $(grep FAIL shares)"
+"$agg" -q --test-fraction 0.5 -o half.h5 || fail "--test-fraction 0.5"
+"$shares" half.h5 0.5 2 >shares || fail "split shares at 0.5: $(grep FAIL shares)"
 
 # split through the CLI: same seed, same split; another seed, another
 split_of() { h5dump -d /albums/split -y -w 0 "$1" | sed -n '/DATA {/,/}/p'; }
