@@ -51,6 +51,10 @@ tg_code tg_store_info_print(const tg_store *s, unsigned long long file_size, FIL
     fprintf(out, "dropped:   %zu genres (albums)\n", s->n_dropped);
     for (size_t g = 0; g < s->n_dropped; g++)
         fprintf(out, "  %8u  %s\n", s->dropped_counts[g], s->dropped_names[g]);
+    if (s->n_counters > 0)
+        fprintf(out, "counters:  %zu\n", s->n_counters);
+    for (size_t i = 0; i < s->n_counters; i++)
+        fprintf(out, "  %s %llu\n", s->counter_names[i], (unsigned long long)s->counter_values[i]);
     if (fflush(out) != 0 || ferror(out))
         return tg_fail_errno(e, TG_ERR_IO, "cannot write the summary");
     return TG_OK;

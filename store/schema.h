@@ -30,6 +30,10 @@ struct tg_store_h5 {
 #define TG_GENRES_DROPPED_COUNT "/genres/dropped_count"
 #define TG_CITIES "/cities"
 #define TG_CITIES_NAME "/cities/name"
+/* Optional (stores written before aggregate recorded counters lack it). */
+#define TG_COUNTERS "/counters"
+#define TG_COUNTERS_NAME "/counters/name"
+#define TG_COUNTERS_VALUE "/counters/value"
 
 /* AnnData's sparse-matrix element, as its reader checks it. */
 #define TG_CSR_ENCODING "csr_matrix"

@@ -78,6 +78,13 @@ tg_code tg_store_writer_add(tg_store_writer *w, const char *id, int32_t release_
  * existing file at path is left as it was. */
 tg_code tg_store_writer_finish(tg_store_writer *w, tg_error *e);
 
+/* Records the producing stage's counters (what was read, kept and left out) as
+ * /counters/name (text[K]) and /counters/value (uint64[K]); optional, at most once,
+ * before finish (names and values borrowed for the call). K may be 0. Errors:
+ * TG_ERR_USAGE (called twice, NULL arrays), TG_ERR_LIBRARY; sticky like add. */
+tg_code tg_store_writer_counters(tg_store_writer *w, size_t n, const char *const *names,
+                                 const uint64_t *values, tg_error *e);
+
 /* Gives up: removes the temporary and frees w (NULL is fine). Never fails. */
 void tg_store_writer_abort(tg_store_writer *w);
 
@@ -107,6 +114,9 @@ typedef struct {
     char **dropped_names;         /* [n_dropped] */
     uint32_t *dropped_counts;     /* [n_dropped] */
     char **city_names;            /* [C] */
+    size_t n_counters;            /* 0 when the store has no /counters (older writers) */
+    char **counter_names;         /* [n_counters] */
+    uint64_t *counter_values;     /* [n_counters] */
     struct tg_store_h5 *h5;       /* private: open HDF5 handles (schema.h) */
 } tg_store;
 
@@ -119,6 +129,15 @@ typedef struct {
  * open: missing, truncated, not HDF5), TG_ERR_FORMAT (damaged or not a store of this
  * schema), TG_ERR_LIMIT (beyond the bounds above), TG_ERR_NOMEM, TG_ERR_LIBRARY. */
 tg_code tg_store_open(const char *path, tg_store **s, tg_error *e);
+
+/* Only the provenance attribute of path, without validating the rest (the Make-style
+ * check of the stage that writes path; a store it cannot read gets rebuilt anyway).
+ * *text is malloc'd; caller frees. Errors: TG_ERR_IO (absent, not HDF5), TG_ERR_FORMAT
+ * (no provenance text), TG_ERR_NOMEM. */
+tg_code tg_store_provenance(const char *path, char **text, tg_error *e);
+
+/* The counter named name, or -1 if absent (then *value is unchanged). */
+int tg_store_counter(const tg_store *s, const char *name, uint64_t *value);
 
 /* Closes s and frees everything it holds (NULL is fine). */
 void tg_store_close(tg_store *s);

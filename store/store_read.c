@@ -296,6 +296,8 @@ void tg_store_close(tg_store *s)
     free_strings(s->genre_names, s->n_genres);
     free_strings(s->dropped_names, s->n_dropped);
     free_strings(s->city_names, s->n_cities);
+    free_strings(s->counter_names, s->n_counters);
+    free(s->counter_values);
     free(s->release_day);
     free(s->split);
     free(s->labels);
@@ -364,6 +366,48 @@ static tg_code read_names(ctx *c, tg_store *s)
                        TG_STORE_MAX_GENRES, &p, &n);
         s->dropped_counts = p;
     }
+    return rc;
+}
+
+/* /counters, when present: names and values of the same length. */
+static tg_code read_counters(ctx *c, tg_store *s)
+{
+    if (!exists(s->h5->file, TG_COUNTERS))
+        return TG_OK;
+    void *p;
+    hsize_t n;
+    tg_code rc = read_strings(c, s->h5->file, TG_COUNTERS_NAME, (hsize_t)-1, TG_STORE_MAX_GENRES,
+                              &s->counter_names, &s->n_counters);
+    if (rc == TG_OK) {
+        rc = read_ints(c, s->h5->file, TG_COUNTERS_VALUE, 8, H5T_SGN_NONE, H5T_NATIVE_UINT64, s->n_counters,
+                       TG_STORE_MAX_GENRES, &p, &n);
+        s->counter_values = p;
+    }
+    return rc;
+}
+
+int tg_store_counter(const tg_store *s, const char *name, uint64_t *value)
+{
+    for (size_t i = 0; i < s->n_counters; i++)
+        if (strcmp(s->counter_names[i], name) == 0) {
+            *value = s->counter_values[i];
+            return 0;
+        }
+    return -1;
+}
+
+tg_code tg_store_provenance(const char *path, char **text, tg_error *e)
+{
+    *text = NULL;
+    tg_code rc = tg_h5_quiet(e);
+    if (rc != TG_OK)
+        return rc;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return tg_h5_fail(e, TG_ERR_IO, "%s: cannot open as HDF5", path);
+    ctx c = {path, 0, e};
+    rc = attr_text(&c, f, "/", "provenance", text);
+    H5Fclose(f);
     return rc;
 }
 
@@ -614,6 +658,8 @@ tg_code tg_store_open(const char *path, tg_store **out, tg_error *e)
         rc = read_root(&c, s);
     if (rc == TG_OK)
         rc = read_names(&c, s);
+    if (rc == TG_OK)
+        rc = read_counters(&c, s);
     if (rc == TG_OK)
         rc = read_x(&c, s);
     if (rc == TG_OK)

@@ -28,6 +28,7 @@ struct tg_store_writer {
     uint8_t *split;
     uint8_t *labels;      /* [cap][n_genres] */
     int64_t *indptr;      /* [cap + 1] */
+    int counters_done;    /* tg_store_writer_counters was called */
     tg_error sticky;      /* first failure, returned again by later calls */
 };
 
@@ -452,6 +453,39 @@ tg_code tg_store_writer_add(tg_store_writer *w, const char *id, int32_t release_
     }
     tg_error mine = {TG_OK, ""};
     tg_code c = add(w, id, release_day, split, labels, n, indices, values, &mine);
+    if (c != TG_OK) {
+        w->sticky = mine;
+        if (e != NULL)
+            *e = mine;
+    }
+    return c;
+}
+
+static tg_code counters(tg_store_writer *w, size_t n, const char *const *names, const uint64_t *values,
+                        tg_error *e)
+{
+    if (w->counters_done || (n > 0 && (names == NULL || values == NULL)))
+        return tg_fail(e, TG_ERR_USAGE, "%s: counters given twice or without arrays", w->path);
+    w->counters_done = 1;
+    hsize_t k = n;
+    tg_code c = group_new(w->file, TG_COUNTERS, w->path, e);
+    if (c == TG_OK)
+        c = strings_write(w->file, TG_COUNTERS_NAME, n, names, w->path, e);
+    if (c == TG_OK)
+        c = dset_write(w->file, TG_COUNTERS_VALUE, H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &k, values, w->path, e);
+    return c;
+}
+
+tg_code tg_store_writer_counters(tg_store_writer *w, size_t n, const char *const *names,
+                                 const uint64_t *values, tg_error *e)
+{
+    if (w->sticky.code != TG_OK) {
+        if (e != NULL)
+            *e = w->sticky;
+        return w->sticky.code;
+    }
+    tg_error mine = {TG_OK, ""};
+    tg_code c = counters(w, n, names, values, &mine);
     if (c != TG_OK) {
         w->sticky = mine;
         if (e != NULL)

@@ -1,0 +1,247 @@
+/* aggregate.c - the aggregate stage: reads ingest.h5's rows in (album, day, city)
+ * order chunk by chunk, bins them (bin.c), and writes each album's row to the store
+ * with its labels (labels.c) and split (stratify.c). */
+#include "aggregate.h"
+
+#include "bin.h"
+#include "clock.h"
+#include "display.h"
+#include "ingest_file.h"
+#include "labels.h"
+#include "progress.h"
+#include "store.h"
+#include "stratify.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The counters as (name, value) pairs, in the order they are printed and stored. */
+#define N_COUNTERS 16
+static void counter_list(const tg_aggregate_counts *c, const char *names[N_COUNTERS],
+                         uint64_t values[N_COUNTERS])
+{
+    const char *n[N_COUNTERS] = {"rows", "rows_in_window", "rows_before_release", "rows_past_window",
+                                 "orphan_rows", "orphan_albums", "albums", "albums_labeled",
+                                 "albums_unlabeled", "albums_train", "albums_test", "albums_emptied",
+                                 "genres", "genres_kept", "genres_dropped", "entries"};
+    uint64_t v[N_COUNTERS] = {c->rows, c->rows_in_window, c->rows_before_release, c->rows_past_window,
+                              c->orphan_rows, c->orphan_albums, c->albums, c->albums_labeled,
+                              c->albums_unlabeled, c->albums_train, c->albums_test, c->albums_emptied,
+                              c->genres, c->genres_kept, c->genres_dropped, c->entries};
+    memcpy(names, n, sizeof n);
+    memcpy(values, v, sizeof v);
+}
+
+int tg_aggregate_print_counts(FILE *fp, const tg_aggregate_counts *c)
+{
+    const char *names[N_COUNTERS];
+    uint64_t values[N_COUNTERS];
+    counter_list(c, names, values);
+    for (int i = 0; i < N_COUNTERS; i++)
+        fprintf(fp, "  %-20s %llu\n", names[i], (unsigned long long)values[i]);
+    int ok = c->rows == c->rows_in_window + c->rows_before_release + c->rows_past_window + c->orphan_rows
+             && c->albums == c->albums_train + c->albums_test + c->albums_unlabeled;
+    fprintf(fp, "  %s\n", ok ? "every row and album accounted for" : "COUNTS DO NOT ADD UP");
+    return ok;
+}
+
+/* Everything one run holds, freed in one place. */
+typedef struct {
+    tg_ingest_file in;
+    tg_labels labels;
+    tg_binner binner;
+    uint8_t *split;               /* [A] */
+    const char **names;           /* kept, then dropped genre names */
+    uint32_t *counts;             /* kept, then dropped counts */
+    uint32_t *row_album, *row_city;   /* [TG_INGEST_CHUNK_ROWS] */
+    int32_t *row_day;
+    uint64_t *row_value;
+    tg_store_writer *w;
+    char *prov_text;
+} run;
+
+static void run_free(run *r)
+{
+    tg_store_writer_abort(r->w);
+    tg_binner_free(&r->binner);
+    tg_labels_free(&r->labels);
+    tg_ingest_file_close(&r->in);
+    free(r->split);
+    free(r->names);
+    free(r->counts);
+    free(r->row_album);
+    free(r->row_city);
+    free(r->row_day);
+    free(r->row_value);
+    free(r->prov_text);
+}
+
+/* Writes album a's row (empty if it had no rows in the window). */
+static tg_code emit(run *r, size_t a, tg_aggregate_counts *c, tg_error *e)
+{
+    const int32_t *idx;
+    const uint32_t *val;
+    size_t n;
+    tg_code rc = tg_binner_album(&r->binner, &idx, &val, &n, r->in.album_id[a], e);
+    if (rc == TG_OK)
+        rc = tg_store_writer_add(r->w, r->in.album_id[a], r->in.release_day[a], r->split[a],
+                                 r->labels.labels + a * r->labels.n_kept, n, idx, val, e);
+    c->entries += n;
+    return rc;
+}
+
+/* Albums [*next, upto) that have a record and no more rows get their row now. */
+static tg_code emit_until(run *r, size_t *next, size_t upto, tg_aggregate_counts *c, tg_error *e)
+{
+    tg_code rc = TG_OK;
+    for (; *next < upto && rc == TG_OK; ++*next)
+        if (r->in.release_day[*next] != TG_INGEST_NO_RELEASE)
+            rc = emit(r, *next, c, e);
+    return rc;
+}
+
+/* Store metadata: kept genres in column order with counts, then the dropped ones. */
+static tg_code open_store(const tg_aggregate_opts *o, run *r, tg_error *e)
+{
+    const tg_labels *l = &r->labels;
+    r->names = malloc((l->n_kept + l->n_dropped + 1) * sizeof *r->names);
+    r->counts = malloc((l->n_kept + l->n_dropped + 1) * sizeof *r->counts);
+    if (r->names == NULL || r->counts == NULL)
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory");
+    for (size_t g = 0; g < l->n_kept; g++) {
+        r->names[g] = r->in.genre[l->kept[g]];
+        r->counts[g] = l->count[l->kept[g]];
+    }
+    for (size_t g = 0; g < l->n_dropped; g++) {
+        r->names[l->n_kept + g] = r->in.genre[l->dropped[g]];
+        r->counts[l->n_kept + g] = l->count[l->dropped[g]];
+    }
+    tg_store_meta m = {
+        .steps = o->steps, .window_days = o->window, .value_field = o->nstreams ? "nstreams" : "nusers",
+        .split_seed = o->seed, .provenance = r->prov_text, .n_cities = r->in.n_cities,
+        .city_names = (const char *const *)r->in.city, .n_genres = l->n_kept, .genre_names = r->names,
+        .genre_counts = r->counts, .n_dropped = l->n_dropped, .dropped_names = r->names + l->n_kept,
+        .dropped_counts = r->counts + l->n_kept, .chunk_elems = o->chunk_elems,
+    };
+    return tg_store_writer_open(o->output, &m, &r->w, e);
+}
+
+/* The rows, chunk by chunk: memory is one chunk of rows plus one album's entries. */
+static tg_code bin_rows(const tg_aggregate_opts *o, run *r, tg_aggregate_counts *c, tg_error *e)
+{
+    const size_t N = TG_INGEST_CHUNK_ROWS;
+    r->row_album = malloc(N * sizeof *r->row_album);
+    r->row_city = malloc(N * sizeof *r->row_city);
+    r->row_day = malloc(N * sizeof *r->row_day);
+    r->row_value = malloc(N * sizeof *r->row_value);
+    if (r->row_album == NULL || r->row_city == NULL || r->row_day == NULL || r->row_value == NULL)
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory for a chunk of rows");
+    tg_code rc = tg_binner_init(&r->binner, o->steps, r->in.n_cities, e);
+    tg_progress prog;
+    /* progress.h counts bytes: those of the row columns read (album, day, city: 4 each;
+     * the value: 8), so that its MB figures mean something. */
+    const uint64_t row_bytes = 20;
+    if (o->progress)
+        tg_progress_start(&prog, "aggregate", "rows", r->in.n_rows * row_bytes);
+    size_t next = 0;           /* first album not yet emitted */
+    for (uint64_t start = 0; start < r->in.n_rows && rc == TG_OK; start += N) {
+        size_t n = r->in.n_rows - start < N ? (size_t)(r->in.n_rows - start) : N;
+        rc = tg_ingest_file_rows(&r->in, start, n, r->row_album, r->row_day, r->row_city,
+                                 o->nstreams ? NULL : r->row_value, o->nstreams ? r->row_value : NULL, e);
+        for (size_t i = 0; i < n && rc == TG_OK; i++) {
+            size_t a = r->row_album[i];
+            if (a >= next) /* a new album: the ones before it are complete */
+                rc = emit_until(r, &next, a, c, e);
+            if (rc != TG_OK)
+                break;
+            int32_t rel = r->in.release_day[a], bin = 0;
+            if (rel == TG_INGEST_NO_RELEASE) {
+                c->orphan_rows++;
+                continue;
+            }
+            int where = tg_bin_of(r->row_day[i], rel, o->steps, o->window, &bin);
+            if (where == TG_BIN_BEFORE) {
+                c->rows_before_release++;
+            } else if (where == TG_BIN_PAST) {
+                c->rows_past_window++;
+            } else {
+                c->rows_in_window++;
+                rc = tg_binner_add(&r->binner, bin, r->row_city[i], r->row_value[i], r->in.album_id[a], e);
+            }
+        }
+        c->rows += n;
+        if (o->progress)
+            tg_progress_update(&prog, (start + n) * row_bytes, start + n);
+    }
+    if (rc == TG_OK) /* the album of the last row, then the albums with no rows after it */
+        rc = emit_until(r, &next, r->in.n_albums, c, e);
+    if (o->progress)
+        tg_progress_end(&prog);
+    return rc;
+}
+
+static tg_code run_stage(const tg_aggregate_opts *o, run *r, tg_prov *prov, tg_aggregate_counts *c,
+                         tg_error *e)
+{
+    tg_code rc = tg_ingest_file_open(&r->in, o->input, e);
+    if (rc != TG_OK)
+        return rc;
+    if ((rc = tg_prov_hash_inputs(prov, e)) != TG_OK || (rc = tg_prov_text(prov, &r->prov_text, e)) != TG_OK)
+        return rc;
+    if ((rc = tg_labels_build(&r->in, o->min_albums, &r->labels, e)) != TG_OK)
+        return rc;
+    const tg_labels *l = &r->labels;
+    if ((r->split = malloc(r->in.n_albums + 1)) == NULL)
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory");
+    rc = tg_split_stratify(l->labels, r->in.n_albums, l->n_kept, o->test_fraction, o->seed, r->split, e);
+    if (rc != TG_OK)
+        return rc;
+    c->genres = r->in.n_genres;
+    c->genres_kept = l->n_kept;
+    c->genres_dropped = l->n_dropped;
+    c->albums_emptied = l->emptied;
+    for (size_t a = 0; a < r->in.n_albums; a++) {
+        if (r->in.release_day[a] == TG_INGEST_NO_RELEASE) {
+            c->orphan_albums++;
+            continue;
+        }
+        c->albums++;
+        c->albums_train += r->split[a] == TG_SPLIT_TRAIN;
+        c->albums_test += r->split[a] == TG_SPLIT_TEST;
+        c->albums_unlabeled += r->split[a] == TG_SPLIT_UNLABELED;
+    }
+    c->albums_labeled = c->albums_train + c->albums_test;
+    if ((rc = open_store(o, r, e)) != TG_OK || (rc = bin_rows(o, r, c, e)) != TG_OK)
+        return rc;
+    const char *names[N_COUNTERS];
+    uint64_t values[N_COUNTERS];
+    counter_list(c, names, values);
+    if ((rc = tg_store_writer_counters(r->w, N_COUNTERS, names, values, e)) != TG_OK)
+        return rc;
+    tg_store_writer *w = r->w;
+    r->w = NULL; /* finish frees it whatever happens */
+    return tg_store_writer_finish(w, e);
+}
+
+tg_code tg_aggregate_run(const tg_aggregate_opts *o, tg_prov *prov, tg_aggregate_counts *c, tg_error *e)
+{
+    memset(c, 0, sizeof *c);
+    if (o->steps < 1 || o->window < o->steps)
+        return tg_fail(e, TG_ERR_USAGE, "--steps %d, --window %d: need 1 <= steps <= window", (int)o->steps,
+                       (int)o->window);
+    uint64_t t0 = tg_clock_ns();
+    run r;
+    memset(&r, 0, sizeof r);
+    tg_code rc = run_stage(o, &r, prov, c, e);
+    if (rc == TG_OK && o->print_dropped && tg_display_level >= 2) {
+        TG_DISPLAY(2, "aggregate: kept %zu genres on %u albums or more; dropped %zu:", r.labels.n_kept,
+                   (unsigned)o->min_albums, r.labels.n_dropped);
+        for (size_t g = 0; g < r.labels.n_dropped; g++)
+            TG_DISPLAY(2, "%s %s (%u)", g ? "," : "", r.in.genre[r.labels.dropped[g]],
+                       (unsigned)r.labels.count[r.labels.dropped[g]]);
+        TG_DISPLAY(2, "\n");
+    }
+    run_free(&r);
+    c->seconds = (double)(tg_clock_ns() - t0) / 1e9;
+    return rc;
+}

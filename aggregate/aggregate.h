@@ -1,0 +1,55 @@
+/* aggregate.h - the aggregate stage as a library call: ingest.h5 in, store.h5 out
+ * (written under a temporary name and renamed only when all went well), with the
+ * counters. main.c parses options and prints; this does the work.
+ *
+ * COUNTERS (printed, and stored in store.h5's /counters under these names). A row is
+ * one of ingest.h5's rows: a distinct (album, day, city) with its counts summed.
+ *   rows == rows_in_window + rows_before_release + rows_past_window + orphan_rows
+ * albums: in the store (every album with a record; orphans have none and are left
+ * out); albums_labeled + albums_unlabeled == albums == albums_train + albums_test
+ * + albums_unlabeled; albums_emptied: had genres, lost all to the filter (they are
+ * among albums_unlabeled); entries: nonzero (step, city) cells written. */
+#ifndef TG_AGGREGATE_H
+#define TG_AGGREGATE_H
+
+#include "error.h"
+#include "provenance.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct {
+    const char *input;           /* ingest.h5 */
+    const char *output;          /* store.h5 */
+    int32_t steps, window;       /* 1 <= steps <= window */
+    int nstreams;                /* sum nstreams instead of nusers */
+    uint32_t min_albums;         /* genre filter */
+    double test_fraction;        /* in [0, 1] */
+    uint64_t seed;               /* split seed */
+    int progress;                /* draw a progress line (progress.h decides if shown) */
+    int print_dropped;           /* list the dropped genres on stderr (display level 2) */
+    size_t chunk_elems;          /* store chunk size; 0: the store's default (tests) */
+} tg_aggregate_opts;
+
+typedef struct {
+    uint64_t rows, rows_in_window, rows_before_release, rows_past_window, orphan_rows;
+    uint64_t orphan_albums;
+    uint64_t albums, albums_labeled, albums_unlabeled, albums_train, albums_test, albums_emptied;
+    uint64_t genres, genres_kept, genres_dropped;
+    uint64_t entries;
+    double seconds;
+} tg_aggregate_counts;
+
+/* Runs the stage. prov must hold the parameters and o->input as its one input (this
+ * hashes it and stores the text in the output). Returns TG_OK with the output in
+ * place; otherwise the output was not changed and no temporary is left: TG_ERR_IO
+ * (cannot open), TG_ERR_FORMAT (not an ingest.h5 of this schema, damaged),
+ * TG_ERR_LIMIT (no genre kept, a sum over uint32, shape beyond the store's bounds),
+ * TG_ERR_NOMEM, TG_ERR_LIBRARY. c is filled as far as the run went. */
+tg_code tg_aggregate_run(const tg_aggregate_opts *o, tg_prov *prov, tg_aggregate_counts *c, tg_error *e);
+
+/* Prints the counters on fp, then the line saying whether the rows add up. Returns 1
+ * if they do. */
+int tg_aggregate_print_counts(FILE *fp, const tg_aggregate_counts *c);
+
+#endif
