@@ -9,6 +9,11 @@
 
 tg_code tg_h5_quiet(tg_error *e)
 {
+    /* HDF5 1.10 keeps a file whose H5Fclose failed (a full disk) in its table and
+     * crashes closing it again in its atexit handler (seen: SEGV in H5F__close_cb).
+     * Our files are closed explicitly, so the handler has nothing else to do: turn it
+     * off. Only effective before the library starts; later calls fail harmlessly. */
+    H5dont_atexit();
     if (H5open() < 0 || H5Eset_auto2(H5E_DEFAULT, NULL, NULL) < 0)
         return tg_fail(e, TG_ERR_LIBRARY, "HDF5: cannot initialise the library");
     return TG_OK;

@@ -159,6 +159,7 @@ const H5Z_class2_t tg_zstd_filter_class = {
 
 tg_code tg_store_register_zstd(tg_error *e)
 {
+    H5dont_atexit(); /* see tg_h5_quiet: must precede HDF5's start */
     /* No "already registered?" test: H5Zfilter_avail would load a plugin from
      * HDF5_PLUGIN_PATH, and registering again simply replaces the class with ours. */
     herr_t r;
