@@ -4,6 +4,7 @@
 #include "display.h"
 #include "loader.h"
 #include "model_file.h"
+#include "output_file.h"
 #include "predictions.h"
 #include "provenance.h"
 #include "store.h"
@@ -147,7 +148,8 @@ static tg_code resume_from(const tg_train_options *o, const char *config, tg_mod
     return rc;
 }
 
-static tg_code write_predictions(const tg_train_options *o, const tg_store *s,
+/* Writes the predictions to path (a temporary of the caller's, see tg_train_run). */
+static tg_code write_predictions(const tg_train_options *o, const char *path, const tg_store *s,
                                  const tg_model *m, const uint32_t *test, size_t n_test,
                                  tg_batch_source *src, tg_error *e)
 {
@@ -170,7 +172,7 @@ static tg_code write_predictions(const tg_train_options *o, const tg_store *s,
         memcpy(p.labels + i * G, s->labels + (size_t)test[i] * G, G);
     }
     if (rc == TG_OK)
-        rc = tg_predictions_write(o->predictions_path, &p, e);
+        rc = tg_predictions_write(path, &p, e);
     free(p.album_ids), free(p.split), free(p.scores), free(p.labels);
     return rc;
 }
@@ -266,13 +268,25 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
                               .genres = shape.genres, .steps = steps,
                               .cities = (int64_t)s->n_cities, .config = config,
                               .provenance = prov_text, .genre_names = s->genre_names};
-        /* predictions first: a model.h5 whose provenance matches means both are done */
-        if (n_test > 0)
-            rc = write_predictions(o, s, &m, test, n_test, &src, e);
-        else
+        /* Both outputs or neither: the predictions go to a temporary beside their final
+         * name, model.h5 is written (atomically), and only then are the predictions
+         * renamed into place. A failure leaves the previous pair as it was; a model.h5
+         * whose provenance matches means both are complete. */
+        char *pred_tmp = NULL;
+        if (n_test > 0) {
+            rc = tg_tmp_create(o->predictions_path, &pred_tmp, e);
+            if (rc == TG_OK)
+                rc = write_predictions(o, pred_tmp, s, &m, test, n_test, &src, e);
+        } else {
             TG_DISPLAY(2, "train: no test album: %s not written\n", o->predictions_path);
+        }
         if (rc == TG_OK)
             rc = tg_model_file_write(o->model_path, &meta, m.params, m.m, m.v, m.step, &h, e);
+        if (rc == TG_OK && pred_tmp)
+            rc = tg_tmp_commit(pred_tmp, o->predictions_path, e);
+        else if (pred_tmp)
+            tg_tmp_discard(pred_tmp);
+        free(pred_tmp);
     }
     if (rc == TG_OK)
         TG_DISPLAY(2, "train: wrote %s and %s\n", o->model_path, o->predictions_path);
