@@ -3,6 +3,7 @@
 #include "ingest_file.h"
 
 #include "h5_error.h"
+#include "h5_props.h"
 #include "zstd_filter.h"
 
 #include <stdlib.h>
@@ -109,15 +110,17 @@ tg_code tg_ingest_writer_open(tg_ingest_writer **out, const char *path, tg_error
         writer_free(w);
         return rc;
     }
-    w->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    w->file = H5Fcreate(path, H5F_ACC_TRUNC, tg_h5_fcpl(), H5P_DEFAULT);
     if (w->file < 0) {
         writer_free(w);
         return tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot create the HDF5 file", path);
     }
-    w->rows = H5Gcreate2(w->file, "rows", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    w->rows = H5Gcreate2(w->file, "rows", H5P_DEFAULT, tg_h5_gcpl(), H5P_DEFAULT);
     hsize_t zero = 0, unlimited = H5S_UNLIMITED, chunk = TG_INGEST_CHUNK_ROWS;
     hid_t space = H5Screate_simple(1, &zero, &unlimited);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (dcpl >= 0)
+        H5Pset_obj_track_times(dcpl, 0); /* same inputs, same bytes */
     rc = w->rows < 0 || space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0
              ? tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot set up /rows", path)
              : tg_store_set_zstd(dcpl, 3, e);
@@ -203,7 +206,7 @@ static tg_code write_array(hid_t loc, const char *path, const char *name, hid_t 
     hsize_t dim = n;
     hid_t space = H5Screate_simple(1, &dim, NULL);
     hid_t d = space < 0 ? H5I_INVALID_HID
-                        : H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT,
+                        : H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, tg_h5_dcpl(),
                                      H5P_DEFAULT);
     tg_code rc = TG_OK;
     if (d < 0 || (n > 0 && H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0))
@@ -292,7 +295,7 @@ static tg_code write_meta(tg_ingest_writer *w, const tg_ingest_meta *m, tg_error
     const char *gname[4] = {"albums", "genres", "cities", "counters"};
     tg_code rc = TG_OK;
     for (int i = 0; i < 4 && rc == TG_OK; i++)
-        if ((g[i] = H5Gcreate2(w->file, gname[i], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+        if ((g[i] = H5Gcreate2(w->file, gname[i], H5P_DEFAULT, tg_h5_gcpl(), H5P_DEFAULT)) < 0)
             rc = tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot create /%s", p, gname[i]);
     if (rc == TG_OK)
         rc = write_text(g[0], p, "id", &m->album_ids, e);

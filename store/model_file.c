@@ -3,6 +3,7 @@
 #include "model_file.h"
 
 #include "h5_error.h"
+#include "h5_props.h"
 #include "output_file.h"
 
 #include <hdf5.h>
@@ -33,7 +34,7 @@ static herr_t put_data(hid_t loc, const char *name, hid_t ftype, hid_t mtype, in
     hid_t space = H5Screate_simple(rank, dims, NULL);
     if (space < 0)
         return -1;
-    hid_t d = H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t d = H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, tg_h5_dcpl(), H5P_DEFAULT);
     herr_t rc = d < 0 ? -1 : 0;
     hsize_t n = 1;
     for (int i = 0; i < rank; i++)
@@ -108,7 +109,7 @@ static herr_t write_all(hid_t f, const tg_model_meta *m, const float *params, co
     if (rc < 0)
         return -1;
     if (am && av) {
-        hid_t g = H5Gcreate2(f, "adam", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t g = H5Gcreate2(f, "adam", H5P_DEFAULT, tg_h5_gcpl(), H5P_DEFAULT);
         hsize_t n = (hsize_t)tg_model_file_params(m);
         rc = g < 0 ? -1 : 0;
         if (rc == 0)
@@ -122,7 +123,7 @@ static herr_t write_all(hid_t f, const tg_model_meta *m, const float *params, co
         if (rc < 0)
             return -1;
     }
-    hid_t g = H5Gcreate2(f, "genres", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = H5Gcreate2(f, "genres", H5P_DEFAULT, tg_h5_gcpl(), H5P_DEFAULT);
     hid_t t = utf8_type();
     rc = g < 0 || t < 0 ? -1 : put_data(g, "name", t, t, 1, &h2, m->genre_names);
     if (t >= 0)
@@ -131,7 +132,7 @@ static herr_t write_all(hid_t f, const tg_model_meta *m, const float *params, co
         H5Gclose(g);
     if (rc < 0)
         return -1;
-    g = H5Gcreate2(f, "history", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    g = H5Gcreate2(f, "history", H5P_DEFAULT, tg_h5_gcpl(), H5P_DEFAULT);
     if (g < 0)
         return -1;
     tg_model_history none = {0};
@@ -156,7 +157,7 @@ tg_code tg_model_file_write(const char *path, const tg_model_meta *meta, const f
     rc = tg_tmp_create(path, &tmp, e);
     if (rc != TG_OK)
         return rc;
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, tg_h5_fcpl(), H5P_DEFAULT);
     if (f < 0) {
         rc = tg_h5_fail(e, TG_ERR_IO, "%s: cannot create", path);
     } else {

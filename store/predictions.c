@@ -2,6 +2,7 @@
  * predictions.h: the one place that knows that file's HDF5 layout. */
 #include "predictions.h"
 #include "h5_error.h"
+#include "h5_props.h"
 #include "output_file.h"
 #include "zstd_filter.h"
 
@@ -180,7 +181,7 @@ static tg_code put(hid_t loc, const char *name, int attr, hid_t ftype, hid_t mty
     herr_t w = -1;
     if (space >= 0) {
         obj = attr ? H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT)
-                   : H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+                   : H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, tg_h5_dcpl(), H5P_DEFAULT);
         if (obj >= 0)
             w = attr ? H5Awrite(obj, mtype, data)
                      : H5Dwrite(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
@@ -237,7 +238,7 @@ tg_code tg_predictions_write(const char *path, const tg_predictions *p, tg_error
     if ((rc = tg_tmp_create(path, &tmp, e)) != TG_OK)
         return rc;
     hid_t str = vlen_utf8();
-    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, tg_h5_fcpl(), H5P_DEFAULT);
     if (str < 0 || file < 0)
         rc = tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot create HDF5 file %s", path, tmp);
     else

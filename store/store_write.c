@@ -2,6 +2,7 @@
  * album, entries leave one whole chunk at a time, and the file is renamed into place last. */
 #include "store.h"
 #include "h5_error.h"
+#include "h5_props.h"
 #include "output_file.h"
 #include "schema.h"
 #include "zstd_chunk.h"
@@ -79,7 +80,7 @@ static tg_code dset_write(hid_t file, const char *path, hid_t ftype, hid_t mtype
 {
     hid_t space = H5Screate_simple(rank, dims, NULL);
     hid_t d = space < 0 ? H5I_INVALID_HID
-                        : H5Dcreate2(file, path, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+                        : H5Dcreate2(file, path, ftype, space, H5P_DEFAULT, tg_h5_dcpl(), H5P_DEFAULT);
     herr_t rc = d < 0 ? -1 : 0;
     hsize_t total = 1;
     for (int i = 0; i < rank; i++)
@@ -112,7 +113,7 @@ static tg_code strings_write(hid_t file, const char *path, size_t n, const char 
 
 static tg_code group_make(hid_t file, const char *path, hid_t *g, const char *file_name, tg_error *e)
 {
-    *g = H5Gcreate2(file, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    *g = H5Gcreate2(file, path, H5P_DEFAULT, tg_h5_gcpl(), H5P_DEFAULT);
     if (*g < 0)
         return tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot create group %s", file_name, path);
     return TG_OK;
@@ -139,6 +140,8 @@ static tg_code entries_create(tg_store_writer *w, const char *path, hid_t ftype,
     hsize_t zero = 0, unlimited = H5S_UNLIMITED, chunk = w->chunk_elems;
     hid_t space = H5Screate_simple(1, &zero, &unlimited);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (dcpl >= 0)
+        H5Pset_obj_track_times(dcpl, 0); /* same inputs, same bytes */
     tg_code c = TG_OK;
     if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0 || H5Pset_shuffle(dcpl) < 0) {
         c = tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot set up %s", w->path, path);
@@ -335,7 +338,7 @@ tg_code tg_store_writer_open(const char *path, const tg_store_meta *meta, tg_sto
     if ((c = tg_tmp_create(path, &w->tmp, e)) != TG_OK)
         goto fail;
     /* The temporary exists (empty) so that the name is ours; HDF5 recreates it. */
-    w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, tg_h5_fcpl(), H5P_DEFAULT);
     if (w->file < 0) {
         c = tg_h5_fail(e, TG_ERR_IO, "%s: cannot create", w->tmp);
         goto fail;
