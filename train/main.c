@@ -23,7 +23,8 @@ static void usage(FILE *f)
 "  --lr X                Adam's learning rate (default 1e-3)\n"
 "  --threshold T         for the per-epoch macro F1 and predictions.h5 (default 0.3)\n"
 "  --transform T         raw (default: the report's counts) or log1p\n"
-"  --balance B           none (default), pos-weight or sample-weight\n"
+"  --balance B           none (default), pos-weight, sample-weight (loss weights by\n"
+"                        inverse genre frequency), oversample or undersample\n"
 "  --seed S              initialisation and batch order (default 1)\n"
 "  --threads T           OpenBLAS threads (default: OpenBLAS's choice)\n"
 "  --mem SIZE            memory budget, K/M/G suffixes (default 80%% of RAM); the model\n"
@@ -33,8 +34,7 @@ static void usage(FILE *f)
 "  --force               train even if the outputs are up to date\n"
 "  -q, -v                say less, say more;  -h, --help;  --version\n"
 "\n"
-"Not yet: --balance oversample|undersample. Exit: 0 done or up to date, 1 failure,\n"
-"2 bad usage.\n");
+"Exit: 0 done or up to date, 1 failure, 2 bad usage.\n");
 }
 
 int main(int argc, char **argv)
@@ -42,7 +42,6 @@ int main(int argc, char **argv)
     tg_train_options o = {.model_path = "model.h5", .predictions_path = "predictions.h5",
                           .epochs = 50, .batch = 20, .lr = 1e-3, .threshold = 0.3,
                           .transform = TG_TRANSFORM_RAW, .balance = TG_BALANCE_NONE, .seed = 1};
-    static const char *const balances[] = {"none", "pos-weight", "sample-weight", NULL};
     static const char *const backends[] = {"auto", "cpu", "cuda", NULL};
     tg_error err = {0};
     tg_code rc = TG_OK;
@@ -89,7 +88,7 @@ int main(int argc, char **argv)
             rc = m < 0 ? TG_ERR_USAGE : tg_parse_choice(val, "--transform", tg_transform_names, &k, &err);
             o.transform = (tg_transform)k;
         } else if ((m = tg_opt_value(argc, argv, &i, "--balance", NULL, &val, &err)) != 0) {
-            rc = m < 0 ? TG_ERR_USAGE : tg_parse_choice(val, "--balance", balances, &k, &err);
+            rc = m < 0 ? TG_ERR_USAGE : tg_parse_choice(val, "--balance", tg_balance_names, &k, &err);
             o.balance = (tg_balance)k;
         } else if ((m = tg_opt_value(argc, argv, &i, "--seed", NULL, &val, &err)) != 0) {
             rc = m < 0 ? TG_ERR_USAGE : tg_parse_u64(val, "--seed", 0, UINT64_MAX, &o.seed, &err);

@@ -16,8 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const balance_names[] = {"none", "pos-weight", "sample-weight", NULL};
-
 /* The options that shape the result, as "key=value" lines: the config recorded in
  * model.h5 and the parameters of the provenance. epochs comes last so that a resumed
  * run can compare everything before it. */
@@ -28,7 +26,7 @@ static int config_text(const tg_train_options *o, int32_t steps, int64_t hidden,
                     "steps=%d\nhidden=%lld\nbatch=%d\nlr=%.17g\nthreshold=%.17g\n"
                     "transform=%s\nbalance=%s\nseed=%llu\nthreads=%d\nepochs=%d\n",
                     steps, (long long)hidden, o->batch, o->lr, o->threshold,
-                    tg_transform_names[o->transform], balance_names[o->balance],
+                    tg_transform_names[o->transform], tg_balance_names[o->balance],
                     (unsigned long long)o->seed, o->threads, o->epochs);
 }
 

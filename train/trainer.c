@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const tg_balance_names[] = {"none", "pos-weight", "sample-weight", "oversample",
+                                        "undersample", NULL};
+
 tg_code tg_csr_buf_reserve(tg_csr_buf *b, int32_t rows, int64_t nnz, tg_error *e)
 {
     if (rows > b->cap_rows) {
@@ -125,6 +128,64 @@ static tg_code balance_weights(const tg_train_config *cfg, const tg_train_data *
     return rc;
 }
 
+/* The albums of an epoch under oversampling or undersampling (trainer.h): *out is
+ * malloc'd, *n its length. Other modes: the training albums as they are. */
+static tg_code epoch_albums(const tg_train_config *cfg, const tg_train_data *d, int32_t epoch,
+                            uint32_t **out, size_t *n, tg_error *e)
+{
+    const int64_t G = cfg->shape.genres;
+    int data_side = cfg->balance == TG_BALANCE_OVERSAMPLE || cfg->balance == TG_BALANCE_UNDERSAMPLE;
+    size_t cap = d->n_train * (cfg->balance == TG_BALANCE_OVERSAMPLE ? 10 : 1);
+    uint32_t *list = malloc((cap ? cap : 1) * sizeof *list);
+    uint64_t *count = calloc((size_t)G, sizeof *count), *sorted = calloc((size_t)G, sizeof *sorted);
+    if (!list || !count || !sorted) {
+        free(list), free(count), free(sorted);
+        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for the epoch's albums");
+    }
+    *n = 0;
+    if (!data_side) {
+        memcpy(list, d->train, d->n_train * sizeof *list);
+        *n = d->n_train;
+    } else {
+        for (size_t i = 0; i < d->n_train; i++)
+            for (int64_t g = 0; g < G; g++)
+                count[g] += d->labels[(size_t)d->train[i] * G + g];
+        size_t k = 0;
+        for (int64_t g = 0; g < G; g++)
+            if (count[g] > 0)
+                sorted[k++] = count[g];
+        for (size_t i = 1; i < k; i++) /* insertion sort: G is small */
+            for (size_t j = i; j > 0 && sorted[j] < sorted[j - 1]; j--) {
+                uint64_t t = sorted[j];
+                sorted[j] = sorted[j - 1];
+                sorted[j - 1] = t;
+            }
+        double median = k ? (k % 2 ? (double)sorted[k / 2]
+                                   : 0.5 * (double)(sorted[k / 2 - 1] + sorted[k / 2]))
+                          : 1.0;
+        tg_rng r;
+        tg_rng_seed(&r, cfg->seed, 0x554e4452, (uint64_t)epoch); /* "UNDR" */
+        for (size_t i = 0; i < d->n_train; i++) {
+            const uint8_t *y = d->labels + (size_t)d->train[i] * G;
+            uint64_t rarest = 0;
+            for (int64_t g = 0; g < G; g++)
+                if (y[g] && (rarest == 0 || count[g] < rarest))
+                    rarest = count[g];
+            double ratio = rarest ? median / (double)rarest : 1.0;
+            if (cfg->balance == TG_BALANCE_OVERSAMPLE) {
+                size_t times = ratio > 1 ? (size_t)ceil(ratio) : 1;
+                for (size_t t = 0; t < (times < 10 ? times : 10); t++)
+                    list[(*n)++] = d->train[i];
+            } else if (ratio >= 1 || tg_rng_uniform(&r) < ratio) {
+                list[(*n)++] = d->train[i];
+            }
+        }
+    }
+    free(count), free(sorted);
+    *out = list;
+    return TG_OK;
+}
+
 /* Gathers the labels (and weights) of a batch's albums into contiguous rows. */
 static void gather(const uint8_t *labels, int64_t G, const uint32_t *albums, int32_t n,
                    uint8_t *y, const float *sample_w, float *w)
@@ -226,14 +287,15 @@ tg_code tg_train_epoch(tg_model *m, const tg_train_config *cfg, const tg_train_d
     const int32_t B = cfg->batch;
     memset(st, 0, sizeof *st);
     st->epoch = m->epoch + 1;
-    uint32_t *order = malloc((d->n_train ? d->n_train : 1) * sizeof *order);
+    uint32_t *order = NULL;
+    size_t n_order = 0;
     uint8_t *y = malloc((size_t)B * (size_t)G);
     float *w = malloc((size_t)B * sizeof *w);
     float *pos_w = NULL, *sample_w = NULL;
     tg_csr_buf x = {0};
     tg_mlp_acts a = {0};
-    tg_code rc = TG_OK;
-    if (!order || !y || !w)
+    tg_code rc = epoch_albums(cfg, d, st->epoch, &order, &n_order, e);
+    if (rc == TG_OK && (!y || !w))
         rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
     if (rc == TG_OK)
         rc = tg_mlp_acts_alloc(&a, &cfg->shape, B, e);
@@ -242,10 +304,9 @@ tg_code tg_train_epoch(tg_model *m, const tg_train_config *cfg, const tg_train_d
     if (rc == TG_OK) {
         /* The epoch's order: Fisher-Yates from a generator seeded by (seed, epoch), so a
          * resumed run draws the same orders as an uninterrupted one. */
-        memcpy(order, d->train, d->n_train * sizeof *order);
         tg_rng r;
         tg_rng_seed(&r, cfg->seed, 0x4f524452, (uint64_t)st->epoch); /* "ORDR" */
-        for (size_t i = d->n_train; i > 1; i--) {
+        for (size_t i = n_order; i > 1; i--) {
             uint32_t j = tg_rng_below(&r, (uint32_t)i), t = order[i - 1];
             order[i - 1] = order[j];
             order[j] = t;
@@ -253,9 +314,9 @@ tg_code tg_train_epoch(tg_model *m, const tg_train_config *cfg, const tg_train_d
     }
     double total = 0;
     if (rc == TG_OK && src->begin)
-        rc = src->begin(src->ctx, order, d->n_train, B, e);
-    for (size_t i = 0; rc == TG_OK && i < d->n_train; i += (size_t)B) {
-        int32_t nb = (int32_t)(d->n_train - i < (size_t)B ? d->n_train - i : (size_t)B);
+        rc = src->begin(src->ctx, order, n_order, B, e);
+    for (size_t i = 0; rc == TG_OK && i < n_order; i += (size_t)B) {
+        int32_t nb = (int32_t)(n_order - i < (size_t)B ? n_order - i : (size_t)B);
         uint64_t f0 = tg_clock_ns();
         rc = src->fill(src->ctx, order + i, nb, &x, e);
         waited += tg_clock_ns() - f0;
@@ -272,7 +333,7 @@ tg_code tg_train_epoch(tg_model *m, const tg_train_config *cfg, const tg_train_d
         tg_mlp_zero_grad(&m->g, &cfg->shape, &view);
     }
     if (rc == TG_OK) {
-        st->train_loss = d->n_train ? total / (double)d->n_train : NAN;
+        st->train_loss = n_order ? total / (double)n_order : NAN;
         m->epoch++;
         rc = test_pass(m, cfg, d, src, st, e);
     }

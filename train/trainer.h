@@ -51,7 +51,15 @@ typedef enum {
     TG_BALANCE_POS_WEIGHT,    /* per-genre pos_weight = 1/count, normalised to sum to 1 */
     TG_BALANCE_SAMPLE_WEIGHT, /* per-album weight = mean of 1/count over its genres,
                                  normalised to sum to 1 over the training albums */
+    /* The report's remedies that act on the data. m is the median count of the genres
+     * present in training, r an album's rarest genre's count. */
+    TG_BALANCE_OVERSAMPLE,    /* replication: an album appears ceil(m / r) times an epoch,
+                                 at most 10 (so a genre on 5 albums is not copied 120x) */
+    TG_BALANCE_UNDERSAMPLE,   /* deletion: an album whose rarest genre is above the median
+                                 is kept with probability m / r, drawn anew each epoch */
 } tg_balance;
+
+extern const char *const tg_balance_names[]; /* in enum order, NULL-terminated */
 
 typedef struct {
     tg_mlp_shape shape;
