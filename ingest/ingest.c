@@ -291,7 +291,7 @@ tg_code tg_ingest_run(const tg_ingest_opts *o, tg_prov *prov, tg_ingest_counts *
     char *tmp = NULL, *prov_text = NULL;
     tg_outfile rej = {0};
     int rej_open = 0;
-    tg_code rc = tg_runs_open(&s.runs, o->mem, o->output, e);
+    tg_code rc = tg_runs_open(&s.runs, TG_INGEST_ROW_MEM(o->mem), o->output, e);
     if (rc != TG_OK)
         return rc;
     if ((s.pend = malloc(PEND_ROWS * sizeof *s.pend)) == NULL)

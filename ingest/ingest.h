@@ -14,6 +14,7 @@
 
 #include "provenance.h"
 #include "records.h"
+#include "runs.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -22,12 +23,22 @@
 #define TG_REJ_CONFLICT TG_REJ_COUNT_    /* ingest's own reason, after records.h's */
 #define TG_INGEST_REASONS (TG_REJ_COUNT_ + 1)
 
+/* MEMORY. opts.mem is the budget of the whole stage, not of the row buffer alone: the
+ * row buffer (runs.h, which also bounds the final merge) gets half of it, and the other
+ * half is left for what grows with the data set's distinct keys (album, city and genre
+ * dictionaries, the album table), the parser threads' per-range buffers, the input
+ * chunks and HDF5's chunk cache. A full row buffer used to take the whole --mem, so
+ * the default 256 MiB peaked at 266 MB at synth --scale 10; half keeps the default
+ * within 160 MB there. */
+#define TG_INGEST_MIN_MEM (2 * TG_RUNS_MIN_MEM)
+#define TG_INGEST_ROW_MEM(mem) ((mem) / 2)
+
 typedef struct {
     const char *const *inputs;   /* paths, "-" for stdin */
     size_t n_inputs;
     const char *output;          /* ingest.h5 */
     const char *rejects;         /* rejects file */
-    size_t mem;                  /* row buffer budget, bytes */
+    size_t mem;                  /* the stage's whole memory budget, bytes (see below) */
     int strict;                  /* the first reject is an error */
     int progress;                /* draw a progress line (progress.h decides if shown) */
 } tg_ingest_opts;

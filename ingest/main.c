@@ -27,8 +27,10 @@ static void usage(FILE *f)
 "  --rejects FILE  rejected records, one JSON object a line (default: the output's\n"
 "                  name with .rejects.jsonl for .h5, e.g. ingest.rejects.jsonl)\n"
 "  --strict        the first rejected record is an error (exit 1, nothing written)\n"
-"  --mem SIZE      row buffer budget (default 256M; K, M, G suffixes; at least 1M);\n"
-"                  a full buffer is sorted and spilled next to the output\n"
+"  --mem SIZE      memory budget of the whole stage (default 256M; K, M, G\n"
+"                  suffixes; at least 2M): half is the row buffer (a full buffer\n"
+"                  is sorted and spilled next to the output), half is left for the\n"
+"                  dictionaries, the parser threads and HDF5\n"
 "  --threads N     accepted for compatibility; this version parses with 1 thread\n"
 "  --force         redo even if the output is up to date\n"
 "  -q, -v          say less, say more\n"
@@ -94,7 +96,7 @@ int main(int argc, char **argv)
             rc = m < 0 ? TG_ERR_USAGE : TG_OK;
             o.rejects = val;
         } else if ((m = tg_opt_value(argc, argv, &i, "--mem", NULL, &val, &err)) != 0) {
-            rc = m < 0 ? TG_ERR_USAGE : tg_parse_size(val, "--mem", TG_RUNS_MIN_MEM, &v, &err);
+            rc = m < 0 ? TG_ERR_USAGE : tg_parse_size(val, "--mem", TG_INGEST_MIN_MEM, &v, &err);
             o.mem = (size_t)v;
         } else if ((m = tg_opt_value(argc, argv, &i, "--threads", NULL, &val, &err)) != 0) {
             rc = m < 0 ? TG_ERR_USAGE : tg_parse_u64(val, "--threads", 1, 256, &threads, &err);
