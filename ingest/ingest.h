@@ -41,7 +41,26 @@ typedef struct {
     size_t mem;                  /* the stage's whole memory budget, bytes (see below) */
     int strict;                  /* the first reject is an error */
     int progress;                /* draw a progress line (progress.h decides if shown) */
+    unsigned threads;            /* parser threads (THREADS below); 0 or 1: one */
+    size_t split;                /* bytes per thread's range (TG_INGEST_SPLIT) */
 } tg_ingest_opts;
+
+/* THREADS. With threads > 1, a plain file larger than one range is cut into ranges of
+ * about opts.split bytes, each ending just past a '\n', and each range is parsed by its
+ * own thread with its own yajl handle, into its own rows, dictionaries (in the range's
+ * first-seen order) and list of album records and rejects. Ranges are merged in file
+ * order by the calling thread (keys put in the range's order, album records and
+ * rejects replayed in input order, rows renumbered), while the next round of ranges
+ * parses; so the dictionaries' numbering, the counters, the rejects file and ingest.h5
+ * are byte-identical to a one-thread run whatever the number of threads. A cut is a
+ * record boundary for NDJSON; for other layouts it may fall inside a value: then the
+ * range before it does not parse whole, and so it is known. Whenever a range fails
+ * (that, or malformed input, or --strict) nothing of it has reached the stage, and the
+ * rest of the file from that range's start, a value boundary, is parsed by one
+ * thread: so errors name the same file, byte and line as single-threaded, and a
+ * top-level array or object file is read single-threaded after one wasted round.
+ * .zst inputs and stdin are always parsed by one thread (a stream cannot be split). */
+#define TG_INGEST_SPLIT ((size_t)8 << 20)
 
 typedef struct {
     uint64_t files, raw_bytes, bytes;
