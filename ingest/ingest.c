@@ -753,6 +753,7 @@ tg_code tg_ingest_run(const tg_ingest_opts *o, tg_prov *prov, tg_ingest_counts *
     tg_code rc = tg_runs_open(&s.runs, TG_INGEST_ROW_MEM(o->mem), o->output, e);
     if (rc != TG_OK)
         return rc;
+    s.runs.sort_threads = o->threads;
     if ((s.pend = malloc(PEND_ROWS * sizeof *s.pend)) == NULL)
         rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
     if (rc == TG_OK)
@@ -784,8 +785,10 @@ tg_code tg_ingest_run(const tg_ingest_opts *o, tg_prov *prov, tg_ingest_counts *
     free(ps.map);
     if (o->progress)
         tg_progress_end(&s.prog);
+    uint64_t t1 = tg_clock_ns();
     if (rc == TG_OK)
         rc = tg_runs_finish(&s.runs, e);
+    uint64_t t2 = tg_clock_ns();
     c->spills = s.runs.spills;
     c->merge_passes = s.runs.passes;
     c->spill_bytes = s.runs.spill_bytes;
@@ -795,6 +798,10 @@ tg_code tg_ingest_run(const tg_ingest_opts *o, tg_prov *prov, tg_ingest_counts *
         rc = tg_tmp_create(o->output, &tmp, e);
     if (rc == TG_OK)
         rc = write_output(&s, tmp, prov_text, e);
+    /* -vv: where the time went (the parse, the final sort or merge, the writing) */
+    TG_DISPLAY(4, "ingest: parse %.3f s, sort/merge %.3f s, write %.3f s\n",
+               (double)(t1 - t0) / 1e9, (double)(t2 - t1) / 1e9,
+               (double)(tg_clock_ns() - t2) / 1e9);
     /* the rejects first: ingest.h5, which carries the provenance, is the last to land */
     if (rc == TG_OK) {
         rc = tg_outfile_commit(&rej, e);
