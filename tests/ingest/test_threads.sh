@@ -114,4 +114,16 @@ same trunc.json "truncated at the end"
 { head -n 1500 ndjson.json; printf '{"album_id": 5, "loc_city": "\377"}\n'; tail -n +1501 ndjson.json; } >utf.json
 same utf.json "invalid UTF-8"
 grep -q '^1$' ref/status || fail "invalid UTF-8 is an error"
+# enough rows for the two-thread final sort (from 64 Ki rows), shuffled so that no
+# neighbours sum at once; and with a --mem that spills, so runs are sorted that way too
+"$synth" --albums 60 --traces 200000 --cities 300 -q -o sorted.json || fail "synth big"
+shuf --random-source=sorted.json sorted.json >big.json || fail "shuf"
+rm -rf b1 b2 b3 && run b1 "$dir/big.json" 1 8M && run b2 "$dir/big.json" 2 1M &&
+    run b3 "$dir/big.json" 3 1M --mem 2M || fail "big runs"
+[ "$(wc -l <b1/rows)" -gt 65536 ] || fail "big: rows for a threaded sort: $(wc -l <b1/rows)"
+for d in b2 b3; do
+    for f in status rows dicts counters rejects; do
+        cmp -s b1/$f $d/$f || fail "big: $d: $f differs"
+    done
+done
 echo "threads: ok"
