@@ -750,7 +750,12 @@ tg_code tg_ingest_run(const tg_ingest_opts *o, tg_prov *prov, tg_ingest_counts *
     char *tmp = NULL, *prov_text = NULL;
     tg_outfile rej = {0};
     int rej_open = 0;
-    tg_code rc = tg_runs_open(&s.runs, TG_INGEST_ROW_MEM(o->mem), o->output, e);
+    size_t row_mem = TG_INGEST_ROW_MEM(o->mem);
+    if (o->threads > 1) {   /* ingest.h: the threads' ranges come out of the buffer's half */
+        size_t reserve = 2 * (size_t)o->threads * o->split;
+        row_mem = row_mem > reserve + TG_RUNS_MIN_MEM ? row_mem - reserve : TG_RUNS_MIN_MEM;
+    }
+    tg_code rc = tg_runs_open(&s.runs, row_mem, o->output, e);
     if (rc != TG_OK)
         return rc;
     s.runs.sort_threads = o->threads;
