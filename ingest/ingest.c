@@ -248,7 +248,6 @@ static tg_code write_output(sink_ctx *s, const char *tmp, const char *prov_text,
     return rc;
 }
 
-
 /* ---- parser threads (--threads N): see ingest.h ---- */
 
 /* What a thread keeps, in input order, of the records that need the whole data set's
@@ -443,7 +442,7 @@ static void *w_main(void *arg)
     return NULL;
 }
 
-/* Empties w's results for its next range, keeping its allocations. */
+/* Empties w's results for its next range (rows, events and arena keep their room). */
 static void w_reset(par_worker *w)
 {
     tg_albums_free(&w->albums);
@@ -546,14 +545,24 @@ static tg_code w_merge(sink_ctx *s, par_worker *w, uint64_t line0, uint32_t **ma
     return rc;
 }
 
+/* Where a line longer than this past a range's wanted end stops the cutting: the range
+ * would hold an unbounded part of the file (a minified array on one line). */
+#define RANGE_SLACK(want) ((want) > ((uint64_t)1 << 20) ? (want) : ((uint64_t)1 << 20))
+
 /* The end of a range that starts at start and should hold about want bytes: just past
- * the first '\n' at or after start + want, or the file's end. */
+ * the first '\n' at or after start + want, or the file's end; UINT64_MAX when no '\n'
+ * comes within RANGE_SLACK(want) bytes more (then the file is read on by one parser, so
+ * that a range, and what a thread holds of it, stays bounded). */
 static tg_code range_end(int fd, const char *path, uint64_t start, uint64_t want, uint64_t size,
                          uint64_t *end, tg_error *e)
 {
     char buf[4096];
-    uint64_t at = start + want;
+    uint64_t at = start + want, stop = at + RANGE_SLACK(want);
     while (at < size) {
+        if (at >= stop) {
+            *end = UINT64_MAX;
+            return TG_OK;
+        }
         ssize_t n = pread(fd, buf, sizeof buf, (off_t)at);
         if (n < 0 && errno == EINTR)
             continue;
@@ -576,6 +585,7 @@ typedef struct {
     unsigned threads;
     uint32_t *map;
     size_t map_cap;
+    int nocut;                         /* no '\n' near a wanted cut: no more ranges */
 } par_state;
 
 static void join_set(par_worker *set, unsigned n)
@@ -595,9 +605,13 @@ static tg_code launch(par_state *ps, par_worker *set, int fd, const char *path, 
     for (unsigned k = 0; k < ps->threads && *pos < size; k++) {
         par_worker *w = &set[k];
         uint64_t end;
-        tg_code rc = range_end(fd, path, *pos, split, size, &end, e);
+        tg_code rc = ps->nocut ? TG_OK : range_end(fd, path, *pos, split, size, &end, e);
         if (rc != TG_OK)
             return rc;
+        if (ps->nocut || end == UINT64_MAX) {
+            ps->nocut = 1;
+            return TG_OK;
+        }
         w_reset(w);
         w->path = path;
         w->start = *pos;
@@ -632,6 +646,7 @@ static tg_code parse_par(sink_ctx *s, par_state *ps, const char *path, uint64_t 
     uint64_t size = (uint64_t)st.st_size;
     size_t split = s->o->split;
     uint64_t pos = 0, line0 = 0, hashed = 0;
+    ps->nocut = 0;
     par_worker *cur = ps->w, *nxt = ps->w + ps->threads;
     unsigned n_cur = 0, n_nxt = 0;
     rc = launch(ps, cur, fd, path, &pos, size, split, &n_cur, e);
@@ -664,13 +679,10 @@ static tg_code parse_par(sink_ctx *s, par_state *ps, const char *path, uint64_t 
              * error if there is one, are exactly the single-threaded ones. */
             join_set(nxt, n_nxt);
             n_nxt = 0;
-            tg_rec_sink sink = {on_album, on_trace, on_group, on_reject, s};
-            tg_rec_counts n;
             TG_DISPLAY(3, "ingest: %s: one thread from byte %llu (%s)\n", path,
                        (unsigned long long)cur[bad].start, cur[bad].err.msg);
-            rc = tg_records_parse_range(path, cur[bad].start, UINT64_MAX, line0, &sink, &n, e);
-            add_counts(s->c, &n);
-            pos = size;
+            pos = cur[bad].start;
+            ps->nocut = 1;
         }
         par_worker *t = cur;
         cur = nxt;
@@ -680,6 +692,15 @@ static tg_code parse_par(sink_ctx *s, par_state *ps, const char *path, uint64_t 
     }
     join_set(cur, n_cur);
     join_set(nxt, n_nxt);
+    if (rc == TG_OK && pos < size) {
+        /* the rest, from a value boundary (every range before pos parsed whole), by one
+         * parser: after a failed range, or where no line end came near a cut */
+        tg_rec_sink sink = {on_album, on_trace, on_group, on_reject, s};
+        tg_rec_counts n;
+        TG_DISPLAY(3, "ingest: %s: one thread from byte %llu\n", path, (unsigned long long)pos);
+        rc = tg_records_parse_range(path, pos, UINT64_MAX, line0, &sink, &n, e);
+        add_counts(s->c, &n);
+    }
     while (rc == TG_OK) {
         const unsigned char *d;
         size_t len;
@@ -778,7 +799,7 @@ tg_code tg_ingest_run(const tg_ingest_opts *o, tg_prov *prov, tg_ingest_counts *
     if (o->progress)
         tg_progress_start(&s.prog, "ingest", "records", total);
     /* two sets of range parsers: one parses while the other is merged */
-    par_state ps = {NULL, o->threads > 1 ? o->threads : 1, NULL, 0};
+    par_state ps = {NULL, o->threads > 1 ? o->threads : 1, NULL, 0, 0};
     if (rc == TG_OK && o->threads > 1 &&
         (ps.w = calloc(2 * (size_t)ps.threads, sizeof *ps.w)) == NULL)
         rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");

@@ -33,10 +33,12 @@
 #define TG_INGEST_MIN_MEM (2 * TG_RUNS_MIN_MEM)
 #define TG_INGEST_ROW_MEM(mem) ((mem) / 2)
 /* With threads > 1 the row buffer gives up 2 x threads x split more (at least
- * TG_RUNS_MIN_MEM is kept): two sets of ranges are held at once, and a range's rows,
- * album records and rejects take at most about split bytes (a record of the shortest
- * kind is ~40 bytes of JSON for a 32-byte row). So --threads does not push the peak
- * past the budget's intent: 10 MB more per thread was measured before this. */
+ * TG_RUNS_MIN_MEM is kept): two sets of ranges are held at once, and what a thread
+ * keeps of a range (rows, album records, rejects) is about a quarter of its bytes on
+ * synth's data, at most about their number for the shortest records (~40 bytes of
+ * JSON for a 32-byte row), a range being at most split + max(split, 1 MiB) bytes
+ * (THREADS). So --threads does not push the peak past the budget's intent: 10 MB more
+ * per thread was measured before this. */
 
 typedef struct {
     const char *const *inputs;   /* paths, "-" for stdin */
@@ -64,7 +66,11 @@ typedef struct {
  * rest of the file from that range's start, a value boundary, is parsed by one
  * thread: so errors name the same file, byte and line as single-threaded, and a
  * top-level array or object file is read single-threaded after one wasted round.
- * .zst inputs and stdin are always parsed by one thread (a stream cannot be split). */
+ * A range ends at the first '\n' past its opts.split bytes; when none comes within
+ * max(split, 1 MiB) bytes more (a minified file on one line, or one huge record), the
+ * rest of the file is parsed by one thread too, so that no thread holds an unbounded
+ * part of it. .zst inputs and stdin are always parsed by one thread (a stream cannot be
+ * split). */
 #define TG_INGEST_SPLIT ((size_t)8 << 20)
 
 typedef struct {

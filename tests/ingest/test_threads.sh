@@ -55,6 +55,11 @@ for l in ndjson nested array object; do
     same $l.json "synth $l"
 done
 grep -q '^rows [1-9]' ref/counters || fail "rows written"
+# one line of 2 MB (a minified array): no line end near any cut, one parser reads on
+"$synth" --albums 25 --traces 12000 --cities 30 -q --layout array -o - | tr -d '\n' \
+    >oneline.json || fail "synth oneline"
+[ "$(wc -c <oneline.json)" -gt 1100000 ] || fail "oneline.json is too short to test"
+same oneline.json "a minified array on one line"
 zstd -q ndjson.json -o nd.json.zst || fail "zstd"
 same nd.json.zst "zst (one thread)"
 cmp -s t2-s1/rows ref/rows || fail "zst rows"
