@@ -284,8 +284,7 @@ typedef struct {
     tg_rec_counts counts;
     tg_code rc;
     tg_error err;
-    pthread_t tid;
-    int running;
+    int running;                       /* taken and not yet parsed (under par_state.mu) */
 } par_worker;
 
 static int grow(void **p, size_t *cap, size_t need, size_t size)
@@ -580,49 +579,63 @@ static tg_code range_end(int fd, const char *path, uint64_t start, uint64_t want
     return TG_OK;
 }
 
+/* The parser threads and the calling thread share a window of 2 x threads slots:
+ * range i is parsed into slot i % nslots by whichever thread is free, and merged in
+ * order by the calling thread, which frees the slot. So a thread that the machine
+ * delays holds up only the merge of its own range, not a whole round of them. */
 typedef struct {
-    par_worker *w;                     /* [2][threads]: one set parses, one is merged */
-    unsigned threads;
-    uint32_t *map;
+    par_worker *w;                     /* [nslots] */
+    unsigned threads, nslots;
+    uint32_t *map;                     /* the merge's renumbering, reused */
     size_t map_cap;
-    int nocut;                         /* no '\n' near a wanted cut: no more ranges */
+    /* one file's run; under mu */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const char *path;
+    int fd;
+    uint64_t size, next;               /* the file's size; where the next range starts */
+    size_t split;
+    uint64_t taken, merged;            /* ranges handed out, ranges merged */
+    int stop;                          /* no more ranges (end, no cut, failure, error) */
+    tg_code cut_rc;                    /* a failed read while cutting */
+    tg_error cut_err;
 } par_state;
 
-static void join_set(par_worker *set, unsigned n)
+static void *w_loop(void *arg)
 {
-    for (unsigned k = 0; k < n; k++)
-        if (set[k].running) {
-            pthread_join(set[k].tid, NULL);
-            set[k].running = 0;
-        }
-}
-
-/* Starts set's threads on the ranges from *pos; sets *started. */
-static tg_code launch(par_state *ps, par_worker *set, int fd, const char *path, uint64_t *pos,
-                      uint64_t size, size_t split, unsigned *started, tg_error *e)
-{
-    *started = 0;
-    for (unsigned k = 0; k < ps->threads && *pos < size; k++) {
-        par_worker *w = &set[k];
+    par_state *ps = arg;
+    pthread_mutex_lock(&ps->mu);
+    for (;;) {
+        while (!ps->stop && ps->next < ps->size && ps->taken - ps->merged >= ps->nslots)
+            pthread_cond_wait(&ps->cv, &ps->mu);
+        if (ps->stop || ps->next >= ps->size)
+            break;
         uint64_t end;
-        tg_code rc = ps->nocut ? TG_OK : range_end(fd, path, *pos, split, size, &end, e);
-        if (rc != TG_OK)
-            return rc;
-        if (ps->nocut || end == UINT64_MAX) {
-            ps->nocut = 1;
-            return TG_OK;
+        /* cut under the lock: ranges are handed out in file order */
+        tg_code rc = range_end(ps->fd, ps->path, ps->next, ps->split, ps->size, &end,
+                               &ps->cut_err);
+        if (rc != TG_OK || end == UINT64_MAX) {
+            ps->cut_rc = rc;
+            ps->stop = 1;   /* the calling thread reads on from ps->next by itself */
+            pthread_cond_broadcast(&ps->cv);
+            break;
         }
+        par_worker *w = &ps->w[ps->taken % ps->nslots];
         w_reset(w);
-        w->path = path;
-        w->start = *pos;
-        w->len = end - *pos;
-        if (pthread_create(&w->tid, NULL, w_main, w) != 0)
-            return tg_fail(e, TG_ERR_LIBRARY, "cannot start a parser thread");
+        w->path = ps->path;
+        w->start = ps->next;
+        w->len = end - ps->next;
         w->running = 1;
-        *pos = end;
-        ++*started;
+        ps->next = end;
+        ps->taken++;
+        pthread_mutex_unlock(&ps->mu);
+        w_main(w);
+        pthread_mutex_lock(&ps->mu);
+        w->running = 0;
+        pthread_cond_broadcast(&ps->cv);
     }
-    return TG_OK;
+    pthread_mutex_unlock(&ps->mu);
+    return NULL;
 }
 
 /* Parses the plain file path with ps->threads threads (ingest.h: THREADS), its content
@@ -643,18 +656,27 @@ static tg_code parse_par(sink_ctx *s, par_state *ps, const char *path, uint64_t 
         tg_input_close(hin);
         return rc;
     }
-    uint64_t size = (uint64_t)st.st_size;
-    size_t split = s->o->split;
-    uint64_t pos = 0, line0 = 0, hashed = 0;
-    ps->nocut = 0;
-    par_worker *cur = ps->w, *nxt = ps->w + ps->threads;
-    unsigned n_cur = 0, n_nxt = 0;
-    rc = launch(ps, cur, fd, path, &pos, size, split, &n_cur, e);
-    while (rc == TG_OK && n_cur > 0) {
-        /* the next round parses while this one is merged */
-        rc = launch(ps, nxt, fd, path, &pos, size, split, &n_nxt, e);
-        /* hash what the launched ranges cover, while they parse */
-        while (rc == TG_OK && hashed < pos) {
+    ps->path = path;
+    ps->fd = fd;
+    ps->size = (uint64_t)st.st_size;
+    ps->next = ps->taken = ps->merged = 0;
+    ps->split = s->o->split;
+    ps->stop = 0;
+    ps->cut_rc = TG_OK;
+    pthread_t tid[256];
+    unsigned started = 0;
+    for (; started < ps->threads && started < 256; started++)
+        if (pthread_create(&tid[started], NULL, w_loop, ps) != 0)
+            break;
+    if (started == 0)
+        rc = tg_fail(e, TG_ERR_LIBRARY, "cannot start a parser thread");
+    uint64_t line0 = 0, hashed = 0, pos = 0;
+    for (uint64_t i = 0; rc == TG_OK; i++) {
+        pthread_mutex_lock(&ps->mu);
+        uint64_t target = ps->next;
+        pthread_mutex_unlock(&ps->mu);
+        /* hash what has been handed out, while it parses */
+        while (rc == TG_OK && hashed < target) {
             const unsigned char *d;
             size_t len;
             rc = tg_input_read(hin, &d, &len, e);
@@ -662,37 +684,45 @@ static tg_code parse_par(sink_ctx *s, par_state *ps, const char *path, uint64_t 
             if (rc == TG_OK && len == 0)
                 break;
         }
-        join_set(cur, n_cur);
-        unsigned bad = n_cur;
-        for (unsigned k = 0; k < n_cur && bad == n_cur; k++)
-            if (cur[k].rc != TG_OK)
-                bad = k;
-        for (unsigned k = 0; k < bad && rc == TG_OK; k++) {
-            rc = w_merge(s, &cur[k], line0, &ps->map, &ps->map_cap, e);
-            line0 += cur[k].counts.newlines;
+        pthread_mutex_lock(&ps->mu);
+        par_worker *w = &ps->w[i % ps->nslots];
+        while (!(i < ps->taken && !w->running) &&
+               !((ps->stop || ps->next >= ps->size) && i == ps->taken))
+            pthread_cond_wait(&ps->cv, &ps->mu);
+        int more = i < ps->taken;
+        pos = more ? w->start : ps->next;
+        if (!more && ps->cut_rc != TG_OK) {
+            *e = ps->cut_err;
+            rc = ps->cut_rc;
         }
-        if (rc == TG_OK && bad < n_cur) {
-            /* A range failed: malformed input, or a split inside a value (not NDJSON, so
+        pthread_mutex_unlock(&ps->mu);
+        if (!more || rc != TG_OK)
+            break;
+        if (w->rc != TG_OK) {
+            /* A range failed: malformed input, or a cut inside a value (not NDJSON, so
              * the range after it began mid-value). Its parse said nothing to the stage,
              * so the file is read on by one parser from that range's start, which is a
              * value boundary (the range before it parsed whole): the records, and the
-             * error if there is one, are exactly the single-threaded ones. */
-            join_set(nxt, n_nxt);
-            n_nxt = 0;
-            TG_DISPLAY(3, "ingest: %s: one thread from byte %llu (%s)\n", path,
-                       (unsigned long long)cur[bad].start, cur[bad].err.msg);
-            pos = cur[bad].start;
-            ps->nocut = 1;
+             * error if there is one, are exactly the one-thread ones. */
+            TG_DISPLAY(3, "ingest: %s: range from byte %llu failed (%s)\n", path,
+                       (unsigned long long)w->start, w->err.msg);
+            break;
         }
-        par_worker *t = cur;
-        cur = nxt;
-        nxt = t;
-        n_cur = n_nxt;
-        n_nxt = 0;
+        rc = w_merge(s, w, line0, &ps->map, &ps->map_cap, e);
+        line0 += w->counts.newlines;
+        pos = w->start + w->len;
+        pthread_mutex_lock(&ps->mu);
+        ps->merged++;
+        pthread_cond_broadcast(&ps->cv);
+        pthread_mutex_unlock(&ps->mu);
     }
-    join_set(cur, n_cur);
-    join_set(nxt, n_nxt);
-    if (rc == TG_OK && pos < size) {
+    pthread_mutex_lock(&ps->mu);
+    ps->stop = 1;
+    pthread_cond_broadcast(&ps->cv);
+    pthread_mutex_unlock(&ps->mu);
+    for (unsigned k = 0; k < started; k++)
+        pthread_join(tid[k], NULL);
+    if (rc == TG_OK && pos < ps->size) {
         /* the rest, from a value boundary (every range before pos parsed whole), by one
          * parser: after a failed range, or where no line end came near a cut */
         tg_rec_sink sink = {on_album, on_trace, on_group, on_reject, s};
@@ -798,17 +828,31 @@ tg_code tg_ingest_run(const tg_ingest_opts *o, tg_prov *prov, tg_ingest_counts *
     total = known ? total : 0;
     if (o->progress)
         tg_progress_start(&s.prog, "ingest", "records", total);
-    /* two sets of range parsers: one parses while the other is merged */
-    par_state ps = {NULL, o->threads > 1 ? o->threads : 1, NULL, 0, 0};
-    if (rc == TG_OK && o->threads > 1 &&
-        (ps.w = calloc(2 * (size_t)ps.threads, sizeof *ps.w)) == NULL)
-        rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
+    /* a window of 2 x threads ranges: some parse while the calling thread merges */
+    par_state ps;
+    memset(&ps, 0, sizeof ps);
+    ps.threads = o->threads > 1 ? (o->threads < 256 ? o->threads : 256) : 1;
+    ps.nslots = 2 * ps.threads;
+    int sync = 0;
+    if (rc == TG_OK && o->threads > 1) {
+        sync = pthread_mutex_init(&ps.mu, NULL) == 0;
+        if (sync && pthread_cond_init(&ps.cv, NULL) != 0) {
+            pthread_mutex_destroy(&ps.mu);
+            sync = 0;
+        }
+        if (!sync || (ps.w = calloc(ps.nslots, sizeof *ps.w)) == NULL)
+            rc = tg_fail(e, TG_ERR_NOMEM, "out of memory (parser threads)");
+    }
     if (rc == TG_OK)
         rc = parse_all(&s, &ps, prov, e);
-    for (size_t k = 0; ps.w != NULL && k < 2 * (size_t)ps.threads; k++)
+    for (size_t k = 0; ps.w != NULL && k < ps.nslots; k++)
         w_free(&ps.w[k]);
     free(ps.w);
     free(ps.map);
+    if (sync) {
+        pthread_cond_destroy(&ps.cv);
+        pthread_mutex_destroy(&ps.mu);
+    }
     if (o->progress)
         tg_progress_end(&s.prog);
     uint64_t t1 = tg_clock_ns();

@@ -57,8 +57,8 @@ typedef struct {
  * own thread with its own yajl handle, into its own rows, dictionaries (in the range's
  * first-seen order) and list of album records and rejects. Ranges are merged in file
  * order by the calling thread (keys put in the range's order, album records and
- * rejects replayed in input order, rows renumbered), while the next round of ranges
- * parses; so the dictionaries' numbering, the counters, the rejects file and ingest.h5
+ * rejects replayed in input order, rows renumbered), while the threads parse the next
+ * ranges of a window of 2 x threads (a delayed thread holds up only its own range); so the dictionaries' numbering, the counters, the rejects file and ingest.h5
  * are byte-identical to a one-thread run whatever the number of threads. A cut is a
  * record boundary for NDJSON; for other layouts it may fall inside a value: then the
  * range before it does not parse whole, and so it is known. Whenever a range fails
