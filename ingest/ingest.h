@@ -65,7 +65,7 @@ typedef struct {
  * (that, or malformed input, or --strict) nothing of it has reached the stage, and the
  * rest of the file from that range's start, a value boundary, is parsed by one
  * thread: so errors name the same file, byte and line as single-threaded, and a
- * top-level array or object file is read single-threaded after one wasted round.
+ * top-level array or object file is read single-threaded after a few wasted ranges.
  * A range ends at the first '\n' past its opts.split bytes; when none comes within
  * max(split, 1 MiB) bytes more (a minified file on one line, or one huge record), the
  * rest of the file is parsed by one thread too, so that no thread holds an unbounded
