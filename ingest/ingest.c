@@ -582,7 +582,11 @@ static tg_code range_end(int fd, const char *path, uint64_t start, uint64_t want
 /* The parser threads and the calling thread share a window of 2 x threads slots:
  * range i is parsed into slot i % nslots by whichever thread is free, and merged in
  * order by the calling thread, which frees the slot. So a thread that the machine
- * delays holds up only the merge of its own range, not a whole round of them. */
+ * delays holds up only the merge of its own range, not a whole round of them.
+ * The results of pthread_mutex_lock/unlock, pthread_cond_wait/broadcast and
+ * pthread_join are not checked: on a default mutex and condition that were
+ * initialised, and threads that were created and are joined once, POSIX leaves them
+ * no error to return. Creation and initialisation are checked. */
 typedef struct {
     par_worker *w;                     /* [nslots] */
     unsigned threads, nslots;
