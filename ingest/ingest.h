@@ -14,6 +14,7 @@
 
 #include "provenance.h"
 #include "records.h"
+#include "runs.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -22,15 +23,55 @@
 #define TG_REJ_CONFLICT TG_REJ_COUNT_    /* ingest's own reason, after records.h's */
 #define TG_INGEST_REASONS (TG_REJ_COUNT_ + 1)
 
+/* MEMORY. opts.mem is the budget of the whole stage, not of the row buffer alone: the
+ * row buffer (runs.h, which also bounds the final merge) gets half of it, and the other
+ * half is left for what grows with the data set's distinct keys (album, city and genre
+ * dictionaries, the album table), the parser threads' per-range buffers, the input
+ * chunks and HDF5's chunk cache. A full row buffer used to take the whole --mem, so
+ * the default 256 MiB peaked at 266 MB at synth --scale 10; half keeps the default
+ * within 160 MB there. */
+#define TG_INGEST_MIN_MEM (2 * TG_RUNS_MIN_MEM)
+#define TG_INGEST_ROW_MEM(mem) ((mem) / 2)
+/* With threads > 1 the row buffer gives up 2 x threads x split more (at least
+ * TG_RUNS_MIN_MEM is kept): two sets of ranges are held at once, and what a thread
+ * keeps of a range (rows, album records, rejects) is about a quarter of its bytes on
+ * synth's data, at most about their number for the shortest records (~40 bytes of
+ * JSON for a 32-byte row), a range being at most split + max(split, 1 MiB) bytes
+ * (THREADS). So --threads does not push the peak past the budget's intent: 10 MB more
+ * per thread was measured before this. */
+
 typedef struct {
     const char *const *inputs;   /* paths, "-" for stdin */
     size_t n_inputs;
     const char *output;          /* ingest.h5 */
     const char *rejects;         /* rejects file */
-    size_t mem;                  /* row buffer budget, bytes */
+    size_t mem;                  /* the stage's whole memory budget, bytes (see below) */
     int strict;                  /* the first reject is an error */
     int progress;                /* draw a progress line (progress.h decides if shown) */
+    unsigned threads;            /* parser threads (THREADS below); 0 or 1: one */
+    size_t split;                /* bytes per thread's range (TG_INGEST_SPLIT) */
 } tg_ingest_opts;
+
+/* THREADS. With threads > 1, a plain file larger than one range is cut into ranges of
+ * about opts.split bytes, each ending just past a '\n', and each range is parsed by its
+ * own thread with its own yajl handle, into its own rows, dictionaries (in the range's
+ * first-seen order) and list of album records and rejects. Ranges are merged in file
+ * order by the calling thread (keys put in the range's order, album records and
+ * rejects replayed in input order, rows renumbered), while the threads parse the next
+ * ranges of a window of 2 x threads (a delayed thread holds up only its own range); so the dictionaries' numbering, the counters, the rejects file and ingest.h5
+ * are byte-identical to a one-thread run whatever the number of threads. A cut is a
+ * record boundary for NDJSON; for other layouts it may fall inside a value: then the
+ * range before it does not parse whole, and so it is known. Whenever a range fails
+ * (that, or malformed input, or --strict) nothing of it has reached the stage, and the
+ * rest of the file from that range's start, a value boundary, is parsed by one
+ * thread: so errors name the same file, byte and line as single-threaded, and a
+ * top-level array or object file is read single-threaded after a few wasted ranges.
+ * A range ends at the first '\n' past its opts.split bytes; when none comes within
+ * max(split, 1 MiB) bytes more (a minified file on one line, or one huge record), the
+ * rest of the file is parsed by one thread too, so that no thread holds an unbounded
+ * part of it. .zst inputs and stdin are always parsed by one thread (a stream cannot be
+ * split). */
+#define TG_INGEST_SPLIT ((size_t)8 << 20)
 
 typedef struct {
     uint64_t files, raw_bytes, bytes;

@@ -21,6 +21,8 @@ struct tg_input {
     ZSTD_inBuffer zin;
     unsigned char *out;         /* decoded bytes handed to the caller */
     uint64_t raw_bytes, bytes;
+    uint64_t left;              /* bytes the range may still read (UINT64_MAX: no range) */
+    int nohash;                 /* a range: its bytes are not the file's content hash */
     tg_xxh64_state hash;
 };
 
@@ -37,6 +39,7 @@ tg_code tg_input_open(tg_input **out, const char *path, tg_error *e)
     if (in == NULL)
         return tg_fail(e, TG_ERR_NOMEM, "%s: out of memory", path);
     in->fd = -1;
+    in->left = UINT64_MAX;
     in->name = strdup(path);
     in->out = malloc(TG_INPUT_CHUNK);
     if (in->name == NULL || in->out == NULL) {
@@ -66,11 +69,34 @@ tg_code tg_input_open(tg_input **out, const char *path, tg_error *e)
     return TG_OK;
 }
 
+tg_code tg_input_open_range(tg_input **out, const char *path, uint64_t start, uint64_t len,
+                            tg_error *e)
+{
+    size_t n = strlen(path);
+    if (strcmp(path, "-") == 0 || (n >= 4 && strcmp(path + n - 4, ".zst") == 0))
+        return tg_fail(e, TG_ERR_USAGE, "%s: a byte range needs a plain file", path);
+    tg_code rc = tg_input_open(out, path, e);
+    if (rc != TG_OK)
+        return rc;
+    tg_input *in = *out;
+    in->left = len;
+    in->nohash = 1;
+    if (lseek(in->fd, (off_t)start, SEEK_SET) == (off_t)-1) {
+        tg_input_close(in);
+        *out = NULL;
+        return tg_fail_errno(e, TG_ERR_IO, "%s: cannot seek to byte %llu", path,
+                             (unsigned long long)start);
+    }
+    return TG_OK;
+}
+
 /* Reads up to cap raw bytes, looping over short reads (pipes) so that chunks are full;
  * counts and hashes them. *got < cap only at end of file. */
 static tg_code read_raw(tg_input *in, unsigned char *buf, size_t cap, size_t *got, tg_error *e)
 {
     size_t n = 0;
+    if (cap > in->left)
+        cap = (size_t)in->left;
     while (n < cap && !in->eof) {
         ssize_t r = read(in->fd, buf + n, cap - n);
         if (r < 0) {
@@ -83,7 +109,11 @@ static tg_code read_raw(tg_input *in, unsigned char *buf, size_t cap, size_t *go
             in->eof = 1;
         n += (size_t)r;
     }
-    tg_xxh64_update(&in->hash, buf, n);
+    if (!in->nohash)
+        tg_xxh64_update(&in->hash, buf, n);
+    if (in->left != UINT64_MAX)
+        in->left -= n;
+    in->eof |= in->left == 0;
     in->raw_bytes += n;
     *got = n;
     return TG_OK;

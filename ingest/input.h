@@ -24,6 +24,14 @@ typedef struct tg_input tg_input;
  * TG_ERR_LIBRARY (zstd setup), with e naming the path; *out is then NULL. */
 tg_code tg_input_open(tg_input **out, const char *path, tg_error *e);
 
+/* Opens len bytes of a plain file from byte start (len UINT64_MAX: to its end), for
+ * the parser threads (ingest.h): chunks and counts cover the range only, and
+ * tg_input_hash() means nothing (ranges are not hashed: the caller hashes the whole
+ * file once). Errors as tg_input_open; TG_ERR_USAGE for "-" or a .zst name (a stream
+ * cannot be split). */
+tg_code tg_input_open_range(tg_input **out, const char *path, uint64_t start, uint64_t len,
+                            tg_error *e);
+
 /* Hands out the next chunk of decoded bytes: *data points into the input's own buffer
  * and stays valid until the next call or tg_input_close. Chunks are full
  * (TG_INPUT_CHUNK bytes) except the last; *len == 0 means end of input.

@@ -27,9 +27,15 @@ static void usage(FILE *f)
 "  --rejects FILE  rejected records, one JSON object a line (default: the output's\n"
 "                  name with .rejects.jsonl for .h5, e.g. ingest.rejects.jsonl)\n"
 "  --strict        the first rejected record is an error (exit 1, nothing written)\n"
-"  --mem SIZE      row buffer budget (default 256M; K, M, G suffixes; at least 1M);\n"
-"                  a full buffer is sorted and spilled next to the output\n"
-"  --threads N     accepted for compatibility; this version parses with 1 thread\n"
+"  --mem SIZE      memory budget of the whole stage (default 256M; K, M, G\n"
+"                  suffixes; at least 2M): half is the row buffer (a full buffer\n"
+"                  is sorted and spilled next to the output), half is left for the\n"
+"                  dictionaries and HDF5; with --threads N the buffer gives up\n"
+"                  2 x N x --split more for the pieces the threads hold\n"
+"  --threads N     parser threads (default 1): a plain file is cut at line ends\n"
+"                  and the pieces parsed at once (NDJSON; other layouts, .zst\n"
+"                  and stdin are parsed by one thread); same output whatever N\n"
+"  --split SIZE    bytes per thread's piece (default 8M; tests use small ones)\n"
 "  --force         redo even if the output is up to date\n"
 "  -q, -v          say less, say more\n"
 "  -h, --help      this help;  --version  the version\n"
@@ -56,7 +62,8 @@ static char *default_rejects(const char *output)
 
 int main(int argc, char **argv)
 {
-    tg_ingest_opts o = {.output = "ingest.h5", .mem = (size_t)256 << 20};
+    tg_ingest_opts o = {.output = "ingest.h5", .mem = (size_t)256 << 20,
+                        .split = TG_INGEST_SPLIT};
     const char **inputs = calloc((size_t)argc, sizeof *inputs);
     char *rejects = NULL, *recorded = NULL;
     int force = 0, status = 1;
@@ -94,10 +101,14 @@ int main(int argc, char **argv)
             rc = m < 0 ? TG_ERR_USAGE : TG_OK;
             o.rejects = val;
         } else if ((m = tg_opt_value(argc, argv, &i, "--mem", NULL, &val, &err)) != 0) {
-            rc = m < 0 ? TG_ERR_USAGE : tg_parse_size(val, "--mem", TG_RUNS_MIN_MEM, &v, &err);
+            rc = m < 0 ? TG_ERR_USAGE : tg_parse_size(val, "--mem", TG_INGEST_MIN_MEM, &v, &err);
             o.mem = (size_t)v;
         } else if ((m = tg_opt_value(argc, argv, &i, "--threads", NULL, &val, &err)) != 0) {
             rc = m < 0 ? TG_ERR_USAGE : tg_parse_u64(val, "--threads", 1, 256, &threads, &err);
+            o.threads = (unsigned)threads;
+        } else if ((m = tg_opt_value(argc, argv, &i, "--split", NULL, &val, &err)) != 0) {
+            rc = m < 0 ? TG_ERR_USAGE : tg_parse_size(val, "--split", 1, &v, &err);
+            o.split = (size_t)v;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             rc = tg_fail(&err, TG_ERR_USAGE, "unknown option '%s'", argv[i]);
         } else {
@@ -118,9 +129,6 @@ int main(int argc, char **argv)
         }
         o.rejects = rejects;
     }
-    if (threads > 1)
-        TG_DISPLAY(3, "ingest: --threads %llu: this version parses with one thread\n",
-                   (unsigned long long)threads);
 
     /* Make-style: what changes the output (not --mem, --threads, -q: same rows) */
     int bad = tg_prov_param(&prov, "schema", "%d", TG_INGEST_SCHEMA);

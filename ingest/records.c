@@ -746,10 +746,10 @@ static tg_code yajl_failure(parser *p, size_t pos, const char *where)
                    where);
 }
 
-static tg_code feed(parser *p, tg_input *in)
+static tg_code feed(parser *p, tg_input *in, uint64_t start)
 {
-    int first = 1, seen_data = 0;
-    uint64_t base = 0;
+    int first = start == 0, seen_data = 0;   /* a BOM only at the file's very start */
+    uint64_t base = start;
     for (;;) {
         const unsigned char *data;
         size_t len;
@@ -796,37 +796,55 @@ static tg_code feed(parser *p, tg_input *in)
     return TG_OK;
 }
 
-tg_code tg_records_parse(const char *path, const tg_rec_sink *sink, tg_rec_counts *counts,
-                         tg_error *e)
+/* The parse of one opened input from decoded offset start, line0 newlines before it. */
+static tg_code parse_input(tg_input *in, uint64_t start, uint64_t line0, const tg_rec_sink *sink,
+                           tg_rec_counts *counts, tg_error *e)
 {
-    memset(counts, 0, sizeof *counts);
-    tg_input *in = NULL;
-    tg_code rc = tg_input_open(&in, path, e);
-    if (rc != TG_OK)
-        return rc;
+    const char *path = tg_input_name(in);
+    tg_code rc;
     parser *p = calloc(1, sizeof *p);
     if (p == NULL) {
         tg_input_close(in);
         return tg_fail(e, TG_ERR_NOMEM, "%s: out of memory", path);
     }
-    p->file = tg_input_name(in);
+    p->file = path;
     p->sink = sink;
     p->c = counts;
     p->e = e;
+    p->lines = line0;
     p->h = yajl_alloc(&callbacks, NULL, p);
     if (p->h == NULL) {
         rc = tg_fail(e, TG_ERR_NOMEM, "%s: cannot allocate a yajl parser", path);
     } else if (!yajl_config(p->h, yajl_allow_multiple_values, 1)) {
         rc = tg_fail(e, TG_ERR_LIBRARY, "%s: yajl_config failed", path);
     } else {
-        rc = feed(p, in);
+        rc = feed(p, in, start);
     }
     counts->raw_bytes = tg_input_raw_bytes(in);
     counts->bytes = tg_input_bytes(in);
     counts->content_hash = tg_input_hash(in);
+    counts->newlines = p->lines - line0;
     if (p->h != NULL)
         yajl_free(p->h);
     free(p);
     tg_input_close(in);
     return rc;
+}
+
+tg_code tg_records_parse(const char *path, const tg_rec_sink *sink, tg_rec_counts *counts,
+                         tg_error *e)
+{
+    memset(counts, 0, sizeof *counts);
+    tg_input *in = NULL;
+    tg_code rc = tg_input_open(&in, path, e);
+    return rc != TG_OK ? rc : parse_input(in, 0, 0, sink, counts, e);
+}
+
+tg_code tg_records_parse_range(const char *path, uint64_t start, uint64_t len, uint64_t line0,
+                               const tg_rec_sink *sink, tg_rec_counts *counts, tg_error *e)
+{
+    memset(counts, 0, sizeof *counts);
+    tg_input *in = NULL;
+    tg_code rc = tg_input_open_range(&in, path, start, len, e);
+    return rc != TG_OK ? rc : parse_input(in, start, line0, sink, counts, e);
 }

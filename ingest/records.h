@@ -185,6 +185,7 @@ typedef struct {
     uint64_t rejected;
     uint64_t rejected_by[TG_REJ_COUNT_];
     uint64_t unknown_keys;
+    uint64_t newlines;        /* '\n' bytes in the decoded bytes parsed */
 } tg_rec_counts;
 
 /* Parses the whole input at path ("-" = stdin, ".zst" decompressed) and delivers its
@@ -193,5 +194,17 @@ typedef struct {
  * L: ..."); TG_ERR_IO, TG_ERR_NOMEM, TG_ERR_LIBRARY; or a sink's code. */
 tg_code tg_records_parse(const char *path, const tg_rec_sink *sink, tg_rec_counts *counts,
                          tg_error *e);
+
+/* The same over len bytes of a plain file from byte start (len UINT64_MAX: to its end),
+ * for the parser threads of ingest.h: offsets in records, rejects and errors are the
+ * file's, lines count from line0 + 1 (line0: the newlines before start), and a BOM is
+ * skipped only at byte 0. content_hash means nothing here. Start must be where a
+ * top-level value may begin (byte 0 or just past a '\n'); whether it really was a
+ * value boundary is the caller's to check: the parse of the range before it must have
+ * succeeded (yajl_complete_parse included, so it ended between top-level values).
+ * Then the records delivered are exactly those a whole-file parse delivers for these
+ * bytes. TG_ERR_USAGE for stdin or a .zst input. */
+tg_code tg_records_parse_range(const char *path, uint64_t start, uint64_t len, uint64_t line0,
+                               const tg_rec_sink *sink, tg_rec_counts *counts, tg_error *e);
 
 #endif

@@ -6,6 +6,7 @@
 #include "output_file.h"
 #include "zstd_chunk.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,13 +102,72 @@ static void sort_rows(tg_row *a, size_t n, unsigned depth)
     }
 }
 
-/* Sorts rows[0..n) and sums identical keys in place; returns the new count. */
-static size_t sort_sum(tg_row *rows, size_t n)
+/* One side of a partition, sorted by a thread of its own. */
+typedef struct {
+    tg_row *a;
+    size_t n;
+    unsigned depth, threads;
+} sort_job;
+
+static void sort_par(tg_row *a, size_t n, unsigned depth, unsigned threads);
+
+static void *sort_main(void *arg)
+{
+    sort_job *j = arg;
+    sort_par(j->a, j->n, j->depth, j->threads);
+    return NULL;
+}
+
+/* sort_rows with up to threads threads: one Hoare partition (as sort_rows does), then
+ * each side sorted at once. Equal keys are summed afterwards, so the order among them,
+ * the only thing a different split could change, does not reach the output. The
+ * final sort of a buffer that never spilled (synth's default data) is otherwise one
+ * thread's time after all the parser threads are done. */
+static void sort_par(tg_row *a, size_t n, unsigned depth, unsigned threads)
+{
+    if (threads < 2 || n < ((size_t)1 << 16) || depth == 0) {
+        sort_rows(a, n, depth);
+        return;
+    }
+    size_t mid = n / 2;
+    if (key_cmp(&a[mid], &a[0]) < 0)
+        swap_rows(&a[mid], &a[0]);
+    if (key_cmp(&a[n - 1], &a[0]) < 0)
+        swap_rows(&a[n - 1], &a[0]);
+    if (key_cmp(&a[n - 1], &a[mid]) < 0)
+        swap_rows(&a[n - 1], &a[mid]);
+    tg_row pivot = a[mid];
+    size_t i = 0, j = n - 1;
+    for (;;) {
+        while (key_cmp(&a[i], &pivot) < 0)
+            i++;
+        while (key_cmp(&a[j], &pivot) > 0)
+            j--;
+        if (i >= j)
+            break;
+        swap_rows(&a[i++], &a[j--]);
+    }
+    size_t left = j + 1;
+    unsigned tl = threads / 2;
+    sort_job job = {a, left, depth - 1, tl};
+    pthread_t tid;
+    if (pthread_create(&tid, NULL, sort_main, &job) != 0) {
+        sort_rows(a, left, depth - 1);   /* no thread: the same sort, in this one */
+        sort_rows(a + left, n - left, depth - 1);
+        return;
+    }
+    sort_par(a + left, n - left, depth - 1, threads - tl);
+    pthread_join(tid, NULL);
+}
+
+/* Sorts rows[0..n) (threads at once) and sums identical keys in place; returns the new
+ * count. */
+static size_t sort_sum(tg_row *rows, size_t n, unsigned threads)
 {
     unsigned depth = 0;
     for (size_t k = n; k > 0; k >>= 1)
         depth += 2;
-    sort_rows(rows, n, depth);
+    sort_par(rows, n, depth, threads);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         if (m > 0 && key_cmp(&rows[m - 1], &rows[i]) == 0) {
@@ -203,7 +263,7 @@ static tg_code run_begin(tg_runs *r, tg_error *e)
 
 tg_code tg_runs_spill(tg_runs *r, tg_error *e)
 {
-    size_t n = sort_sum(r->buf, r->n);
+    size_t n = sort_sum(r->buf, r->n, r->sort_threads);
     tg_code rc = run_begin(r, e);
     for (size_t i = 0; i < n && rc == TG_OK; i += TG_RUN_BLOCK_ROWS) {
         size_t k = n - i < TG_RUN_BLOCK_ROWS ? n - i : TG_RUN_BLOCK_ROWS;
@@ -407,7 +467,7 @@ tg_code tg_runs_finish(tg_runs *r, tg_error *e)
 {
     tg_code rc;
     if (r->fp == NULL) {
-        r->n = sort_sum(r->buf, r->n);   /* everything fit: read the buffer itself */
+        r->n = sort_sum(r->buf, r->n, r->sort_threads);   /* everything fit: read the buffer itself */
         r->mem_i = 0;
         return TG_OK;
     }

@@ -58,6 +58,7 @@ typedef struct {
     uint64_t spill_bytes;       /* compressed bytes written, all passes */
     unsigned passes;            /* intermediate merge passes */
     uint64_t spills;            /* runs spilled by the buffer */
+    unsigned sort_threads;      /* threads a sort may use (0, 1: one); set after open */
 } tg_runs;
 
 /* Sets up r with a budget of mem bytes (at least TG_RUNS_MIN_MEM) and allocates its

@@ -5,6 +5,9 @@
  *   dump_ingest FILE albums     "album_id release_day genre|genre..." (sorted names)
  *   dump_ingest FILE counters   "name value" per counter
  *   dump_ingest FILE raw        rows as stored: "album day city nusers nstreams" indices
+ *   dump_ingest FILE dicts      the dictionaries as stored, numbering included: "album I
+ *                               ID DAY g,g,..", "genre I NAME", "city I NAME" (--threads
+ *                               must not change a byte of them)
  * Exit 0, or 1 with the reader's message. */
 #include "ingest_file.h"
 
@@ -48,6 +51,17 @@ int main(int argc, char **argv)
                     printf("%" PRIu32 " %" PRId32 " %" PRIu32 " %" PRIu64 " %" PRIu64 "\n",
                            al[i], day[i], ci[i], nu[i], ns[i]);
         }
+    } else if (strcmp(what, "dicts") == 0) {
+        for (size_t a = 0; a < f.n_albums; a++) {
+            printf("album %zu %s %" PRId32 " ", a, f.album_id[a], f.release_day[a]);
+            for (int64_t i = f.genre_indptr[a]; i < f.genre_indptr[a + 1]; i++)
+                printf("%" PRId32 ",", f.genre_indices[i]);
+            printf("\n");
+        }
+        for (size_t g = 0; g < f.n_genres; g++)
+            printf("genre %zu %s\n", g, f.genre[g]);
+        for (size_t c = 0; c < f.n_cities; c++)
+            printf("city %zu %s\n", c, f.city[c]);
     } else if (strcmp(what, "albums") == 0) {
         for (size_t a = 0; a < f.n_albums; a++) {
             int64_t lo = f.genre_indptr[a], hi = f.genre_indptr[a + 1];

@@ -123,7 +123,7 @@ awk 'BEGIN { printf "{\"traces\": [";
     for (i = 0; i < 70000; i++) { if (i) printf ",";
         printf "{\"date\": \"2017-01-%02d\", \"loc_city\": \"C%d\", \"nusers\": 1}", i % 28 + 1, i % 50 }
     printf "], \"release_date\": \"2016-12-01\", \"genres\": [\"Pop\"], \"album_id\": 5}\n" }' >pend.json
-"$ingest" pend.json ndjson.json -o pend.h5 --mem 1M -q || fail "pending exits $?"
+"$ingest" pend.json ndjson.json -o pend.h5 --mem 2M -q || fail "pending exits $?"
 "$dump" pend.h5 rows | awk '$1 == "5" { n++; s += $4 } END { exit !(n == 700 && s == 70000) }' \
     || fail "pending traces resolved to album 5"
 
@@ -132,7 +132,7 @@ awk 'BEGIN { printf "{\"traces\": [";
 "$synth" --albums 60 --traces 400000 --cities 300 -q -o sorted.json || fail "synth big"
 shuf --random-source=sorted.json sorted.json >big.json || fail "shuf"
 "$ingest" big.json -o one-run.h5 -q || fail "one run"
-"$ingest" big.json -o spilled.h5 --mem 1M 2>spill.err || fail "spilled run exits $?"
+"$ingest" big.json -o spilled.h5 --mem 2M 2>spill.err || fail "spilled run exits $?"
 grep -q "[1-9][0-9]* spilled runs, [1-9][0-9]* merge passes" spill.err || \
     fail "spills and merge passes happen: $(head -1 spill.err)"
 "$dump" one-run.h5 raw >one-run.raw && "$dump" spilled.h5 raw >spilled.raw || fail "dump"
@@ -198,7 +198,7 @@ for t in .killed*tmp-*; do
     "$dump" "$t" rows >/dev/null 2>&1 && fail "a killed run's temporary $t reads as finished"
 done
 # SIGINT mid-way: exit 1, and every temporary (rejects, spill file) removed
-"$ingest" fifo -o int.h5 --mem 1M -q &
+"$ingest" fifo -o int.h5 --mem 2M -q &
 pid=$!
 exec 3>fifo
 cat big.json >&3
