@@ -3,6 +3,7 @@
 #include "ingest_file.h"
 
 #include "h5_error.h"
+#include "h5_text.h"
 #include "h5_props.h"
 #include "zstd_filter.h"
 
@@ -27,19 +28,6 @@ static hid_t col_file_type(int c)
     case 1: return H5T_STD_I32LE;
     default: return H5T_STD_U64LE;
     }
-}
-
-/* A variable-length UTF-8 string type (caller closes), or H5I_INVALID_HID. */
-static hid_t text_type(void)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    if (t < 0)
-        return H5I_INVALID_HID;
-    if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
-        H5Tclose(t);
-        return H5I_INVALID_HID;
-    }
-    return t;
 }
 
 /* ---- the writer ---- */
@@ -247,7 +235,7 @@ static tg_code write_text(hid_t loc, const char *path, const char *name, const t
     tg_code rc = c_strings(l, &strs, &block, e);
     if (rc != TG_OK)
         return rc;
-    hid_t t = text_type();
+    hid_t t = tg_h5_utf8_type();
     rc = t < 0 ? tg_h5_fail(e, TG_ERR_LIBRARY, "%s: string type", path)
                : write_array(loc, path, name, t, t, l->n, strs, e);
     if (t >= 0)
@@ -276,7 +264,7 @@ static tg_code write_attr(hid_t loc, const char *path, const char *name, hid_t t
 static tg_code write_attr_text(hid_t loc, const char *path, const char *name, const char *s,
                                tg_error *e)
 {
-    hid_t t = text_type();
+    hid_t t = tg_h5_utf8_type();
     if (t < 0)
         return tg_h5_fail(e, TG_ERR_LIBRARY, "%s: string type", path);
     tg_code rc = write_attr(loc, path, name, t, &s, e);
@@ -313,7 +301,7 @@ static tg_code write_meta(tg_ingest_writer *w, const tg_ingest_meta *m, tg_error
     if (rc == TG_OK)
         rc = write_text(g[2], p, "name", &m->cities, e);
     if (rc == TG_OK) {
-        hid_t t = text_type();
+        hid_t t = tg_h5_utf8_type();
         rc = t < 0 ? tg_h5_fail(e, TG_ERR_LIBRARY, "%s: string type", p)
                    : write_array(g[3], p, "name", t, t, m->n_counters, m->counter_names, e);
         if (t >= 0)
@@ -418,7 +406,7 @@ static tg_code read_array(hid_t loc, const char *path, const char *name, hid_t m
 static tg_code read_text(hid_t loc, const char *path, const char *name, size_t expect,
                          char ***out, size_t *n, tg_error *e)
 {
-    hid_t t = text_type();
+    hid_t t = tg_h5_utf8_type();
     if (t < 0)
         return tg_h5_fail(e, TG_ERR_LIBRARY, "%s: string type", path);
     char **raw = NULL;
@@ -442,15 +430,6 @@ static tg_code read_text(hid_t loc, const char *path, const char *name, size_t e
     return rc;
 }
 
-static void free_strings(char **s, size_t n)
-{
-    if (s == NULL)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(s[i]);
-    free(s);
-}
-
 void tg_ingest_file_close(tg_ingest_file *f)
 {
     for (int c = 0; c < 5; c++)
@@ -458,10 +437,10 @@ void tg_ingest_file_close(tg_ingest_file *f)
             H5Dclose(f->col[c]);
     if (f->file > 0)
         H5Fclose(f->file);
-    free_strings(f->album_id, f->n_albums);
-    free_strings(f->genre, f->n_genres);
-    free_strings(f->city, f->n_cities);
-    free_strings(f->counter_name, f->n_counters);
+    tg_h5_free_strings(f->album_id, f->n_albums);
+    tg_h5_free_strings(f->genre, f->n_genres);
+    tg_h5_free_strings(f->city, f->n_cities);
+    tg_h5_free_strings(f->counter_name, f->n_counters);
     free(f->release_day);
     free(f->genre_indptr);
     free(f->genre_indices);
@@ -479,7 +458,7 @@ static tg_code read_attr_text(hid_t loc, const char *path, const char *name, cha
     if (a < 0)
         return tg_h5_fail(e, TG_ERR_FORMAT, "%s: no attribute %s (not an ingest file?)", path,
                           name);
-    hid_t ft = H5Aget_type(a), t = text_type();
+    hid_t ft = H5Aget_type(a), t = tg_h5_utf8_type();
     char *s = NULL;
     tg_code rc = TG_OK;
     if (ft < 0 || t < 0 || H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft) <= 0 ||

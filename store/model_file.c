@@ -3,6 +3,7 @@
 #include "model_file.h"
 
 #include "h5_error.h"
+#include "h5_text.h"
 #include "h5_props.h"
 #include "output_file.h"
 
@@ -59,19 +60,9 @@ static herr_t put_attr_i64(hid_t loc, const char *name, int64_t v)
     return rc;
 }
 
-static hid_t utf8_type(void)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    if (t >= 0 && (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)) {
-        H5Tclose(t);
-        return -1;
-    }
-    return t;
-}
-
 static herr_t put_attr_str(hid_t loc, const char *name, const char *text)
 {
-    hid_t t = utf8_type(), space = H5Screate(H5S_SCALAR);
+    hid_t t = tg_h5_utf8_type(), space = H5Screate(H5S_SCALAR);
     hid_t a = t < 0 || space < 0 ? -1 : H5Acreate2(loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT);
     const char *s = text ? text : "";
     herr_t rc = a < 0 ? -1 : H5Awrite(a, t, &s);
@@ -124,7 +115,7 @@ static herr_t write_all(hid_t f, const tg_model_meta *m, const float *params, co
             return -1;
     }
     hid_t g = H5Gcreate2(f, "genres", H5P_DEFAULT, tg_h5_gcpl(), H5P_DEFAULT);
-    hid_t t = utf8_type();
+    hid_t t = tg_h5_utf8_type();
     rc = g < 0 || t < 0 ? -1 : put_data(g, "name", t, t, 1, &h2, m->genre_names);
     if (t >= 0)
         H5Tclose(t);
@@ -186,30 +177,6 @@ static tg_code get_attr_i64(hid_t loc, const char *path, const char *name, int64
         rc = tg_h5_fail(e, TG_ERR_FORMAT, "%s: attribute '%s' missing or not an int64", path, name);
     if (t >= 0)
         H5Tclose(t);
-    if (a >= 0)
-        H5Aclose(a);
-    return rc;
-}
-
-static tg_code get_attr_str(hid_t loc, const char *path, const char *name, char **out, tg_error *e)
-{
-    hid_t a = H5Aexists(loc, name) > 0 ? H5Aopen(loc, name, H5P_DEFAULT) : -1;
-    hid_t ft = a < 0 ? -1 : H5Aget_type(a), t = utf8_type();
-    char *s = NULL;
-    tg_code rc = TG_OK;
-    if (a < 0 || ft < 0 || t < 0 || H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft) <= 0 ||
-        H5Aread(a, t, &s) < 0)
-        rc = tg_h5_fail(e, TG_ERR_FORMAT, "%s: attribute '%s' missing or not a string", path, name);
-    if (rc == TG_OK) {
-        *out = strdup(s ? s : "");
-        H5free_memory(s);
-        if (*out == NULL)
-            rc = tg_fail(e, TG_ERR_NOMEM, "%s: out of memory", path);
-    }
-    if (t >= 0)
-        H5Tclose(t);
-    if (ft >= 0)
-        H5Tclose(ft);
     if (a >= 0)
         H5Aclose(a);
     return rc;
@@ -307,7 +274,7 @@ static tg_code read_names(hid_t f, const char *path, tg_model_file *m, tg_error 
     tg_code rc = open_checked(f, path, "genres/name", H5T_STRING, sizeof(char *), 1, &n, &d, e);
     if (rc != TG_OK)
         return rc;
-    hid_t t = utf8_type(), space = H5Dget_space(d);
+    hid_t t = tg_h5_utf8_type(), space = H5Dget_space(d);
     char **raw = calloc(n, sizeof *raw);
     m->meta.genre_names = calloc(n, sizeof *m->meta.genre_names);
     if (!raw || !m->meta.genre_names || t < 0 || space < 0)
@@ -351,9 +318,9 @@ static tg_code read_all(hid_t f, const char *path, tg_model_file *m, tg_error *e
         rc = tg_fail(e, TG_ERR_FORMAT, "%s: inputs %lld is not steps x cities", path,
                      (long long)mt->inputs);
     if (rc == TG_OK)
-        rc = get_attr_str(f, path, "config", &mt->config, e);
+        rc = tg_h5_attr_text(f, path, "config", &mt->config, e);
     if (rc == TG_OK)
-        rc = get_attr_str(f, path, "provenance", &mt->provenance, e);
+        rc = tg_h5_attr_text(f, path, "provenance", &mt->provenance, e);
     if (rc != TG_OK)
         return rc;
     hsize_t d1[2] = {(hsize_t)mt->inputs, (hsize_t)mt->hidden}, h1 = (hsize_t)mt->hidden;
@@ -450,14 +417,5 @@ tg_code tg_model_file_read(const char *path, tg_model_file *out, tg_error *e)
 
 tg_code tg_model_file_provenance(const char *path, char **text, tg_error *e)
 {
-    *text = NULL;
-    tg_code rc = tg_h5_quiet(e);
-    if (rc != TG_OK)
-        return rc;
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0)
-        return tg_h5_fail(e, TG_ERR_IO, "%s: cannot open as HDF5", path);
-    rc = get_attr_str(f, path, "provenance", text, e);
-    H5Fclose(f);
-    return rc;
+    return tg_h5_file_provenance(path, text, e);
 }

@@ -2,6 +2,7 @@
  * predictions.h: the one place that knows that file's HDF5 layout. */
 #include "predictions.h"
 #include "h5_error.h"
+#include "h5_text.h"
 #include "h5_props.h"
 #include "output_file.h"
 #include "zstd_filter.h"
@@ -161,17 +162,6 @@ tg_code tg_predictions_check(const tg_predictions *p, const char *where, tg_erro
 
 /* ---- writing ---------------------------------------------------------------------- */
 
-/* The type of every text here, in the file and in memory: h5py reads it as str. */
-static hid_t vlen_utf8(void)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    if (t >= 0 && (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)) {
-        H5Tclose(t);
-        return H5I_INVALID_HID;
-    }
-    return t;
-}
-
 /* A dataset (rank 1 or 2) or, when attr is set, an attribute of loc (rank 0: scalar). */
 static tg_code put(hid_t loc, const char *name, int attr, hid_t ftype, hid_t mtype, int rank,
                    const hsize_t *dims, const void *data, const char *path, tg_error *e)
@@ -237,7 +227,7 @@ tg_code tg_predictions_write(const char *path, const tg_predictions *p, tg_error
     char *tmp = NULL;
     if ((rc = tg_tmp_create(path, &tmp, e)) != TG_OK)
         return rc;
-    hid_t str = vlen_utf8();
+    hid_t str = tg_h5_utf8_type();
     hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, tg_h5_fcpl(), H5P_DEFAULT);
     if (str < 0 || file < 0)
         rc = tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot create HDF5 file %s", path, tmp);
@@ -266,15 +256,6 @@ static void reclaim(hid_t mtype, hid_t space, void *buf)
 #else
     (void)H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, buf);
 #endif
-}
-
-static void free_strings(char **s, size_t n)
-{
-    if (s == NULL)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(s[i]);
-    free(s);
 }
 
 typedef struct {
@@ -428,7 +409,7 @@ static tg_code read_texts(const reader *r, hid_t obj, int attr, const char *name
         H5Sclose(space);
     free(raw);
     if (rc != TG_OK) {
-        free_strings(copy, n);
+        tg_h5_free_strings(copy, n);
         return rc;
     }
     *out = copy;
@@ -535,7 +516,7 @@ static tg_code check_split_names(const reader *r, hid_t split, tg_error *e)
         if (strcmp(names[i], split_names[i]) != 0)
             rc = tg_fail(e, TG_ERR_FORMAT, "%s: %s: code %d is named '%s', expected '%s'", r->path,
                          what, i, names[i], split_names[i]);
-    free_strings(names, TG_SPLIT_COUNT);
+    tg_h5_free_strings(names, TG_SPLIT_COUNT);
     return rc;
 }
 
@@ -622,7 +603,7 @@ tg_code tg_predictions_read(const char *path, tg_predictions *out, tg_error *e)
     if (rc != TG_OK)
         return rc;
 
-    reader r = {.path = path, .file = H5I_INVALID_HID, .str = vlen_utf8()};
+    reader r = {.path = path, .file = H5I_INVALID_HID, .str = tg_h5_utf8_type()};
     if (r.str < 0)
         return tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot make a string type", path);
     htri_t is_h5 = H5Fis_hdf5(path);
@@ -653,8 +634,8 @@ void tg_predictions_free(tg_predictions *p)
 {
     if (p == NULL)
         return;
-    free_strings(p->album_ids, p->n_albums);
-    free_strings(p->genre_names, p->n_genres);
+    tg_h5_free_strings(p->album_ids, p->n_albums);
+    tg_h5_free_strings(p->genre_names, p->n_genres);
     free(p->split);
     free(p->scores);
     free(p->labels);

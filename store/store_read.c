@@ -2,6 +2,7 @@
  * before use, arrays read whole must be backed by file bytes, and entries are streamed. */
 #include "store.h"
 #include "h5_error.h"
+#include "h5_text.h"
 #include "schema.h"
 #include "zstd_filter.h"
 
@@ -135,15 +136,6 @@ static tg_code read_ints(ctx *c, hid_t file, const char *path, size_t size, H5T_
     return rc;
 }
 
-static void free_strings(char **s, size_t n)
-{
-    if (s == NULL)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(s[i]);
-    free(s);
-}
-
 /* A vector of variable-length strings, of exactly want elements (or any number up to
  * limit when want is -1), copied into malloc'd strings. */
 static tg_code read_strings(ctx *c, hid_t file, const char *path, hsize_t want, size_t limit, char ***out,
@@ -200,7 +192,7 @@ static tg_code read_strings(ctx *c, hid_t file, const char *path, hsize_t want, 
         H5Dclose(d);
     free(raw);
     if (rc != TG_OK) {
-        free_strings(*out, n);
+        tg_h5_free_strings(*out, n);
         *out = NULL;
     }
     *n_out = n;
@@ -292,11 +284,11 @@ void tg_store_close(tg_store *s)
             H5Fclose(s->h5->file);
         free(s->h5);
     }
-    free_strings(s->album_ids, s->n_albums);
-    free_strings(s->genre_names, s->n_genres);
-    free_strings(s->dropped_names, s->n_dropped);
-    free_strings(s->city_names, s->n_cities);
-    free_strings(s->counter_names, s->n_counters);
+    tg_h5_free_strings(s->album_ids, s->n_albums);
+    tg_h5_free_strings(s->genre_names, s->n_genres);
+    tg_h5_free_strings(s->dropped_names, s->n_dropped);
+    tg_h5_free_strings(s->city_names, s->n_cities);
+    tg_h5_free_strings(s->counter_names, s->n_counters);
     free(s->counter_values);
     free(s->release_day);
     free(s->split);
@@ -398,17 +390,7 @@ int tg_store_counter(const tg_store *s, const char *name, uint64_t *value)
 
 tg_code tg_store_provenance(const char *path, char **text, tg_error *e)
 {
-    *text = NULL;
-    tg_code rc = tg_h5_quiet(e);
-    if (rc != TG_OK)
-        return rc;
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0)
-        return tg_h5_fail(e, TG_ERR_IO, "%s: cannot open as HDF5", path);
-    ctx c = {path, 0, e};
-    rc = attr_text(&c, f, "/", "provenance", text);
-    H5Fclose(f);
-    return rc;
+    return tg_h5_file_provenance(path, text, e);
 }
 
 /* /x's attributes and indptr: shape [A, steps * C], 0 = indptr[0] <= ... <= indptr[A]. */

@@ -2,6 +2,7 @@
  * album, entries leave one whole chunk at a time, and the file is renamed into place last. */
 #include "store.h"
 #include "h5_error.h"
+#include "h5_text.h"
 #include "h5_props.h"
 #include "output_file.h"
 #include "schema.h"
@@ -35,18 +36,6 @@ struct tg_store_writer {
 
 /* ---- small HDF5 helpers: each returns TG_OK or fills e naming the object ------------ */
 
-static hid_t utf8_type(void)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    if (t < 0)
-        return t;
-    if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
-        H5Tclose(t);
-        return H5I_INVALID_HID;
-    }
-    return t;
-}
-
 static tg_code attr_write(hid_t obj, const char *name, hid_t ftype, hid_t mtype, hsize_t n,
                           const void *value, const char *where, tg_error *e)
 {
@@ -65,7 +54,7 @@ static tg_code attr_write(hid_t obj, const char *name, hid_t ftype, hid_t mtype,
 
 static tg_code attr_str(hid_t obj, const char *name, const char *value, const char *where, tg_error *e)
 {
-    hid_t t = utf8_type();
+    hid_t t = tg_h5_utf8_type();
     if (t < 0)
         return tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot make a string type", where);
     tg_code c = attr_write(obj, name, t, t, 0, &value, where, e);
@@ -102,7 +91,7 @@ static tg_code strings_write(hid_t file, const char *path, size_t n, const char 
     for (size_t i = 0; i < n; i++)
         if (s[i] == NULL)
             return tg_fail(e, TG_ERR_USAGE, "%s: %s[%zu] is NULL", file_name, path, i);
-    hid_t t = utf8_type();
+    hid_t t = tg_h5_utf8_type();
     if (t < 0)
         return tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot make a string type", file_name);
     hsize_t dims = n;
