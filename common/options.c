@@ -14,6 +14,19 @@ int tg_opt_flag(const char *arg, const char *name, const char *short_name)
     return strcmp(arg, name) == 0 || (short_name != NULL && strcmp(arg, short_name) == 0);
 }
 
+int tg_opt_info(const char *arg, const char *prog, void (*usage)(FILE *))
+{
+    if (tg_opt_flag(arg, "--help", "-h")) {
+        usage(stdout);
+        return 1;
+    }
+    if (tg_opt_flag(arg, "--version", NULL)) {
+        printf("%s (tracegenre) %s\n", prog, TG_VERSION);
+        return 1;
+    }
+    return 0;
+}
+
 int tg_opt_display(const char *arg)
 {
     if (tg_opt_flag(arg, "-q", "--quiet"))

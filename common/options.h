@@ -8,6 +8,7 @@
 #include "error.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* Matches argv[*i] against a flag that takes a value: long form "--name" (also
  * "--name=value") or short form (e.g. "-o", may be NULL).
@@ -19,6 +20,11 @@ int tg_opt_value(int argc, char **argv, int *i, const char *name, const char *sh
 
 /* Matches a flag without a value ("--force", "-q"). Returns 1 if argv[i] is it. */
 int tg_opt_flag(const char *arg, const char *name, const char *short_name);
+
+/* The informational flags every program takes: --help/-h (usage on stdout) and
+ * --version ("PROG (tracegenre) VERSION" on stdout). Returns 1 if arg was one of them
+ * and it was answered (the program then exits 0), else 0. */
+int tg_opt_info(const char *arg, const char *prog, void (*usage)(FILE *));
 
 /* The display flags every program takes: -q/--quiet (one level less), -v/--verbose
  * (one more) and the hidden --fake-stderr-is-console (progress tests). Applies arg and

@@ -76,12 +76,7 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc && rc == TG_OK; i++) {
         const char *val = NULL;
         int m;
-        if (tg_opt_flag(argv[i], "--help", "-h")) {
-            usage(stdout);
-            status = 0;
-            goto end;
-        } else if (tg_opt_flag(argv[i], "--version", NULL)) {
-            printf("ingest (tracegenre) %s\n", TG_VERSION);
+        if (tg_opt_info(argv[i], "ingest", usage)) {
             status = 0;
             goto end;
         } else if (tg_opt_flag(argv[i], "--strict", NULL)) {

@@ -43,12 +43,7 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc && rc == TG_OK; i++) {
         const char *val = NULL;
         int m;
-        if (tg_opt_flag(argv[i], "--help", "-h")) {
-            usage(stdout);
-            status = 0;
-            goto end;
-        } else if (tg_opt_flag(argv[i], "--version", NULL)) {
-            printf("store (tracegenre) %s\n", TG_VERSION);
+        if (tg_opt_info(argv[i], "store", usage)) {
             status = 0;
             goto end;
         } else if (tg_opt_flag(argv[i], "-q", "--quiet")) {

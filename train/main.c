@@ -50,11 +50,7 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc && rc == TG_OK; i++) {
         const char *val = NULL;
         int m;
-        if (tg_opt_flag(argv[i], "--help", "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (tg_opt_flag(argv[i], "--version", NULL)) {
-            printf("train (tracegenre) %s\n", TG_VERSION);
+        if (tg_opt_info(argv[i], "train", usage)) {
             return 0;
         } else if (tg_opt_display(argv[i])) {
             continue;

@@ -91,6 +91,24 @@ Test(options, display_flags)
     cr_assert_eq(tg_display_level, before);
 }
 
+static int usage_calls;
+static void fake_usage(FILE *f)
+{
+    (void)f;
+    usage_calls++;
+}
+
+Test(options, help_and_version)
+{
+    usage_calls = 0;
+    cr_assert_eq(tg_opt_info("-h", "prog", fake_usage), 1);
+    cr_assert_eq(tg_opt_info("--help", "prog", fake_usage), 1);
+    cr_assert_eq(usage_calls, 2);
+    cr_assert_eq(tg_opt_info("--version", "prog", fake_usage), 1);
+    cr_assert_eq(usage_calls, 2, "--version does not print the usage");
+    cr_assert_eq(tg_opt_info("--helpx", "prog", fake_usage), 0);
+}
+
 Test(options, exit_status)
 {
     cr_assert_eq(tg_exit_status(TG_OK), 0);
