@@ -7,6 +7,7 @@
 #include "h5_props.h"
 #include "output_file.h"
 
+#include <ctype.h>
 #include <hdf5.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,20 @@ static double **history_column(tg_model_history *h, int k)
     return cols[k];
 }
 
+static size_t tensor_count(const tg_model_tensor *t)
+{
+    size_t n = 1;
+    for (int i = 0; i < t->rank; i++)
+        n *= (size_t)t->dims[i];
+    return n;
+}
+
 size_t tg_model_file_params(const tg_model_meta *m)
 {
-    return (size_t)(m->inputs * m->hidden + m->hidden + m->hidden * m->genres + m->genres);
+    size_t n = 0;
+    for (int k = 0; k < m->n_tensors; k++)
+        n += tensor_count(&m->tensors[k]);
+    return n;
 }
 
 /* ---- writing ---- */
@@ -79,26 +91,34 @@ static herr_t write_all(hid_t f, const tg_model_meta *m, const float *params, co
                         const float *av, int64_t step, const tg_model_history *h)
 {
     herr_t rc = 0;
+    char names[TG_MODEL_MAX_TENSORS * 25] = "";
+    for (int k = 0; k < m->n_tensors; k++) {
+        if (k)
+            strcat(names, " ");
+        strcat(names, m->tensors[k].name);
+    }
     rc |= put_attr_i64(f, "schema_version", TG_MODEL_SCHEMA_VERSION);
-    rc |= put_attr_i64(f, "inputs", m->inputs);
-    rc |= put_attr_i64(f, "hidden", m->hidden);
     rc |= put_attr_i64(f, "genres", m->genres);
     rc |= put_attr_i64(f, "steps", m->steps);
     rc |= put_attr_i64(f, "cities", m->cities);
+    rc |= put_attr_str(f, "model", m->model);
+    rc |= put_attr_str(f, "tensors", names);
     rc |= put_attr_str(f, "config", m->config);
     rc |= put_attr_str(f, "provenance", m->provenance);
     if (rc < 0)
         return -1;
-    const float *W1 = params, *b1 = W1 + m->inputs * m->hidden, *W2 = b1 + m->hidden,
-                *b2 = W2 + m->hidden * m->genres;
-    hsize_t d1[2] = {(hsize_t)m->inputs, (hsize_t)m->hidden}, h1 = (hsize_t)m->hidden;
-    hsize_t d2[2] = {(hsize_t)m->hidden, (hsize_t)m->genres}, h2 = (hsize_t)m->genres;
-    rc |= put_data(f, "W1", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, d1, W1);
-    rc |= put_data(f, "b1", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &h1, b1);
-    rc |= put_data(f, "W2", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, d2, W2);
-    rc |= put_data(f, "b2", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &h2, b2);
+    const float *at = params;
+    for (int k = 0; k < m->n_tensors && rc >= 0; k++) {
+        const tg_model_tensor *t = &m->tensors[k];
+        hsize_t dims[TG_MODEL_MAX_RANK];
+        for (int i = 0; i < t->rank; i++)
+            dims[i] = (hsize_t)t->dims[i];
+        rc = put_data(f, t->name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, t->rank, dims, at);
+        at += tensor_count(t);
+    }
     if (rc < 0)
         return -1;
+    hsize_t h2 = (hsize_t)m->genres;
     if (am && av) {
         hid_t g = H5Gcreate2(f, "adam", H5P_DEFAULT, tg_h5_gcpl(), H5P_DEFAULT);
         hsize_t n = (hsize_t)tg_model_file_params(m);
@@ -137,11 +157,59 @@ static herr_t write_all(hid_t f, const tg_model_meta *m, const float *params, co
     return rc;
 }
 
+/* A tensor name: letters, digits and '_', as an HDF5 link name and a word of the tensors
+ * attribute both need, and not one of the file's groups. */
+static int valid_name(const char *s)
+{
+    if (*s == '\0' || strlen(s) >= sizeof ((tg_model_tensor *)0)->name ||
+        strcmp(s, "adam") == 0 || strcmp(s, "genres") == 0 || strcmp(s, "history") == 0)
+        return 0;
+    for (; *s; s++)
+        if (!(isalnum((unsigned char)*s) || *s == '_'))
+            return 0;
+    return 1;
+}
+
+static tg_code check_tensors(const tg_model_meta *m, const char *path, tg_error *e)
+{
+    if (m->n_tensors < 1 || m->n_tensors > TG_MODEL_MAX_TENSORS)
+        return tg_fail(e, TG_ERR_FORMAT, "%s: %d tensors (1 to %d)", path, m->n_tensors,
+                       TG_MODEL_MAX_TENSORS);
+    size_t total = 0;
+    for (int k = 0; k < m->n_tensors; k++) {
+        const tg_model_tensor *t = &m->tensors[k];
+        if (!valid_name(t->name))
+            return tg_fail(e, TG_ERR_FORMAT, "%s: tensor %d has an invalid name", path, k);
+        for (int j = 0; j < k; j++)
+            if (strcmp(t->name, m->tensors[j].name) == 0)
+                return tg_fail(e, TG_ERR_FORMAT, "%s: tensor '%s' twice", path, t->name);
+        if (t->rank < 1 || t->rank > TG_MODEL_MAX_RANK)
+            return tg_fail(e, TG_ERR_FORMAT, "%s: tensor '%s' has rank %d (1 to %d)", path,
+                           t->name, t->rank, TG_MODEL_MAX_RANK);
+        size_t n = 1;
+        for (int i = 0; i < t->rank; i++) {
+            /* 2^40 floats (4 TB) bounds every product below 2^64 */
+            if (t->dims[i] < 1 || t->dims[i] > ((int64_t)1 << 40) ||
+                n > ((size_t)1 << 40) / (size_t)t->dims[i])
+                return tg_fail(e, TG_ERR_FORMAT, "%s: tensor '%s' dimension %d is %lld: out of "
+                               "range", path, t->name, i, (long long)t->dims[i]);
+            n *= (size_t)t->dims[i];
+        }
+        if (total + n > ((size_t)1 << 40))
+            return tg_fail(e, TG_ERR_FORMAT, "%s: more than 2^40 parameters", path);
+        total += n;
+    }
+    return TG_OK;
+}
+
 tg_code tg_model_file_write(const char *path, const tg_model_meta *meta, const float *params,
                             const float *adam_m, const float *adam_v, int64_t adam_step,
                             const tg_model_history *history, tg_error *e)
 {
-    tg_code rc = tg_h5_quiet(e);
+    tg_code rc = check_tensors(meta, path, e);
+    if (rc != TG_OK)
+        return rc;
+    rc = tg_h5_quiet(e);
     if (rc != TG_OK)
         return rc;
     char *tmp = NULL;
@@ -261,7 +329,7 @@ void tg_model_file_free(tg_model_file *m)
         for (int64_t g = 0; g < m->meta.genres; g++)
             free(m->meta.genre_names[g]);
     free(m->meta.genre_names);
-    free(m->meta.config), free(m->meta.provenance);
+    free(m->meta.config), free(m->meta.provenance), free(m->meta.model);
     free(m->params), free(m->adam_m), free(m->adam_v);
     tg_model_history_free(&m->history);
     memset(m, 0, sizeof *m);
@@ -306,44 +374,82 @@ static tg_code read_all(hid_t f, const char *path, tg_model_file *m, tg_error *e
         return tg_fail(e, TG_ERR_FORMAT, "%s: model schema version %lld, this program reads %d "
                        "(retrain with this version's train)", path, (long long)version,
                        TG_MODEL_SCHEMA_VERSION);
-    const char *ints[] = {"inputs", "hidden", "genres", "steps", "cities"};
-    int64_t *dst[] = {&mt->inputs, &mt->hidden, &mt->genres, &mt->steps, &mt->cities};
-    for (int i = 0; i < 5 && rc == TG_OK; i++) {
+    const char *ints[] = {"genres", "steps", "cities"};
+    int64_t *dst[] = {&mt->genres, &mt->steps, &mt->cities};
+    for (int i = 0; i < 3 && rc == TG_OK; i++) {
         rc = get_attr_i64(f, path, ints[i], dst[i], e);
         if (rc == TG_OK && (*dst[i] < 1 || *dst[i] > ((int64_t)1 << 31)))
             rc = tg_fail(e, TG_ERR_FORMAT, "%s: attribute %s = %lld is out of range", path,
                          ints[i], (long long)*dst[i]);
     }
-    if (rc == TG_OK && mt->inputs != mt->steps * mt->cities)
-        rc = tg_fail(e, TG_ERR_FORMAT, "%s: inputs %lld is not steps x cities", path,
-                     (long long)mt->inputs);
+    char *names = NULL;
+    if (rc == TG_OK)
+        rc = tg_h5_attr_text(f, path, "model", &mt->model, e);
     if (rc == TG_OK)
         rc = tg_h5_attr_text(f, path, "config", &mt->config, e);
     if (rc == TG_OK)
         rc = tg_h5_attr_text(f, path, "provenance", &mt->provenance, e);
+    if (rc == TG_OK)
+        rc = tg_h5_attr_text(f, path, "tensors", &names, e);
+    /* the tensors: their names from the attribute, their shapes from the datasets */
+    for (char *tok = names ? strtok(names, " ") : NULL; rc == TG_OK && tok;
+         tok = strtok(NULL, " ")) {
+        if (mt->n_tensors == TG_MODEL_MAX_TENSORS || !valid_name(tok)) {
+            rc = tg_fail(e, TG_ERR_FORMAT, "%s: attribute tensors names more than %d tensors "
+                         "or an invalid name", path, TG_MODEL_MAX_TENSORS);
+            break;
+        }
+        tg_model_tensor *t = &mt->tensors[mt->n_tensors++];
+        snprintf(t->name, sizeof t->name, "%s", tok);
+        hid_t d = H5Lexists(f, tok, H5P_DEFAULT) > 0 ? H5Dopen2(f, tok, H5P_DEFAULT) : -1;
+        hid_t sp = d < 0 ? -1 : H5Dget_space(d);
+        int rank = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
+        hsize_t dims[TG_MODEL_MAX_RANK] = {0};
+        if (d < 0)
+            rc = tg_h5_fail(e, TG_ERR_FORMAT, "%s: dataset '%s' is missing", path, tok);
+        else if (rank < 1 || rank > TG_MODEL_MAX_RANK ||
+                 H5Sget_simple_extent_dims(sp, dims, NULL) != rank)
+            rc = tg_h5_fail(e, TG_ERR_FORMAT, "%s: dataset '%s' should have 1 to %d dimensions",
+                            path, tok, TG_MODEL_MAX_RANK);
+        t->rank = rank;
+        for (int i = 0; rc == TG_OK && i < rank; i++)
+            t->dims[i] = dims[i] > ((hsize_t)1 << 40) ? -1 : (int64_t)dims[i];
+        if (sp >= 0)
+            H5Sclose(sp);
+        if (d >= 0)
+            H5Dclose(d);
+    }
+    free(names);
+    if (rc == TG_OK)
+        rc = check_tensors(mt, path, e);
     if (rc != TG_OK)
         return rc;
-    hsize_t d1[2] = {(hsize_t)mt->inputs, (hsize_t)mt->hidden}, h1 = (hsize_t)mt->hidden;
-    hsize_t d2[2] = {(hsize_t)mt->hidden, (hsize_t)mt->genres}, h2 = (hsize_t)mt->genres;
-    hid_t probe;
-    /* check that the file holds W1 before allocating the block for it */
-    rc = open_checked(f, path, "W1", H5T_FLOAT, 4, 2, d1, &probe, e);
+    /* check that the file holds every tensor's bytes before allocating the block */
+    for (int k = 0; k < mt->n_tensors && rc == TG_OK; k++) {
+        hsize_t dims[TG_MODEL_MAX_RANK];
+        for (int i = 0; i < mt->tensors[k].rank; i++)
+            dims[i] = (hsize_t)mt->tensors[k].dims[i];
+        hid_t probe;
+        rc = open_checked(f, path, mt->tensors[k].name, H5T_FLOAT, 4, mt->tensors[k].rank, dims,
+                          &probe, e);
+        if (rc == TG_OK)
+            H5Dclose(probe);
+    }
     if (rc != TG_OK)
         return rc;
-    H5Dclose(probe);
     size_t n = tg_model_file_params(mt);
     m->params = malloc(n * sizeof(float));
     if (m->params == NULL)
         return tg_fail(e, TG_ERR_NOMEM, "%s: out of memory for %zu parameters", path, n);
-    float *W1 = m->params, *b1 = W1 + mt->inputs * mt->hidden, *W2 = b1 + mt->hidden,
-          *b2 = W2 + mt->hidden * mt->genres;
-    rc = read_data(f, path, "W1", H5T_FLOAT, 4, H5T_NATIVE_FLOAT, 2, d1, W1, e);
-    if (rc == TG_OK)
-        rc = read_data(f, path, "b1", H5T_FLOAT, 4, H5T_NATIVE_FLOAT, 1, &h1, b1, e);
-    if (rc == TG_OK)
-        rc = read_data(f, path, "W2", H5T_FLOAT, 4, H5T_NATIVE_FLOAT, 2, d2, W2, e);
-    if (rc == TG_OK)
-        rc = read_data(f, path, "b2", H5T_FLOAT, 4, H5T_NATIVE_FLOAT, 1, &h2, b2, e);
+    float *at = m->params;
+    for (int k = 0; k < mt->n_tensors && rc == TG_OK; k++) {
+        const tg_model_tensor *t = &mt->tensors[k];
+        hsize_t dims[TG_MODEL_MAX_RANK];
+        for (int i = 0; i < t->rank; i++)
+            dims[i] = (hsize_t)t->dims[i];
+        rc = read_data(f, path, t->name, H5T_FLOAT, 4, H5T_NATIVE_FLOAT, t->rank, dims, at, e);
+        at += tensor_count(t);
+    }
     if (rc == TG_OK)
         rc = read_names(f, path, m, e);
     if (rc == TG_OK && H5Lexists(f, "adam", H5P_DEFAULT) > 0) {

@@ -1,15 +1,19 @@
-/* model_file.h - model.h5: a trained MLP's shape and configuration, its parameters as
- * DESIGN.md fixes them (W1 [inputs, hidden], b1 [hidden], W2 [hidden, genres],
- * b2 [genres], float32), Adam's state for --resume, and the per-epoch history.
+/* model_file.h - model.h5: a trained net's kind, configuration and parameter tensors
+ * (the MLP's as DESIGN.md fixes them: W1 [inputs, hidden], b1 [hidden], W2 [hidden,
+ * genres], b2 [genres], float32), Adam's state for --resume, and the per-epoch history.
  *
- *   /W1 /b1 /W2 /b2         float32, the layers (contiguous: floats barely compress)
- *   /adam/m /adam/v         float32 [n_params], the parameter block's layout
- *                           (W1, b1, W2, b2 flattened), attribute step (int64)
+ *   /<tensor>               float32, one dataset per parameter tensor, named and shaped
+ *                           by the net (contiguous: floats barely compress)
+ *   /adam/m /adam/v         float32 [n_params], the parameter block's layout (the
+ *                           tensors flattened in the order of the tensors attribute),
+ *                           attribute step (int64)
  *   /genres/name            UTF-8 strings [genres], the output columns
  *   /history/<column>       float64 [epochs] (epoch: int32): train_loss, test_loss,
  *                           test_map, test_macro_f1, seconds, loader_seconds
- *   root attributes         schema_version (1), inputs, hidden, genres, steps, cities
- *                           (int64), config (text: train's options), provenance (text) */
+ *   root attributes         schema_version (2), genres, steps, cities (int64), model
+ *                           (text: mlp, logreg, ...), tensors (text: the tensor names in
+ *                           block order, space-separated), config (text: train's
+ *                           options), provenance (text) */
 #ifndef TG_STORE_MODEL_FILE_H
 #define TG_STORE_MODEL_FILE_H
 
@@ -18,12 +22,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TG_MODEL_SCHEMA_VERSION 1
+#define TG_MODEL_SCHEMA_VERSION 2
+#define TG_MODEL_MAX_TENSORS 16
+#define TG_MODEL_MAX_RANK 4
+
+/* One parameter tensor of the block: name, shape (row-major). */
+typedef struct {
+    char name[24];
+    int rank;
+    int64_t dims[TG_MODEL_MAX_RANK];
+} tg_model_tensor;
 
 typedef struct {
-    int64_t inputs, hidden, genres;
-    int64_t steps, cities;   /* inputs = steps x cities */
-    char *config;            /* "key=value\n" lines */
+    int64_t genres, steps, cities;
+    char *model;             /* the net's kind */
+    int n_tensors;
+    tg_model_tensor tensors[TG_MODEL_MAX_TENSORS];
+    char *config;            /* "key=value" lines */
     char *provenance;
     char **genre_names;      /* [genres] */
 } tg_model_meta;
@@ -34,7 +49,7 @@ typedef struct {
     double *train_loss, *test_loss, *test_map, *test_macro_f1, *seconds, *loader_seconds;
 } tg_model_history;
 
-/* Floats in the parameter block of that shape (same count as train's tg_mlp_param_count). */
+/* Floats in the parameter block: the sum of the tensors' sizes. */
 size_t tg_model_file_params(const tg_model_meta *meta);
 
 /* Writes path atomically (a temporary renamed into place on success; removed on
@@ -54,7 +69,8 @@ typedef struct {
     tg_model_history history;
 } tg_model_file;
 
-/* Reads and validates path: schema version, every shape against the attributes, the
+/* Reads and validates path: schema version, the tensors (float32, rank 1 to 4, names of
+ * letters, digits and '_', at most 2^40 floats in all), the
  * stored bytes of each dataset against its declared size before anything is allocated
  * (a crafted small file cannot ask for gigabytes), names count. Errors name the file
  * and the dataset. On failure out holds nothing to free. */

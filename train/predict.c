@@ -34,18 +34,37 @@ static tg_code check_compatible(const tg_model_file *m, const tg_store *s, const
     return TG_OK;
 }
 
-/* A "key=value" line of the model's config, or NULL. */
-static const char *config_value(const char *config, const char *key, char *buf, size_t size)
+/* The model's net, on the CPU, with model.h5's parameters: its config names the kind
+ * and sizes, and the net's tensors must be the file's, name by name and shape by shape. */
+static tg_code net_of(const tg_model_file *mf, int32_t batch, tg_net **out, tg_error *e)
 {
-    size_t k = strlen(key);
-    for (const char *p = config; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-        if (strncmp(p, key, k) == 0 && p[k] == '=') {
-            const char *end = strchr(p, '\n');
-            size_t n = end ? (size_t)(end - p - (ptrdiff_t)k - 1) : strlen(p + k + 1);
-            snprintf(buf, size, "%.*s", (int)n, p + k + 1);
-            return buf;
-        }
-    return NULL;
+    tg_net_spec spec = {.steps = mf->meta.steps, .cities = mf->meta.cities,
+                        .genres = mf->meta.genres};
+    tg_code rc = tg_net_spec_parse(mf->meta.config, &spec, e);
+    if (rc != TG_OK)
+        return rc;
+    tg_net *net = NULL;
+    rc = tg_net_create(&net, &spec, TG_BACKEND_CPU, batch, 0, 1, e);
+    if (rc != TG_OK)
+        return rc;
+    const tg_net_layout *l = &net->layout;
+    int same = l->n_tensors == mf->meta.n_tensors;
+    for (int k = 0; same && k < l->n_tensors; k++)
+        same = strcmp(l->tensors[k].name, mf->meta.tensors[k].name) == 0 &&
+               l->tensors[k].rank == mf->meta.tensors[k].rank &&
+               memcmp(l->tensors[k].dims, mf->meta.tensors[k].dims,
+                      (size_t)l->tensors[k].rank * sizeof(int64_t)) == 0;
+    if (!same)
+        rc = tg_fail(e, TG_ERR_FORMAT, "model: its tensors do not match its config (a %s)",
+                     tg_net_kind_names[spec.kind]);
+    if (rc == TG_OK)
+        rc = net->ops->set_state(net, mf->params, NULL, NULL, e);
+    if (rc != TG_OK) {
+        tg_net_destroy(net);
+        return rc;
+    }
+    *out = net;
+    return TG_OK;
 }
 
 typedef struct {
@@ -141,12 +160,12 @@ tg_code tg_predict_run(const tg_predict_options *o, tg_error *e)
                 albums[n++] = (uint32_t)a;
     }
     char buf[64];
-    const char *transform = config_value(mf.meta.config, "transform", buf, sizeof buf);
+    const char *transform = tg_net_config_value(mf.meta.config, "transform", buf, sizeof buf);
     tg_transform tr = transform && strcmp(transform, "log1p") == 0 ? TG_TRANSFORM_LOG1P
                                                                     : TG_TRANSFORM_RAW;
     double threshold = o->threshold;
     if (threshold < 0) {
-        const char *t = config_value(mf.meta.config, "threshold", buf, sizeof buf);
+        const char *t = tg_net_config_value(mf.meta.config, "threshold", buf, sizeof buf);
         threshold = t ? strtod(t, NULL) : 0.3;
     }
     const int32_t batch = 64;
@@ -161,13 +180,12 @@ tg_code tg_predict_run(const tg_predict_options *o, tg_error *e)
         rc = tg_loader_open(&l, &lc, e);
     }
     if (rc == TG_OK && n > 0) {
-        tg_model m = {.shape = {.inputs = mf.meta.inputs, .hidden = mf.meta.hidden,
-                                .genres = mf.meta.genres}};
-        m.n_params = tg_model_file_params(&mf.meta);
-        m.params = mf.params;
-        tg_mlp_point(&m.p, m.params, &m.shape);
+        tg_net *net = NULL;
+        rc = net_of(&mf, batch, &net, e);
         tg_batch_source src = tg_loader_source(l);
-        rc = tg_predict(&m, albums, n, NULL, &src, batch, scores, NULL, e);
+        if (rc == TG_OK)
+            rc = tg_predict(net, albums, n, NULL, &src, batch, scores, NULL, e);
+        tg_net_destroy(net);
     }
     if (rc == TG_OK) {
         tg_outfile out;

@@ -19,15 +19,19 @@
 /* The options that shape the result, as "key=value" lines: the config recorded in
  * model.h5 and the parameters of the provenance. epochs comes last so that a resumed
  * run can compare everything before it. */
-static int config_text(const tg_train_options *o, int32_t steps, int64_t hidden, char *buf,
+static int config_text(const tg_train_options *o, const tg_net_spec *spec, char *buf,
                        size_t size)
 {
-    return snprintf(buf, size,
-                    "steps=%d\nhidden=%lld\nbatch=%d\nlr=%.17g\nthreshold=%.17g\n"
-                    "transform=%s\nbalance=%s\nseed=%llu\nthreads=%d\nepochs=%d\n",
-                    steps, (long long)hidden, o->batch, o->lr, o->threshold,
-                    tg_transform_names[o->transform], tg_balance_names[o->balance],
-                    (unsigned long long)o->seed, o->threads, o->epochs);
+    int n = tg_net_spec_text(spec, buf, size);
+    if (n < 0 || (size_t)n >= size)
+        return -1;
+    int m = snprintf(buf + n, size - (size_t)n,
+                     "steps=%lld\nbatch=%d\nlr=%.17g\nthreshold=%.17g\n"
+                     "transform=%s\nbalance=%s\nseed=%llu\nthreads=%d\nepochs=%d\n",
+                     (long long)spec->steps, o->batch, o->lr, o->threshold,
+                     tg_transform_names[o->transform], tg_balance_names[o->balance],
+                     (unsigned long long)o->seed, o->threads, o->epochs);
+    return m < 0 || (size_t)m >= size - (size_t)n ? -1 : n + m;
 }
 
 static uint64_t physical_memory(void)
@@ -47,24 +51,29 @@ static void human_bytes(char *buf, size_t size, double b)
 }
 
 /* Says what the model needs and refuses it when it does not fit: never an OOM kill. */
-static tg_code check_memory(const tg_train_options *o, const tg_mlp_shape *s, int32_t steps,
-                            uint64_t *budget, tg_error *e)
+static tg_code check_memory(const tg_train_options *o, const tg_net_spec *s,
+                            const tg_net_layout *l, uint64_t *budget, tg_error *e)
 {
-    uint64_t params = (uint64_t)tg_mlp_param_count(s), need = tg_model_bytes(s, o->batch);
+    uint64_t params = (uint64_t)l->n_params, need = tg_net_bytes(l);
     uint64_t limit = o->mem ? o->mem : physical_memory() / 10 * 8;
-    char n[32], l[32], p[32];
+    char n[32], lim[32], p[32], shape[64] = "", hidden[48] = "";
     human_bytes(n, sizeof n, (double)need);
-    human_bytes(l, sizeof l, (double)limit);
+    human_bytes(lim, sizeof lim, (double)limit);
     human_bytes(p, sizeof p, 4.0 * (double)params);
-    TG_DISPLAY(2, "train: MLP %lld -> %lld (ReLU) -> %lld: %llu parameters; needs %s "
-               "(parameters, gradients, Adam m and v: 4 x %s; activations of a batch)\n",
-               (long long)s->inputs, (long long)s->hidden, (long long)s->genres,
+    if (s->kind == TG_NET_MLP)
+        snprintf(hidden, sizeof hidden, " or --hidden (now %lld)", (long long)s->hidden);
+    if (s->kind == TG_NET_MLP)
+        snprintf(shape, sizeof shape, " %lld -> %lld (ReLU) -> %lld",
+                 (long long)(s->steps * s->cities), (long long)s->hidden, (long long)s->genres);
+    TG_DISPLAY(2, "train: %s%s: %llu parameters; needs %s (parameters, gradients, Adam m "
+               "and v: 4 x %s; activations of a batch)\n", tg_net_kind_names[s->kind], shape,
                (unsigned long long)params, n, p);
     if (need > limit)
         return tg_fail(e, TG_ERR_LIMIT,
-                       "train: the model needs %s (%llu parameters x 16 bytes) but the memory "
-                       "budget is %s: lower --steps (now %d) or --hidden (now %lld), or raise "
-                       "--mem", n, (unsigned long long)params, l, steps, (long long)s->hidden);
+                       "train: the %s needs %s (%llu parameters x 16 bytes) but the memory "
+                       "budget is %s: lower --steps (now %lld)%s, or raise --mem",
+                       tg_net_kind_names[s->kind], n, (unsigned long long)params, lim,
+                       (long long)s->steps, hidden);
     *budget = limit - need;
     return TG_OK;
 }
@@ -125,19 +134,24 @@ static tg_code resume_from(const tg_train_options *o, const char *config, tg_mod
     tg_code rc = tg_model_file_read(o->model_path, &f, e);
     if (rc != TG_OK)
         return rc;
+    const tg_net_layout *l = &m->net->layout;
     const char *a = strstr(config, "epochs="), *b = strstr(f.meta.config, "epochs=");
-    if (f.meta.inputs != m->shape.inputs || f.meta.hidden != m->shape.hidden ||
-        f.meta.genres != m->shape.genres || !b || a - config != b - f.meta.config ||
-        memcmp(config, f.meta.config, (size_t)(a - config)) != 0)
+    int same = f.meta.n_tensors == l->n_tensors && b && a - config == b - f.meta.config &&
+               memcmp(config, f.meta.config, (size_t)(a - config)) == 0;
+    for (int k = 0; same && k < l->n_tensors; k++)
+        same = strcmp(f.meta.tensors[k].name, l->tensors[k].name) == 0 &&
+               f.meta.tensors[k].rank == l->tensors[k].rank &&
+               memcmp(f.meta.tensors[k].dims, l->tensors[k].dims,
+                      (size_t)l->tensors[k].rank * sizeof(int64_t)) == 0;
+    if (!same)
         rc = tg_fail(e, TG_ERR_USAGE, "--resume: %s was trained with other options:\n%s",
                      o->model_path, f.meta.config);
     else if (f.adam_m == NULL)
         rc = tg_fail(e, TG_ERR_USAGE, "--resume: %s holds no optimiser state", o->model_path);
+    if (rc == TG_OK)
+        rc = m->net->ops->set_state(m->net, f.params, f.adam_m, f.adam_v, e);
     if (rc == TG_OK) {
-        memcpy(m->params, f.params, m->n_params * sizeof(float));
-        memcpy(m->m, f.adam_m, m->n_params * sizeof(float));
-        memcpy(m->v, f.adam_v, m->n_params * sizeof(float));
-        m->step = f.adam_step;
+        m->net->step = f.adam_step;
         m->epoch = (int32_t)f.history.n;
         *h = f.history;
         memset(&f.history, 0, sizeof f.history); /* handed over */
@@ -146,9 +160,39 @@ static tg_code resume_from(const tg_train_options *o, const char *config, tg_mod
     return rc;
 }
 
+/* model.h5's description of a net's tensors. */
+static void meta_tensors(const tg_net_layout *l, tg_model_meta *meta)
+{
+    meta->n_tensors = l->n_tensors;
+    for (int k = 0; k < l->n_tensors; k++) {
+        tg_model_tensor *t = &meta->tensors[k];
+        snprintf(t->name, sizeof t->name, "%s", l->tensors[k].name);
+        t->rank = l->tensors[k].rank;
+        memcpy(t->dims, l->tensors[k].dims, sizeof t->dims);
+    }
+}
+
+/* Writes model.h5 from the net's state, copied to the host. */
+static tg_code write_model(const tg_train_options *o, tg_model_meta *meta, const tg_model *m,
+                           const tg_model_history *h, tg_error *e)
+{
+    const size_t N = m->net->layout.n_params;
+    float *p = malloc(N * sizeof *p), *am = malloc(N * sizeof *am), *av = malloc(N * sizeof *av);
+    tg_code rc = TG_OK;
+    if (!p || !am || !av)
+        rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory to write %s", o->model_path);
+    if (rc == TG_OK)
+        rc = m->net->ops->get_state(m->net, p, am, av, e);
+    meta_tensors(&m->net->layout, meta);
+    if (rc == TG_OK)
+        rc = tg_model_file_write(o->model_path, meta, p, am, av, m->net->step, h, e);
+    free(p), free(am), free(av);
+    return rc;
+}
+
 /* Writes the predictions to path (a temporary of the caller's, see tg_train_run). */
 static tg_code write_predictions(const tg_train_options *o, const char *path, const tg_store *s,
-                                 const tg_model *m, const uint32_t *test, size_t n_test,
+                                 tg_net *net, const uint32_t *test, size_t n_test,
                                  tg_batch_source *src, tg_error *e)
 {
     const size_t G = s->n_genres;
@@ -163,7 +207,7 @@ static tg_code write_predictions(const tg_train_options *o, const char *path, co
     if (!p.album_ids || !p.split || !p.scores || !p.labels)
         rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory for predictions");
     if (rc == TG_OK)
-        rc = tg_predict(m, test, n_test, NULL, src, o->batch, p.scores, NULL, e);
+        rc = tg_predict(net, test, n_test, NULL, src, o->batch, p.scores, NULL, e);
     for (size_t i = 0; rc == TG_OK && i < n_test; i++) {
         p.album_ids[i] = s->album_ids[test[i]];
         p.split[i] = s->split[test[i]];
@@ -197,10 +241,18 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
                      o->store_path, s->steps, s->steps);
         goto end;
     }
-    tg_mlp_shape shape = {.inputs = (int64_t)steps * (int64_t)s->n_cities,
-                          .hidden = o->hidden ? o->hidden : (int64_t)steps * 100,
-                          .genres = (int64_t)s->n_genres};
-    config_text(o, steps, shape.hidden, config, sizeof config);
+    tg_net_spec spec = o->spec;
+    spec.steps = steps;
+    spec.cities = (int64_t)s->n_cities;
+    spec.genres = (int64_t)s->n_genres;
+    tg_net_layout layout;
+    rc = tg_net_spec_resolve(&spec, e);
+    if (rc == TG_OK)
+        rc = tg_net_layout_of(&spec, o->batch, &layout, e);
+    if (rc == TG_OK && config_text(o, &spec, config, sizeof config) < 0)
+        rc = tg_fail(e, TG_ERR_USAGE, "train: the options do not fit the config record");
+    if (rc != TG_OK)
+        goto end;
     rc = tg_prov_input(&prov, o->store_path, e);
     for (const char *line = config; rc == TG_OK && *line;) {
         const char *eq = strchr(line, '='), *nl = strchr(line, '\n');
@@ -217,9 +269,9 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
         goto end;
     }
     uint64_t cache_budget = 0;
-    rc = check_memory(o, &shape, steps, &cache_budget, e);
+    rc = check_memory(o, &spec, &layout, &cache_budget, e);
     if (rc == TG_OK)
-        rc = tg_model_alloc(&m, &shape, o->seed, e);
+        rc = tg_model_alloc(&m, &spec, o->backend, o->batch, o->seed, o->threads, e);
     if (rc == TG_OK && o->resume)
         rc = resume_from(o, config, &m, &h, e);
     if (rc == TG_OK)
@@ -238,7 +290,7 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     if (rc != TG_OK)
         goto end;
     tg_batch_source src = tg_loader_source(loader);
-    tg_train_config tc = {.shape = shape, .epochs = o->epochs, .batch = o->batch,
+    tg_train_config tc = {.epochs = o->epochs, .batch = o->batch,
                           .adam = {.lr = o->lr, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8},
                           .seed = o->seed, .threshold = o->threshold, .balance = o->balance};
     tg_train_data d = {.n_albums = s->n_albums, .labels = s->labels, .train = train,
@@ -262,9 +314,8 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     if (rc == TG_OK)
         rc = tg_prov_text(&prov, &prov_text, e);
     if (rc == TG_OK) {
-        tg_model_meta meta = {.inputs = shape.inputs, .hidden = shape.hidden,
-                              .genres = shape.genres, .steps = steps,
-                              .cities = (int64_t)s->n_cities, .config = config,
+        tg_model_meta meta = {.genres = spec.genres, .steps = steps, .cities = spec.cities,
+                              .model = (char *)tg_net_kind_names[spec.kind], .config = config,
                               .provenance = prov_text, .genre_names = s->genre_names};
         /* Both outputs or neither: the predictions go to a temporary beside their final
          * name, model.h5 is written (atomically), and only then are the predictions
@@ -274,12 +325,12 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
         if (n_test > 0) {
             rc = tg_tmp_create(o->predictions_path, &pred_tmp, e);
             if (rc == TG_OK)
-                rc = write_predictions(o, pred_tmp, s, &m, test, n_test, &src, e);
+                rc = write_predictions(o, pred_tmp, s, m.net, test, n_test, &src, e);
         } else {
             TG_DISPLAY(2, "train: no test album: %s not written\n", o->predictions_path);
         }
         if (rc == TG_OK)
-            rc = tg_model_file_write(o->model_path, &meta, m.params, m.m, m.v, m.step, &h, e);
+            rc = write_model(o, &meta, &m, &h, e);
         if (rc == TG_OK && pred_tmp)
             rc = tg_tmp_commit(pred_tmp, o->predictions_path, e);
         else if (pred_tmp)

@@ -15,7 +15,9 @@ typedef struct {
     const char *model_path;        /* default model.h5 */
     const char *predictions_path;  /* default predictions.h5 */
     int32_t steps;                 /* 0: the store's */
-    int64_t hidden;                /* 0: steps x 100, the report's rule */
+    tg_net_spec spec;              /* the model's kind and sizes (steps, cities and
+                                      genres come from the store; 0: defaults) */
+    tg_backend backend;
     int32_t epochs, batch;
     double lr, threshold;
     tg_transform transform;

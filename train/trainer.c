@@ -46,48 +46,26 @@ void tg_csr_buf_free(tg_csr_buf *b)
     memset(b, 0, sizeof *b);
 }
 
-uint64_t tg_model_bytes(const tg_mlp_shape *s, int32_t batch)
+tg_code tg_model_alloc(tg_model *m, const tg_net_spec *spec, tg_backend backend, int32_t batch,
+                       uint64_t seed, int threads, tg_error *e)
 {
-    uint64_t params = (uint64_t)tg_mlp_param_count(s);
-    uint64_t acts = (uint64_t)batch * (uint64_t)(3 * s->hidden + 2 * s->genres);
-    return 4 * params * sizeof(float) + acts * sizeof(float);
+    memset(m, 0, sizeof *m);
+    return tg_net_create(&m->net, spec, backend, batch, seed, threads, e);
 }
 
 void tg_model_free(tg_model *m)
 {
-    free(m->params), free(m->grads), free(m->m), free(m->v);
+    tg_net_destroy(m->net);
     memset(m, 0, sizeof *m);
-}
-
-tg_code tg_model_alloc(tg_model *m, const tg_mlp_shape *s, uint64_t seed, tg_error *e)
-{
-    memset(m, 0, sizeof *m);
-    m->shape = *s;
-    m->n_params = tg_mlp_param_count(s);
-    m->params = malloc(m->n_params * sizeof(float));
-    m->grads = calloc(m->n_params, sizeof(float));
-    m->m = calloc(m->n_params, sizeof(float));
-    m->v = calloc(m->n_params, sizeof(float));
-    if (!m->params || !m->grads || !m->m || !m->v) {
-        size_t n = m->n_params;
-        tg_model_free(m);
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for a model of %zu parameters "
-                       "(%.1f MB with gradients and Adam state)", n, 16.0 * n / 1e6);
-    }
-    tg_mlp_point(&m->p, m->params, s);
-    tg_mlp_point(&m->g, m->grads, s);
-    tg_mlp_init(&m->p, s, seed);
-    return TG_OK;
 }
 
 /* Weights of the report's remedies, from the training albums' genre counts. */
-static tg_code balance_weights(const tg_train_config *cfg, const tg_train_data *d,
+static tg_code balance_weights(const tg_train_config *cfg, const tg_train_data *d, int64_t G,
                                float **pos_w, float **sample_w, tg_error *e)
 {
     *pos_w = *sample_w = NULL;
     if (cfg->balance == TG_BALANCE_NONE)
         return TG_OK;
-    const int64_t G = cfg->shape.genres;
     double *inv = calloc((size_t)G, sizeof *inv);
     if (inv == NULL)
         return tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
@@ -130,10 +108,9 @@ static tg_code balance_weights(const tg_train_config *cfg, const tg_train_data *
 
 /* The albums of an epoch under oversampling or undersampling (trainer.h): *out is
  * malloc'd, *n its length. Other modes: the training albums as they are. */
-static tg_code epoch_albums(const tg_train_config *cfg, const tg_train_data *d, int32_t epoch,
-                            uint32_t **out, size_t *n, tg_error *e)
+static tg_code epoch_albums(const tg_train_config *cfg, const tg_train_data *d, int64_t G,
+                            int32_t epoch, uint32_t **out, size_t *n, tg_error *e)
 {
-    const int64_t G = cfg->shape.genres;
     int data_side = cfg->balance == TG_BALANCE_OVERSAMPLE || cfg->balance == TG_BALANCE_UNDERSAMPLE;
     size_t cap = d->n_train * (cfg->balance == TG_BALANCE_OVERSAMPLE ? 10 : 1);
     uint32_t *list = malloc((cap ? cap : 1) * sizeof *list);
@@ -197,28 +174,29 @@ static void gather(const uint8_t *labels, int64_t G, const uint32_t *albums, int
     }
 }
 
-static tg_code check_batch(const tg_csr_buf *x, int32_t n, const tg_mlp_shape *s, tg_error *e)
+static tg_code check_batch(const tg_csr_buf *x, int32_t n, const tg_net_spec *s, tg_error *e)
 {
+    const int64_t inputs = s->steps * s->cities;
     if (x->rows != n || x->indptr[0] != 0)
         return tg_fail(e, TG_ERR_FORMAT, "train: batch source returned %d rows for %d", x->rows, n);
     for (int32_t b = 0; b < n; b++)
         for (int64_t k = x->indptr[b]; k < x->indptr[b + 1]; k++)
-            if (x->indices[k] < 0 || x->indices[k] >= s->inputs)
+            if (x->indices[k] < 0 || x->indices[k] >= inputs)
                 return tg_fail(e, TG_ERR_FORMAT, "train: batch column %d outside [0, %lld)",
-                               x->indices[k], (long long)s->inputs);
+                               x->indices[k], (long long)inputs);
     return TG_OK;
 }
 
-tg_code tg_predict(const tg_model *m, const uint32_t *albums, size_t n, const uint8_t *labels,
+tg_code tg_predict(tg_net *net, const uint32_t *albums, size_t n, const uint8_t *labels,
                    const tg_batch_source *src, int32_t batch, float *scores, double *loss,
                    tg_error *e)
 {
-    const int64_t G = m->shape.genres;
-    tg_mlp_acts a;
+    const int64_t G = net->spec.genres;
     tg_csr_buf x = {0};
     uint8_t *y = malloc((size_t)batch * (size_t)G);
-    tg_code rc = tg_mlp_acts_alloc(&a, &m->shape, batch, e);
-    if (rc == TG_OK && y == NULL)
+    float *logits = malloc((size_t)batch * (size_t)G * sizeof *logits);
+    tg_code rc = TG_OK;
+    if (y == NULL || logits == NULL)
         rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
     double total = 0;
     if (rc == TG_OK && src->begin)
@@ -227,41 +205,41 @@ tg_code tg_predict(const tg_model *m, const uint32_t *albums, size_t n, const ui
         int32_t nb = (int32_t)(n - i < (size_t)batch ? n - i : (size_t)batch);
         rc = src->fill(src->ctx, albums + i, nb, &x, e);
         if (rc == TG_OK)
-            rc = check_batch(&x, nb, &m->shape, e);
+            rc = check_batch(&x, nb, &net->spec, e);
+        tg_csr_batch view = tg_csr_view(&x);
+        if (rc == TG_OK)
+            rc = tg_net_forward(net, &view, logits, e);
         if (rc != TG_OK)
             break;
-        tg_csr_batch view = tg_csr_view(&x);
-        tg_mlp_forward(&m->p, &m->shape, &view, &a);
         if (loss && labels) {
             gather(labels, G, albums + i, nb, y, NULL, NULL);
-            total += tg_mlp_bce(a.logits, y, nb, G, NULL, NULL, NULL) * nb;
+            total += tg_mlp_bce(logits, y, nb, G, NULL, NULL, NULL) * nb;
         }
         for (size_t k = 0; k < (size_t)nb * (size_t)G; k++)
-            scores[i * (size_t)G + k] = (float)(1.0 / (1.0 + exp(-(double)a.logits[k])));
+            scores[i * (size_t)G + k] = (float)(1.0 / (1.0 + exp(-(double)logits[k])));
     }
     if (rc == TG_OK && loss)
         *loss = n ? total / (double)n : NAN;
-    tg_mlp_acts_free(&a); /* zeroed by tg_mlp_acts_alloc even when it failed */
     tg_csr_buf_free(&x);
-    free(y);
+    free(y), free(logits);
     return rc;
 }
 
 /* The test pass: loss, MAP and macro F1 of the test albums. */
-static tg_code test_pass(const tg_model *m, const tg_train_config *cfg, const tg_train_data *d,
+static tg_code test_pass(tg_net *net, const tg_train_config *cfg, const tg_train_data *d,
                          const tg_batch_source *src, tg_epoch_stats *st, tg_error *e)
 {
     st->test_loss = st->test_map = st->test_macro_f1 = NAN;
     if (d->n_test == 0)
         return TG_OK;
-    const int64_t G = cfg->shape.genres;
+    const int64_t G = net->spec.genres;
     float *scores = malloc(d->n_test * (size_t)G * sizeof *scores);
     uint8_t *y = malloc(d->n_test * (size_t)G);
     if (!scores || !y) {
         free(scores), free(y);
         return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for test scores");
     }
-    tg_code rc = tg_predict(m, d->test, d->n_test, d->labels, src, cfg->batch, scores,
+    tg_code rc = tg_predict(net, d->test, d->n_test, d->labels, src, cfg->batch, scores,
                             &st->test_loss, e);
     if (rc == TG_OK) {
         gather(d->labels, G, d->test, (int32_t)d->n_test, y, NULL, NULL);
@@ -283,7 +261,8 @@ tg_code tg_train_epoch(tg_model *m, const tg_train_config *cfg, const tg_train_d
                        const tg_batch_source *src, tg_epoch_stats *st, tg_error *e)
 {
     uint64_t t0 = tg_clock_ns(), waited = 0;
-    const int64_t G = cfg->shape.genres;
+    tg_net *net = m->net;
+    const int64_t G = net->spec.genres;
     const int32_t B = cfg->batch;
     memset(st, 0, sizeof *st);
     st->epoch = m->epoch + 1;
@@ -291,16 +270,17 @@ tg_code tg_train_epoch(tg_model *m, const tg_train_config *cfg, const tg_train_d
     size_t n_order = 0;
     uint8_t *y = malloc((size_t)B * (size_t)G);
     float *w = malloc((size_t)B * sizeof *w);
+    float *logits = malloc((size_t)B * (size_t)G * sizeof *logits);
+    float *dlogits = malloc((size_t)B * (size_t)G * sizeof *dlogits);
     float *pos_w = NULL, *sample_w = NULL;
     tg_csr_buf x = {0};
-    tg_mlp_acts a = {0};
-    tg_code rc = epoch_albums(cfg, d, st->epoch, &order, &n_order, e);
-    if (rc == TG_OK && (!y || !w))
+    tg_code rc = epoch_albums(cfg, d, G, st->epoch, &order, &n_order, e);
+    if (rc == TG_OK && (!y || !w || !logits || !dlogits))
         rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+    if (rc == TG_OK && B > net->max_batch)
+        rc = tg_fail(e, TG_ERR_USAGE, "train: batch %d for a net built for %d", B, net->max_batch);
     if (rc == TG_OK)
-        rc = tg_mlp_acts_alloc(&a, &cfg->shape, B, e);
-    if (rc == TG_OK)
-        rc = balance_weights(cfg, d, &pos_w, &sample_w, e);
+        rc = balance_weights(cfg, d, G, &pos_w, &sample_w, e);
     if (rc == TG_OK) {
         /* The epoch's order: Fisher-Yates from a generator seeded by (seed, epoch), so a
          * resumed run draws the same orders as an uninterrupted one. */
@@ -321,26 +301,26 @@ tg_code tg_train_epoch(tg_model *m, const tg_train_config *cfg, const tg_train_d
         rc = src->fill(src->ctx, order + i, nb, &x, e);
         waited += tg_clock_ns() - f0;
         if (rc == TG_OK)
-            rc = check_batch(&x, nb, &cfg->shape, e);
+            rc = check_batch(&x, nb, &net->spec, e);
+        tg_csr_batch view = tg_csr_view(&x);
+        if (rc == TG_OK)
+            rc = tg_net_forward(net, &view, logits, e);
         if (rc != TG_OK)
             break;
-        tg_csr_batch view = tg_csr_view(&x);
         gather(d->labels, G, order + i, nb, y, sample_w, w);
-        tg_mlp_forward(&m->p, &cfg->shape, &view, &a);
-        total += nb * tg_mlp_bce(a.logits, y, nb, G, pos_w, sample_w ? w : NULL, a.dlogits);
-        tg_mlp_backward(&m->p, &m->g, &cfg->shape, &view, &a);
-        tg_adam_step(&cfg->adam, ++m->step, m->params, m->grads, m->m, m->v, m->n_params);
-        tg_mlp_zero_grad(&m->g, &cfg->shape, &view);
+        total += nb * tg_mlp_bce(logits, y, nb, G, pos_w, sample_w ? w : NULL, dlogits);
+        rc = tg_net_backward(net, &view, dlogits, e);
+        if (rc == TG_OK)
+            rc = tg_net_update(net, &cfg->adam, &view, e);
     }
     if (rc == TG_OK) {
         st->train_loss = n_order ? total / (double)n_order : NAN;
         m->epoch++;
-        rc = test_pass(m, cfg, d, src, st, e);
+        rc = test_pass(net, cfg, d, src, st, e);
     }
     st->loader_seconds = waited / 1e9;
     st->seconds = (tg_clock_ns() - t0) / 1e9;
-    tg_mlp_acts_free(&a);
     tg_csr_buf_free(&x);
-    free(order), free(y), free(w), free(pos_w), free(sample_w);
+    free(order), free(y), free(w), free(logits), free(dlogits), free(pos_w), free(sample_w);
     return rc;
 }

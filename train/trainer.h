@@ -1,4 +1,4 @@
-/* trainer.h - trains the MLP of mlp.h on batches of albums drawn from a batch source:
+/* trainer.h - trains a net of net.h on batches of albums drawn from a batch source:
  * the epoch loop of the report (shuffled mini-batches, BCE with logits, Adam), the test
  * pass with eval's metrics, and the model state (parameters, gradients, Adam moments).
  * The batch source is an interface so that the store's loader (which prefetches on a
@@ -7,7 +7,7 @@
 #define TG_TRAIN_TRAINER_H
 
 #include "error.h"
-#include "mlp.h"
+#include "net.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -62,7 +62,6 @@ typedef enum {
 extern const char *const tg_balance_names[]; /* in enum order, NULL-terminated */
 
 typedef struct {
-    tg_mlp_shape shape;
     int32_t epochs;      /* report: 50 */
     int32_t batch;       /* report: 20 */
     tg_adam adam;        /* report: lr 1e-3, PyTorch's defaults otherwise */
@@ -81,23 +80,16 @@ typedef struct {
     size_t n_test;
 } tg_train_data;
 
-/* Parameters, gradients and Adam's moments: four blocks of one layout (mlp.h). */
+/* A net being trained: the net (parameters, gradients, Adam's moments and step) and the
+ * epochs completed. */
 typedef struct {
-    tg_mlp_shape shape;
-    size_t n_params;
-    float *params, *grads, *m, *v;
-    tg_mlp_tensors p, g;
-    int64_t step;    /* Adam steps taken */
-    int32_t epoch;   /* epochs completed */
+    tg_net *net;
+    int32_t epoch;
 } tg_model;
 
-/* Bytes that training a model of this shape needs: the four parameter blocks and the
- * activations of one batch (what the trainer prints before it allocates). */
-uint64_t tg_model_bytes(const tg_mlp_shape *s, int32_t batch);
-
-/* Allocates m (zeroed gradients and moments) and initialises the parameters as
- * nn.Linear does from seed. On failure m holds nothing to free. */
-tg_code tg_model_alloc(tg_model *m, const tg_mlp_shape *s, uint64_t seed, tg_error *e);
+/* Builds m's net (tg_net_create) with epoch 0. On failure m holds nothing to free. */
+tg_code tg_model_alloc(tg_model *m, const tg_net_spec *spec, tg_backend backend, int32_t batch,
+                       uint64_t seed, int threads, tg_error *e);
 void tg_model_free(tg_model *m);
 
 typedef struct {
@@ -117,8 +109,8 @@ tg_code tg_train_epoch(tg_model *m, const tg_train_config *cfg, const tg_train_d
                        const tg_batch_source *src, tg_epoch_stats *st, tg_error *e);
 
 /* Sigmoid scores [n, genres] of albums[0..n) into scores, and their mean BCE loss
- * (unweighted) into *loss when loss is not NULL. */
-tg_code tg_predict(const tg_model *m, const uint32_t *albums, size_t n, const uint8_t *labels,
+ * (unweighted) into *loss when loss is not NULL. batch <= the net's max_batch. */
+tg_code tg_predict(tg_net *net, const uint32_t *albums, size_t n, const uint8_t *labels,
                    const tg_batch_source *src, int32_t batch, float *scores, double *loss,
                    tg_error *e);
 

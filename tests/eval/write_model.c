@@ -18,9 +18,11 @@ int main(int argc, char **argv)
     }
     size_t n = (size_t)strtoul(argv[2], NULL, 10);
     static char *names[G] = {"g0", "g1", "g2", "g3", "g4", "g5", "g6", "g7"};
-    tg_model_meta meta = {.inputs = 6, .hidden = 4, .genres = G, .steps = 2, .cities = 3,
+    tg_model_meta meta = {.genres = G, .steps = 2, .cities = 3, .model = "mlp",
                           .config = "epochs=test\n", .provenance = "write_model (tests/eval)\n",
-                          .genre_names = names};
+                          .genre_names = names, .n_tensors = 4,
+                          .tensors = {{"W1", 2, {6, 4}}, {"b1", 1, {4}}, {"W2", 2, {4, G}},
+                                      {"b2", 1, {G}}}};
     size_t np = tg_model_file_params(&meta);
     float *params = calloc(np, sizeof *params);
     int32_t *epoch = calloc(n + 1, sizeof *epoch);

@@ -1,6 +1,6 @@
 /* test_model_file.c - model.h5: a round trip of every field, optional Adam state, and
- * each damage (missing dataset, wrong type, wrong shape, other schema version, sizes a
- * crafted file declares but does not hold) as a clear error; atomic writes. */
+ * each damage (missing dataset, wrong type, bad tensor names, other schema version, sizes
+ * a crafted file declares but does not hold) as a clear error; atomic writes. */
 #include "model_file.h"
 
 #include <criterion/criterion.h>
@@ -16,9 +16,11 @@ static char *names[3] = {"Rap/Hip Hop", "Rap français", "Pop"};
 
 static tg_model_meta meta(void)
 {
-    tg_model_meta m = {.inputs = 6, .hidden = 4, .genres = 3, .steps = 2, .cities = 3,
+    tg_model_meta m = {.genres = 3, .steps = 2, .cities = 3, .model = "mlp",
                        .config = "epochs=2\nlr=0.001\n", .provenance = "tracegenre-provenance 1\n",
-                       .genre_names = names};
+                       .genre_names = names, .n_tensors = 4,
+                       .tensors = {{"W1", 2, {6, 4}}, {"b1", 1, {4}}, {"W2", 2, {4, 3}},
+                                   {"b2", 1, {3}}}};
     return m;
 }
 
@@ -57,8 +59,13 @@ Test(model_file, round_trip)
     tg_model_file f;
     tg_error e = {0};
     cr_assert_eq(tg_model_file_read(path, &f, &e), TG_OK, "%s", e.msg);
-    cr_assert_eq(f.meta.inputs, 6);
-    cr_assert_eq(f.meta.hidden, 4);
+    cr_assert_eq(f.meta.n_tensors, 4);
+    cr_assert_str_eq(f.meta.tensors[2].name, "W2");
+    cr_assert_eq(f.meta.tensors[0].rank, 2);
+    cr_assert_eq(f.meta.tensors[0].dims[0], 6);
+    cr_assert_eq(f.meta.tensors[0].dims[1], 4);
+    cr_assert_eq(f.meta.tensors[3].dims[0], 3);
+    cr_assert_str_eq(f.meta.model, "mlp");
     cr_assert_eq(f.meta.genres, 3);
     cr_assert_eq(f.meta.steps, 2);
     cr_assert_str_eq(f.meta.config, "epochs=2\nlr=0.001\n");
@@ -134,37 +141,81 @@ Test(model_file, wrong_type)
     expect_error("'b1' has the wrong type");
 }
 
-Test(model_file, shape_against_attributes)
+static void set_text(hid_t f, const char *name, const char *text)
+{
+    cr_assert(H5Adelete(f, name) >= 0);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(f, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    cr_assert(a >= 0);
+    cr_assert(H5Awrite(a, t, &text) >= 0);
+    H5Aclose(a), H5Sclose(sp), H5Tclose(t);
+}
+
+Test(model_file, tensor_list_against_datasets)
 {
     hid_t f = edit();
-    set_i64(f, "hidden", 5);
+    set_text(f, "tensors", "W1 b1 W2 b2 W3");
     H5Fclose(f);
-    expect_error("'W1' dimension 1 is 4, not 5");
+    expect_error("'W3' is missing");
     f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    set_i64(f, "hidden", 4);
-    set_i64(f, "steps", 3);
+    set_text(f, "tensors", "W1 ../b1");
     H5Fclose(f);
-    expect_error("inputs 6 is not steps x cities");
+    expect_error("invalid name");
+    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    set_text(f, "tensors", "W1 W1");
+    H5Fclose(f);
+    expect_error("'W1' twice");
+    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    set_text(f, "tensors", "genres");
+    H5Fclose(f);
+    expect_error("invalid name");
+    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    set_text(f, "tensors", "");
+    H5Fclose(f);
+    expect_error("0 tensors");
+}
+
+Test(model_file, writer_refuses_bad_tensors)
+{
+    tg_model_meta m = meta();
+    tg_error e = {0};
+    float p[64] = {0};
+    m.tensors[1].dims[0] = 0;
+    cr_assert_eq(tg_model_file_write(path, &m, p, NULL, NULL, 0, NULL, &e), TG_ERR_FORMAT);
+    cr_assert(strstr(e.msg, "'b1' dimension 0") != NULL, "%s", e.msg);
+    m = meta();
+    snprintf(m.tensors[2].name, sizeof m.tensors[2].name, "a b");
+    cr_assert_eq(tg_model_file_write(path, &m, p, NULL, NULL, 0, NULL, &e), TG_ERR_FORMAT);
+    m = meta();
+    m.tensors[0].rank = 5;
+    cr_assert_eq(tg_model_file_write(path, &m, p, NULL, NULL, 0, NULL, &e), TG_ERR_FORMAT);
+    cr_assert_eq(access(path, F_OK), -1, "nothing written");
 }
 
 Test(model_file, other_schema_version)
 {
     hid_t f = edit();
-    set_i64(f, "schema_version", 2);
+    set_i64(f, "schema_version", 1);
     H5Fclose(f);
-    expect_error("schema version 2");
+    expect_error("schema version 1");
 }
 
 Test(model_file, declared_sizes_the_file_does_not_hold)
 {
-    /* a crafted header claiming a 2^31 x 2^31 first layer must not make us allocate */
+    /* a crafted dataset declaring a 2^19 x 2^19 tensor with no stored bytes must not make
+     * us allocate 1 TB */
     hid_t f = edit();
-    set_i64(f, "inputs", (int64_t)1 << 31);
-    set_i64(f, "hidden", (int64_t)1 << 31);
-    set_i64(f, "steps", 1);
-    set_i64(f, "cities", (int64_t)1 << 31);
-    H5Fclose(f);
-    expect_error("'W1' dimension 0");
+    cr_assert(H5Ldelete(f, "W1", H5P_DEFAULT) >= 0);
+    hsize_t dims[2] = {(hsize_t)1 << 19, (hsize_t)1 << 19}, chunk[2] = {64, 64};
+    hid_t sp = H5Screate_simple(2, dims, NULL), pl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(pl, 2, chunk);
+    hid_t d = H5Dcreate2(f, "W1", H5T_IEEE_F32LE, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
+    cr_assert(d >= 0);
+    H5Dclose(d), H5Pclose(pl), H5Sclose(sp), H5Fclose(f);
+    expect_error("'W1' stores 0 bytes");
 }
 
 Test(model_file, failed_write_leaves_the_previous_file)

@@ -7,6 +7,7 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* 200 albums over 60 inputs, 4 genres: genre g's albums light up inputs 15g..15g+14
@@ -71,9 +72,19 @@ static tg_code fill(void *ctx, const uint32_t *albums, int32_t n, tg_csr_buf *ou
     return TG_OK;
 }
 
+/* The MLP over one step of I "cities". */
+static const tg_net_spec SPEC = {.kind = TG_NET_MLP, .steps = 1, .cities = I, .genres = G,
+                                 .hidden = 16};
+
+static tg_code alloc(tg_model *m, const tg_net_spec *spec, const tg_train_config *c, int threads,
+                     tg_error *e)
+{
+    return tg_model_alloc(m, spec, TG_BACKEND_CPU, c->batch, c->seed, threads, e);
+}
+
 static tg_train_config config(tg_balance balance)
 {
-    tg_train_config c = {.shape = {.inputs = I, .hidden = 16, .genres = G}, .epochs = 30,
+    tg_train_config c = {.epochs = 30,
                          .batch = 20, .adam = {.lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8},
                          .seed = 7, .threshold = 0.3, .balance = balance};
     return c;
@@ -102,12 +113,12 @@ Test(trainer, learns_a_planted_task)
     tg_train_config c = config(TG_BALANCE_NONE);
     tg_model m;
     tg_error e = {0};
-    cr_assert_eq(tg_model_alloc(&m, &c.shape, c.seed, &e), TG_OK);
+    cr_assert_eq(alloc(&m, &SPEC, &c, 1, &e), TG_OK);
     tg_epoch_stats first, last;
     train(&m, &c, 1, &first);
     train(&m, &c, 29, &last);
     cr_assert_eq(last.epoch, 30);
-    cr_assert_eq(m.step, 30 * 8, "160 albums in batches of 20: 8 steps an epoch");
+    cr_assert_eq(m.net->step, 30 * 8, "160 albums in batches of 20: 8 steps an epoch");
     cr_assert_eq(begun, 30 * (160 + 40), "each pass is announced to the source");
     cr_assert(last.train_loss < 0.6 * first.train_loss, "%g -> %g", first.train_loss,
               last.train_loss);
@@ -117,23 +128,36 @@ Test(trainer, learns_a_planted_task)
     tg_model_free(&m);
 }
 
+/* Whether two models hold the same parameters and Adam moments, bit for bit. */
+static int same_state(tg_model *a, tg_model *b)
+{
+    size_t n = a->net->layout.n_params;
+    cr_assert_eq(n, b->net->layout.n_params);
+    float *pa = malloc(n * 4), *pb = malloc(n * 4), *va = malloc(n * 4), *vb = malloc(n * 4);
+    tg_error e = {0};
+    cr_assert_eq(a->net->ops->get_state(a->net, pa, NULL, va, &e), TG_OK);
+    cr_assert_eq(b->net->ops->get_state(b->net, pb, NULL, vb, &e), TG_OK);
+    int same = memcmp(pa, pb, n * 4) == 0 && memcmp(va, vb, n * 4) == 0;
+    free(pa), free(pb), free(va), free(vb);
+    return same;
+}
+
 Test(trainer, same_seed_same_bits)
 {
     tg_train_config c = config(TG_BALANCE_NONE);
     tg_model a, b;
     tg_error e = {0};
     tg_epoch_stats st;
-    cr_assert_eq(tg_model_alloc(&a, &c.shape, c.seed, &e), TG_OK);
-    cr_assert_eq(tg_model_alloc(&b, &c.shape, c.seed, &e), TG_OK);
+    cr_assert_eq(alloc(&a, &SPEC, &c, 1, &e), TG_OK);
+    cr_assert_eq(alloc(&b, &SPEC, &c, 1, &e), TG_OK);
     train(&a, &c, 3, &st);
     train(&b, &c, 3, &st);
-    cr_assert(memcmp(a.params, b.params, a.n_params * sizeof(float)) == 0);
-    cr_assert(memcmp(a.v, b.v, a.n_params * sizeof(float)) == 0);
+    cr_assert(same_state(&a, &b));
     tg_model_free(&b);
     c.seed = 8;
-    cr_assert_eq(tg_model_alloc(&b, &c.shape, c.seed, &e), TG_OK);
+    cr_assert_eq(alloc(&b, &SPEC, &c, 1, &e), TG_OK);
     train(&b, &c, 3, &st);
-    cr_assert(memcmp(a.params, b.params, a.n_params * sizeof(float)) != 0);
+    cr_assert(!same_state(&a, &b));
     tg_model_free(&a);
     tg_model_free(&b);
 }
@@ -146,7 +170,7 @@ Test(trainer, balance_modes_change_the_loss)
         tg_model m;
         tg_error e = {0};
         tg_epoch_stats st;
-        cr_assert_eq(tg_model_alloc(&m, &c.shape, c.seed, &e), TG_OK);
+        cr_assert_eq(alloc(&m, &SPEC, &c, 1, &e), TG_OK);
         train(&m, &c, 1, &st);
         loss[k] = st.train_loss;
         cr_assert(isfinite(st.train_loss));
@@ -170,7 +194,7 @@ Test(trainer, oversampling_and_undersampling_change_the_epoch)
         tg_model m;
         tg_error e = {0};
         tg_epoch_stats st;
-        cr_assert_eq(tg_model_alloc(&m, &c.shape, c.seed, &e), TG_OK);
+        cr_assert_eq(alloc(&m, &SPEC, &c, 1, &e), TG_OK);
         size_t before = begun;
         train(&m, &c, 2, &st);
         albums[k] = begun - before - 2 * 40; /* the test passes announce 40 each */
@@ -187,7 +211,7 @@ Test(trainer, a_bad_batch_is_an_error)
     tg_train_config c = config(TG_BALANCE_NONE);
     tg_model m;
     tg_error e = {0};
-    cr_assert_eq(tg_model_alloc(&m, &c.shape, c.seed, &e), TG_OK);
+    cr_assert_eq(alloc(&m, &SPEC, &c, 1, &e), TG_OK);
     tg_train_data d = data();
     tg_batch_source src = {.fill = fill};
     tg_epoch_stats st;
@@ -198,12 +222,83 @@ Test(trainer, a_bad_batch_is_an_error)
     tg_model_free(&m);
 }
 
+Test(trainer, adam_over_threads_gives_the_same_bits)
+{
+    /* 60 x 20000 first layer: 1.2 M parameters, above the size where Adam is split */
+    tg_net_spec big = SPEC;
+    big.hidden = 20000;
+    tg_train_config c = config(TG_BALANCE_NONE);
+    tg_model a, b;
+    tg_error e = {0};
+    tg_epoch_stats st;
+    cr_assert_eq(alloc(&a, &big, &c, 1, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(alloc(&b, &big, &c, 3, &e), TG_OK, "%s", e.msg);
+    train(&a, &c, 1, &st);
+    train(&b, &c, 1, &st);
+    cr_assert(same_state(&a, &b), "1 and 3 threads differ");
+    tg_model_free(&a);
+    tg_model_free(&b);
+}
+
 Test(trainer, memory_estimate_of_the_report_architecture)
 {
-    /* nbSteps 28: inputs 28 x 2683 = 75,124, hidden 2800, 27 genres */
-    tg_mlp_shape s = {.inputs = 75124, .hidden = 2800, .genres = 27};
-    uint64_t b = tg_model_bytes(&s, 20);
+    /* nbSteps 28: inputs 28 x 2683 = 75,124, hidden 2800 (the report's rule), 27 genres */
+    tg_net_spec s = {.kind = TG_NET_MLP, .steps = 28, .cities = 2683, .genres = 27};
+    tg_net_layout l;
+    tg_error e = {0};
+    cr_assert_eq(tg_net_spec_resolve(&s, &e), TG_OK);
+    cr_assert_eq(s.hidden, 2800);
+    cr_assert_eq(tg_net_layout_of(&s, 20, &l, &e), TG_OK, "%s", e.msg);
+    uint64_t b = tg_net_bytes(&l);
     uint64_t params = 75124ull * 2800 + 2800 + 2800 * 27 + 27;
+    cr_assert_eq(l.n_params, params);
     cr_assert_eq(b, 16 * params + 4ull * 20 * (3 * 2800 + 2 * 27));
     cr_assert(b > 3.3e9 && b < 3.5e9, "%llu", (unsigned long long)b);
+    /* nbSteps 358: the report's rule asks for 137 GB */
+    s = (tg_net_spec){.kind = TG_NET_MLP, .steps = 358, .cities = 2683, .genres = 27};
+    cr_assert_eq(tg_net_spec_resolve(&s, &e), TG_OK);
+    cr_assert_eq(tg_net_layout_of(&s, 20, &l, &e), TG_OK, "%s", e.msg);
+    cr_assert(l.n_params > 34e9, "%zu", l.n_params);
+}
+
+Test(trainer, unbuilt_model_and_backend_are_clear_errors)
+{
+    tg_net *n = NULL;
+    tg_error e = {0};
+    tg_net_spec s = SPEC;
+    s.kind = TG_NET_CNN;
+    tg_code rc = tg_net_create(&n, &s, TG_BACKEND_CPU, 20, 1, 1, &e);
+    if (tg_cpu_model_of(TG_NET_CNN) == NULL) {
+        cr_assert_eq(rc, TG_ERR_USAGE);
+        cr_assert(strstr(e.msg, "cnn") != NULL, "%s", e.msg);
+    }
+    tg_net_destroy(n);
+    n = NULL;
+    if (!tg_net_cuda_available()) {
+        rc = tg_net_create(&n, &SPEC, TG_BACKEND_CUDA, 20, 1, 1, &e);
+        cr_assert_neq(rc, TG_OK);
+        cr_assert(strstr(e.msg, "cuda") != NULL || strstr(e.msg, "CUDA") != NULL, "%s", e.msg);
+        cr_assert_null(n);
+    }
+}
+
+Test(trainer, spec_survives_its_config_text)
+{
+    tg_net_spec a = {.kind = TG_NET_FACTORIZED, .steps = 3, .cities = 5, .genres = 2,
+                     .embed = 7, .channels = 9, .kernel = 5, .temporal = TG_TEMPORAL_GRU};
+    char buf[256];
+    cr_assert(tg_net_spec_text(&a, buf, sizeof buf) > 0);
+    tg_net_spec b = {0};
+    tg_error e = {0};
+    cr_assert_eq(tg_net_spec_parse(buf, &b, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(b.kind, a.kind);
+    cr_assert_eq(b.embed, 7);
+    cr_assert_eq(b.channels, 9);
+    cr_assert_eq(b.kernel, 5);
+    cr_assert_eq(b.temporal, TG_TEMPORAL_GRU);
+    cr_assert_eq(tg_net_spec_parse("model=transformer\n", &b, &e), TG_ERR_FORMAT);
+    cr_assert_eq(tg_net_spec_parse("model=mlp\nhidden=-3\n", &b, &e), TG_ERR_FORMAT);
+    cr_assert_eq(tg_net_spec_parse("steps=2\nhidden=12\n", &b, &e), TG_OK);
+    cr_assert_eq(b.kind, TG_NET_MLP, "no model= is the MLP");
+    cr_assert_eq(b.hidden, 12);
 }
