@@ -3,9 +3,11 @@
 
 #include "clock.h"
 #include "metrics.h"
+#include "progress.h"
 #include "rng.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -293,9 +295,14 @@ tg_code tg_train_epoch(tg_model *m, const tg_train_config *cfg, const tg_train_d
         }
     }
     double total = 0;
+    char label[32];
+    snprintf(label, sizeof label, "epoch %d", st->epoch);
+    tg_progress bar; /* on a terminal only: the epoch's table line replaces it */
+    tg_progress_start_items(&bar, label, "albums", n_order);
     if (rc == TG_OK && src->begin)
         rc = src->begin(src->ctx, order, n_order, B, e);
     for (size_t i = 0; rc == TG_OK && i < n_order; i += (size_t)B) {
+        tg_progress_update(&bar, i, i);
         int32_t nb = (int32_t)(n_order - i < (size_t)B ? n_order - i : (size_t)B);
         uint64_t f0 = tg_clock_ns();
         rc = src->fill(src->ctx, order + i, nb, &x, e);
@@ -313,6 +320,7 @@ tg_code tg_train_epoch(tg_model *m, const tg_train_config *cfg, const tg_train_d
         if (rc == TG_OK)
             rc = tg_net_update(net, &cfg->adam, &view, e);
     }
+    tg_progress_end(&bar);
     if (rc == TG_OK) {
         st->train_loss = n_order ? total / (double)n_order : NAN;
         m->epoch++;
