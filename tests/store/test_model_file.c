@@ -156,26 +156,17 @@ static void set_text(hid_t f, const char *name, const char *text)
 
 Test(model_file, tensor_list_against_datasets)
 {
-    hid_t f = edit();
-    set_text(f, "tensors", "W1 b1 W2 b2 W3");
-    H5Fclose(f);
-    expect_error("'W3' is missing");
-    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    set_text(f, "tensors", "W1 ../b1");
-    H5Fclose(f);
-    expect_error("invalid name");
-    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    set_text(f, "tensors", "W1 W1");
-    H5Fclose(f);
-    expect_error("'W1' twice");
-    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    set_text(f, "tensors", "genres");
-    H5Fclose(f);
-    expect_error("invalid name");
-    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    set_text(f, "tensors", "");
-    H5Fclose(f);
-    expect_error("0 tensors");
+    static const char *const cases[][2] = {
+        {"W1 b1 W2 b2 W3", "'W3' is missing"}, {"W1 ../b1", "invalid name"},
+        {"W1 W1", "'W1' twice"}, {"genres", "invalid name"}, {"", "0 tensors"}};
+    write_sample(1);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+        cr_assert(f >= 0);
+        set_text(f, "tensors", cases[k][0]);
+        H5Fclose(f);
+        expect_error(cases[k][1]);
+    }
 }
 
 Test(model_file, writer_refuses_bad_tensors)
