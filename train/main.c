@@ -138,7 +138,8 @@ int main(int argc, char **argv)
         rc = tg_train_run(&o, &err);
     }
     if (rc != TG_OK) {
-        fprintf(stderr, "train: %s\n", err.msg);
+        /* messages from train/ already name the stage */
+        fprintf(stderr, "%s%s\n", strncmp(err.msg, "train: ", 7) ? "train: " : "", err.msg);
         if (rc == TG_ERR_USAGE)
             fprintf(stderr, "Try 'train --help'.\n");
     }

@@ -286,6 +286,17 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
         openblas_set_num_threads(o->threads);
     tg_loader_config lc = {.store = s, .steps = steps, .transform = o->transform,
                            .cache_bytes = cache_budget, .batch = o->batch, .depth = 4};
+    {
+        /* decoded, a stored entry is its column and its value: 8 bytes */
+        char dec[32], left[32];
+        human_bytes(dec, sizeof dec, 8.0 * (double)s->nnz);
+        human_bytes(left, sizeof left, (double)cache_budget);
+        TG_DISPLAY(2, "train: loader: the store decodes to about %s; %s left for its cache: %s; "
+                   "a ring of %d batches\n", dec, left,
+                   8 * s->nnz <= cache_budget ? "cached after the first epoch"
+                                              : "streamed from the file every epoch",
+                   lc.depth);
+    }
     rc = tg_loader_open(&loader, &lc, e);
     if (rc != TG_OK)
         goto end;
