@@ -579,6 +579,13 @@ static tg_code check_entries(ctx *c, tg_store *s)
         if (rc == TG_OK)
             rc = tg_store_pipeline(ds[k], c->file, paths[k], &shuffle_at, &zstd_at, c->e);
     }
+    /* Element k of a row lives in chunk k / chunk of both arrays for a reader by file
+     * offset (the loader): differing chunkings would make it index one array's chunks
+     * with the other's numbers, and decode into buffers of the wrong size. */
+    if (rc == TG_OK && chunk[0] != chunk[1])
+        rc = tg_fail(c->e, TG_ERR_FORMAT, "%s: %s is in chunks of %llu elements but %s of %llu: both must "
+                     "be chunked alike", c->file, TG_X_INDICES, (unsigned long long)chunk[0], TG_X_DATA,
+                     (unsigned long long)chunk[1]);
     if (rc != TG_OK)
         return rc;
 
