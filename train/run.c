@@ -266,11 +266,14 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
                               .genres = shape.genres, .steps = steps,
                               .cities = (int64_t)s->n_cities, .config = config,
                               .provenance = prov_text, .genre_names = s->genre_names};
-        /* Both outputs or neither: the predictions go to a temporary beside their final
-         * name, model.h5 is written (atomically), and only then are the predictions
-         * renamed into place. A failure leaves the previous pair as it was; a model.h5
-         * whose provenance matches means both are complete. */
-        char *pred_tmp = NULL;
+        /* Both outputs or neither: each is written to a temporary beside its final
+         * name, then the predictions are renamed into place, and model.h5 last. model.h5
+         * is what says "up to date" (its provenance), so it must not appear before its
+         * predictions: a kill between the two renames (the second one's fsync takes a
+         * while) then leaves new predictions beside the old model, whose provenance no
+         * longer matches, and the rerun redoes both. A failure before the renames leaves
+         * the previous pair as it was. */
+        char *pred_tmp = NULL, *model_tmp = NULL;
         if (n_test > 0) {
             rc = tg_tmp_create(o->predictions_path, &pred_tmp, e);
             if (rc == TG_OK)
@@ -279,12 +282,25 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
             TG_DISPLAY(2, "train: no test album: %s not written\n", o->predictions_path);
         }
         if (rc == TG_OK)
-            rc = tg_model_file_write(o->model_path, &meta, m.params, m.m, m.v, m.step, &h, e);
-        if (rc == TG_OK && pred_tmp)
+            rc = tg_tmp_create(o->model_path, &model_tmp, e);
+        /* the writer writes beside model_tmp and renames onto it: a finished file there */
+        if (rc == TG_OK)
+            rc = tg_model_file_write(model_tmp, &meta, m.params, m.m, m.v, m.step, &h, e);
+        if (rc == TG_OK && pred_tmp) {
             rc = tg_tmp_commit(pred_tmp, o->predictions_path, e);
-        else if (pred_tmp)
-            tg_tmp_discard(pred_tmp);
+            free(pred_tmp); /* renamed or removed by the commit either way */
+            pred_tmp = NULL;
+        }
+        if (rc == TG_OK) {
+            rc = tg_tmp_commit(model_tmp, o->model_path, e);
+        } else {
+            if (pred_tmp)
+                tg_tmp_discard(pred_tmp);
+            if (model_tmp)
+                tg_tmp_discard(model_tmp);
+        }
         free(pred_tmp);
+        free(model_tmp);
     }
     if (rc == TG_OK)
         TG_DISPLAY(2, "train: wrote %s and %s\n", o->model_path, o->predictions_path);
