@@ -198,7 +198,7 @@ static void write_store(hid_t f, cursor *c)
     if ((g = H5Gopen2(f, TG_X, H5P_DEFAULT)) >= 0) {
         put_attr_text(g, "encoding-type", hostile(c) ? "csc_matrix" : TG_CSR_ENCODING);
         put_attr_text(g, "encoding-version", TG_CSR_VERSION);
-        int64_t shape[2] = {(int64_t)A, steps * (int64_t)C};
+        int64_t shape[3] = {(int64_t)A, steps * (int64_t)C, 0}; /* a third value when hostile */
         if (hostile(c))
             shape[0] = (int64_t)u64(c, 8);
         if (hostile(c))
