@@ -13,7 +13,7 @@ BUILD := build
 SAN := build-san
 FUZZ := build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := records chunk
+FUZZ_TARGETS := records chunk store_shapes
 OUT := out
 MESON_OPTS := -Dwerror=true
 

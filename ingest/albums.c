@@ -132,7 +132,9 @@ tg_code tg_albums_record(tg_albums *t, const tg_album_rec *a, uint32_t *index,
         t->gpool = p;
         t->gpool_cap = cap;
     }
-    memcpy(t->gpool + t->gpool_len, set, m * sizeof set[0]);
+    /* an unlabeled album first leaves gpool NULL: memcpy must not see it, even for 0 */
+    if (m > 0)
+        memcpy(t->gpool + t->gpool_len, set, m * sizeof set[0]);
     t->gstart[i] = t->gpool_len;
     t->gcount[i] = (uint32_t)m;
     t->gpool_len += m;

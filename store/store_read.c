@@ -4,6 +4,7 @@
 #include "h5_error.h"
 #include "h5_text.h"
 #include "schema.h"
+#include "zstd_chunk.h"
 #include "zstd_filter.h"
 
 #include <stdlib.h>
@@ -546,6 +547,36 @@ static tg_code read_range(const char *file, hid_t d, const char *path, hid_t mty
     return TG_OK;
 }
 
+/* Every chunk of an entries array holding elements below nnz must be stored, inside the
+ * file, and of a size its filters can produce: exactly chunk * 4 bytes when zstd was
+ * skipped (shuffle keeps the size), at most zstd's bound otherwise. Checked before
+ * HDF5 reads any: HDF5 1.10.8 copies a whole chunk out of a stored one that is shorter
+ * when no filter was applied (a heap overflow inside HDF5, found by fuzz_store_shapes),
+ * and the loader needs every chunk by its offset anyway. */
+static tg_code check_chunk_index(ctx *c, hid_t d, const char *path, uint64_t nnz, hsize_t chunk, int zstd_at)
+{
+    uint64_t n_chunks = (nnz + chunk - 1) / chunk, full = (uint64_t)chunk * 4;
+    for (uint64_t i = 0; i < n_chunks; i++) {
+        hsize_t coord = (hsize_t)(i * chunk), size = 0;
+        haddr_t addr = HADDR_UNDEF;
+        unsigned mask = 0;
+        if (H5Dget_chunk_info_by_coord(d, &coord, &mask, &addr, &size) < 0 || addr == HADDR_UNDEF) {
+            H5Eclear2(H5E_DEFAULT);
+            return tg_fail(c->e, TG_ERR_FORMAT, "%s: %s: chunk %llu (elements from %llu) is missing", c->file,
+                           path, (unsigned long long)i, (unsigned long long)coord);
+        }
+        int zstd = zstd_at >= 0 && !(mask & (1u << zstd_at));
+        uint64_t most = zstd ? tg_zstd_bound((size_t)full) : full;
+        if ((zstd ? size == 0 || size > most : size != full) || addr > c->file_size || size > c->file_size - addr)
+            return tg_fail(c->e, TG_ERR_FORMAT, "%s: %s: chunk %llu at byte %llu records %llu stored bytes (%s "
+                           "%llu, within the file's %llu)", c->file, path, (unsigned long long)i,
+                           (unsigned long long)addr, (unsigned long long)size,
+                           zstd ? "compressed: at most" : "uncompressed: exactly", (unsigned long long)most,
+                           (unsigned long long)c->file_size);
+    }
+    return TG_OK;
+}
+
 /* /x/indices and /x/data: types, pipeline, lengths = NNZ; then one pass over both, one
  * chunk at a time, checking every index against its row. */
 static tg_code check_entries(ctx *c, tg_store *s)
@@ -578,7 +609,16 @@ static tg_code check_entries(ctx *c, tg_store *s)
             H5Pclose(dcpl);
         if (rc == TG_OK)
             rc = tg_store_pipeline(ds[k], c->file, paths[k], &shuffle_at, &zstd_at, c->e);
+        if (rc == TG_OK)
+            rc = check_chunk_index(c, ds[k], paths[k], s->nnz, chunk[k], zstd_at);
     }
+    /* Element k of a row lives in chunk k / chunk of both arrays for a reader by file
+     * offset (the loader): differing chunkings would make it index one array's chunks
+     * with the other's numbers, and decode into buffers of the wrong size. */
+    if (rc == TG_OK && chunk[0] != chunk[1])
+        rc = tg_fail(c->e, TG_ERR_FORMAT, "%s: %s is in chunks of %llu elements but %s of %llu: both must "
+                     "be chunked alike", c->file, TG_X_INDICES, (unsigned long long)chunk[0], TG_X_DATA,
+                     (unsigned long long)chunk[1]);
     if (rc != TG_OK)
         return rc;
 

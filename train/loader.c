@@ -356,6 +356,14 @@ tg_code tg_loader_open(tg_loader **out, const tg_loader_config *cfg, tg_error *e
         if (!cs->cache || !cs->scratch)
             rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory for the chunk index");
     }
+    /* read_stored_row takes chunk k of both arrays for the same elements: tg_store_open
+     * refuses stores chunked otherwise, and this keeps a store that changed since from
+     * making us decode past a buffer. */
+    if (rc == TG_OK && (l->sets[0].layout.chunk_elems != l->sets[1].layout.chunk_elems
+                        || l->sets[0].layout.n_chunks != l->sets[1].layout.n_chunks))
+        rc = tg_fail(e, TG_ERR_FORMAT, "%s: /x/indices and /x/data are chunked differently (%llu and %llu "
+                     "elements)", s->path, (unsigned long long)l->sets[0].layout.chunk_elems,
+                     (unsigned long long)l->sets[1].layout.chunk_elems);
     if (rc == TG_OK) {
         int fd = open(s->path, O_RDONLY);
         struct stat st;

@@ -173,19 +173,19 @@ static void meta_tensors(const tg_net_layout *l, tg_model_meta *meta)
 }
 
 /* Writes model.h5 from the net's state, copied to the host. */
-static tg_code write_model(const tg_train_options *o, tg_model_meta *meta, const tg_model *m,
+static tg_code write_model(const char *path, tg_model_meta *meta, const tg_model *m,
                            const tg_model_history *h, tg_error *e)
 {
     const size_t N = m->net->layout.n_params;
     float *p = malloc(N * sizeof *p), *am = malloc(N * sizeof *am), *av = malloc(N * sizeof *av);
     tg_code rc = TG_OK;
     if (!p || !am || !av)
-        rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory to write %s", o->model_path);
+        rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory to write %s", path);
     if (rc == TG_OK)
         rc = m->net->ops->get_state(m->net, p, am, av, e);
     meta_tensors(&m->net->layout, meta);
     if (rc == TG_OK)
-        rc = tg_model_file_write(o->model_path, meta, p, am, av, m->net->step, h, e);
+        rc = tg_model_file_write(path, meta, p, am, av, m->net->step, h, e);
     free(p), free(am), free(av);
     return rc;
 }
@@ -328,11 +328,14 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
         tg_model_meta meta = {.genres = spec.genres, .steps = steps, .cities = spec.cities,
                               .model = (char *)tg_net_kind_names[spec.kind], .config = config,
                               .provenance = prov_text, .genre_names = s->genre_names};
-        /* Both outputs or neither: the predictions go to a temporary beside their final
-         * name, model.h5 is written (atomically), and only then are the predictions
-         * renamed into place. A failure leaves the previous pair as it was; a model.h5
-         * whose provenance matches means both are complete. */
-        char *pred_tmp = NULL;
+        /* Both outputs or neither: each is written to a temporary beside its final
+         * name, then the predictions are renamed into place, and model.h5 last. model.h5
+         * is what says "up to date" (its provenance), so it must not appear before its
+         * predictions: a kill between the two renames (the second one's fsync takes a
+         * while) then leaves new predictions beside the old model, whose provenance no
+         * longer matches, and the rerun redoes both. A failure before the renames leaves
+         * the previous pair as it was. */
+        char *pred_tmp = NULL, *model_tmp = NULL;
         if (n_test > 0) {
             rc = tg_tmp_create(o->predictions_path, &pred_tmp, e);
             if (rc == TG_OK)
@@ -341,12 +344,25 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
             TG_DISPLAY(2, "train: no test album: %s not written\n", o->predictions_path);
         }
         if (rc == TG_OK)
-            rc = write_model(o, &meta, &m, &h, e);
-        if (rc == TG_OK && pred_tmp)
+            rc = tg_tmp_create(o->model_path, &model_tmp, e);
+        /* the writer writes beside model_tmp and renames onto it: a finished file there */
+        if (rc == TG_OK)
+            rc = write_model(model_tmp, &meta, &m, &h, e);
+        if (rc == TG_OK && pred_tmp) {
             rc = tg_tmp_commit(pred_tmp, o->predictions_path, e);
-        else if (pred_tmp)
-            tg_tmp_discard(pred_tmp);
+            free(pred_tmp); /* renamed or removed by the commit either way */
+            pred_tmp = NULL;
+        }
+        if (rc == TG_OK) {
+            rc = tg_tmp_commit(model_tmp, o->model_path, e);
+        } else {
+            if (pred_tmp)
+                tg_tmp_discard(pred_tmp);
+            if (model_tmp)
+                tg_tmp_discard(model_tmp);
+        }
         free(pred_tmp);
+        free(model_tmp);
     }
     if (rc == TG_OK)
         TG_DISPLAY(2, "train: wrote %s and %s\n", o->model_path, o->predictions_path);

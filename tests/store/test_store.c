@@ -9,6 +9,7 @@
 
 #include <criterion/criterion.h>
 #include <hdf5.h>
+#include <zstd.h>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -470,4 +471,81 @@ Test(store, no_dropped_genres_and_one_album)
     cr_assert_eq(memcmp(gi, idx, sizeof gi), 0);
     cr_assert_eq(memcmp(gv, val, sizeof gv), 0);
     tg_store_close(s);
+}
+
+/* ---- crafted chunks (issue 8): each refused at open, in bounded memory ------------- */
+
+/* Replaces the stored chunk of dset that starts at element first with raw[len] and the
+ * given filter mask (bit 0 shuffle skipped, bit 1 zstd skipped), as a crafted file would. */
+static void put_raw_chunk(const char *dset, hsize_t first, unsigned mask, const void *raw, size_t len)
+{
+    hid_t f = reopen(), d = H5Dopen2(f, dset, H5P_DEFAULT);
+    cr_assert_geq(d, 0);
+    cr_assert_geq(H5Dwrite_chunk(d, H5P_DEFAULT, mask, &first, len, raw), 0);
+    H5Dclose(d);
+    H5Fclose(f);
+}
+
+/* A zstd frame of a few hundred bytes (within what a chunk's index entry may record)
+ * that declares and holds 4 MiB, where a chunk holds 256 bytes: the filter refuses it
+ * from the frame header, allocating nothing of that size. (A larger bomb needs a
+ * larger frame, which the chunk index check refuses first.) */
+Test(store, crafted_chunk_bomb)
+{
+    size_t big = (size_t)4 << 20;
+    void *zeros = calloc(big, 1);
+    unsigned char frame[4096];
+    size_t len = ZSTD_compress(frame, sizeof frame, zeros, big, 19);
+    free(zeros);
+    cr_assert(!ZSTD_isError(len) && len <= 320, "frame of %zu bytes", len);
+    put_raw_chunk("/x/data", CHUNK, 0, frame, len);
+    char says[96];
+    snprintf(says, sizeof says, "/x/data elements %d..%d", CHUNK, 2 * CHUNK - 1);
+    expect_refused(TG_ERR_FORMAT, says);
+}
+
+/* A chunk stored unfiltered but shorter than a chunk: HDF5 1.10.8 would copy a whole
+ * chunk out of it (a heap overflow inside HDF5), so the chunk index is checked first. */
+Test(store, crafted_short_raw_chunk)
+{
+    unsigned char raw[10] = {0};
+    put_raw_chunk("/x/indices", 0, 3, raw, sizeof raw);
+    char says[96];
+    snprintf(says, sizeof says, "records 10 stored bytes (uncompressed: exactly %d", CHUNK * 4);
+    expect_refused(TG_ERR_FORMAT, says);
+}
+
+/* /x/data chunked unlike /x/indices: the loader takes chunk k of both for the same
+ * elements, so this is refused (it overflowed the loader's buffers before). */
+Test(store, crafted_chunking_differs)
+{
+    hid_t f = reopen();
+    cr_assert_geq(H5Ldelete(f, "/x/data", H5P_DEFAULT), 0);
+    hsize_t n = (hsize_t)R.indptr[R.A], chunk = CHUNK / 4;
+    hid_t sp = H5Screate_simple(1, &n, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    tg_error e = {0};
+    cr_assert_geq(H5Pset_chunk(dcpl, 1, &chunk), 0);
+    cr_assert_geq(H5Pset_shuffle(dcpl), 0);
+    cr_assert_eq(tg_store_set_zstd(dcpl, 3, &e), TG_OK, "%s", e.msg);
+    hid_t d = H5Dcreate2(f, "/x/data", H5T_STD_U32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    cr_assert_geq(d, 0);
+    cr_assert_geq(H5Dwrite(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, R.data), 0);
+    H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    H5Fclose(f);
+    char says[128];
+    snprintf(says, sizeof says, "/x/indices is in chunks of %d elements but /x/data of %d", CHUNK, CHUNK / 4);
+    expect_refused(TG_ERR_FORMAT, says);
+}
+
+/* indptr values at the ends of int64: a row "ending" at INT64_MAX, and one going negative. */
+Test(store, crafted_indptr_overflow)
+{
+    int64_t v = INT64_MAX;
+    poke("/x/indptr", H5T_NATIVE_INT64, R.A, &v);
+    expect_refused(TG_ERR_FORMAT, "/x/indices has");
+    v = INT64_MIN;
+    poke("/x/indptr", H5T_NATIVE_INT64, R.A, &v);
+    expect_refused(TG_ERR_FORMAT, "/x/indptr decreases at album");
 }

@@ -210,3 +210,54 @@ Test(loader, streaming_trains_the_same_model_as_caching)
               "a store streamed each epoch trains bit for bit the model of a cached one");
     free(cached), free(streamed);
 }
+
+/* ---- a store that changes under the loader (issue 8) --------------------------------
+ * The loader decodes chunks from an mmap of a store that tg_store_open validated; if
+ * the file is damaged or cut afterwards (another process rewrote it in place), every
+ * read must fail with a named error, never crash or read past the mapping. */
+
+static void damage_after_open(int truncate_it)
+{
+    tg_error e = {0};
+    tg_store *s;
+    cr_assert_eq(tg_store_open(path, &s, &e), TG_OK, "%s", e.msg);
+    tg_store_layout l;
+    cr_assert_eq(tg_store_layout_get(s, TG_STORE_DATA, &l, &e), TG_OK, "%s", e.msg);
+    tg_store_chunk last = l.chunks[l.n_chunks - 1];
+    tg_store_layout_free(&l);
+    FILE *f = fopen(path, "r+b");
+    cr_assert_not_null(f);
+    if (truncate_it) {
+        cr_assert_eq(ftruncate(fileno(f), (off_t)last.offset), 0);
+    } else { /* garbage over every data chunk's middle byte */
+        cr_assert_eq(tg_store_layout_get(s, TG_STORE_DATA, &l, &e), TG_OK, "%s", e.msg);
+        for (size_t k = 0; k < l.n_chunks; k++) {
+            cr_assert_eq(fseek(f, (long)(l.chunks[k].offset + l.chunks[k].size / 2), SEEK_SET), 0);
+            fputc(0x5a, f);
+        }
+        tg_store_layout_free(&l);
+    }
+    fclose(f);
+    tg_loader_config cfg = {.store = s, .steps = S, .transform = TG_TRANSFORM_RAW, .cache_bytes = 0,
+                            .batch = 4, .depth = 2};
+    tg_loader *ld;
+    cr_assert_eq(tg_loader_open(&ld, &cfg, &e), TG_OK, "%s", e.msg);
+    int32_t cols[S * C];
+    float vals[S * C];
+    size_t failures = 0;
+    for (uint32_t a = 0; a < A; a++) {
+        size_t n;
+        tg_code rc = tg_loader_row(ld, a, cols, vals, &n, &e);
+        if (rc != TG_OK) {
+            cr_assert_eq(rc, TG_ERR_FORMAT, "album %u: %s: %s", a, tg_code_name(rc), e.msg);
+            cr_assert(strstr(e.msg, truncate_it ? "past the end of the file" : "chunk") != NULL, "%s", e.msg);
+            failures++;
+        }
+    }
+    cr_assert_gt(failures, 0, "damage after open went unnoticed");
+    tg_loader_close(ld);
+    tg_store_close(s);
+}
+
+Test(loader, chunks_damaged_after_open_are_errors) { damage_after_open(0); }
+Test(loader, store_cut_after_open_is_an_error) { damage_after_open(1); }
