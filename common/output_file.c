@@ -1,9 +1,13 @@
 /* output_file.c - temporary outputs, their signal-time cleanup and atomic commit. */
 #include "output_file.h"
 
+#include "xxhash64.h"
+
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -58,6 +62,44 @@ static void tmp_unregister(const char *path)
             g_tmp[i] = NULL;
 }
 
+void tg_tmp_host_tag(char buf[9])
+{
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) != 0)
+        host[0] = '\0'; /* no name: every host looks alike, and so only our own pids count */
+    snprintf(buf, 9, "%08x", (unsigned)(tg_xxh64(host, strlen(host), 0) & 0xffffffffu));
+}
+
+/* Removes the temporaries that runs killed by SIGKILL (which no handler sees) left
+ * beside final_path: those named by this host whose process is gone. Best effort: a
+ * directory that cannot be listed or a file that cannot be removed is left alone, since
+ * a leftover is never read (it is not the final name), only untidy. Another host's
+ * leftovers (same directory over NFS) are kept: its pids mean nothing here. */
+static void remove_leftovers(const char *final_path, size_t dirlen, const char *prefix)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", dirlen ? (int)dirlen : 1, dirlen ? final_path : ".");
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    size_t plen = strlen(prefix);
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        if (strncmp(ent->d_name, prefix, plen) != 0)
+            continue;
+        char *end;
+        long pid = strtol(ent->d_name + plen, &end, 10);
+        if (end == ent->d_name + plen || *end != '-' || pid <= 0 || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+            char path[4096 + 256];
+            snprintf(path, sizeof path, "%.*s%s", (int)dirlen, final_path, ent->d_name);
+            unlink(path);
+        }
+    }
+    closedir(d);
+}
+
 tg_code tg_tmp_create(const char *final_path, char **tmp_path, tg_error *e)
 {
     const char *slash = strrchr(final_path, '/');
@@ -65,11 +107,17 @@ tg_code tg_tmp_create(const char *final_path, char **tmp_path, tg_error *e)
     const char *base = final_path + dirlen;
     if (*base == '\0')
         return tg_fail(e, TG_ERR_USAGE, "%s: output name is a directory", final_path);
-    size_t size = strlen(final_path) + 16;
+    char host[9], prefix[300];
+    tg_tmp_host_tag(host);
+    snprintf(prefix, sizeof prefix, ".%s.tmp-%s-", base, host);
+    if (strlen(base) < 256)
+        remove_leftovers(final_path, dirlen, prefix);
+    size_t size = strlen(final_path) + 48;
     char *tmp = malloc(size);
     if (tmp == NULL)
         return tg_fail(e, TG_ERR_NOMEM, "%s: out of memory", final_path);
-    snprintf(tmp, size, "%.*s.%s.tmp-XXXXXX", (int)dirlen, final_path, base);
+    snprintf(tmp, size, "%.*s.%s.tmp-%s-%ld-XXXXXX", (int)dirlen, final_path, base, host,
+             (long)getpid());
     int fd = mkstemp(tmp);
     if (fd < 0) {
         tg_fail_errno(e, TG_ERR_IO, "%s: cannot create a temporary file beside it", final_path);

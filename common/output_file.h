@@ -13,11 +13,16 @@
 /* Installs the signal handlers once per process. Safe to call again. */
 void tg_signals_install(void);
 
-/* Creates an empty temporary file next to final_path ("<dir>/.<base>.tmp-XXXXXX"),
- * mode 0666 & ~umask, registers it for removal on a signal and returns its malloc'd
- * name in *tmp_path (caller frees). The file is closed: a library such as HDF5 may
- * then create it anew by name. */
+/* Creates an empty temporary file next to final_path
+ * ("<dir>/.<base>.tmp-<host>-<pid>-XXXXXX"), mode 0666 & ~umask, registers it for removal
+ * on a signal and returns its malloc'd name in *tmp_path (caller frees). The file is
+ * closed: a library such as HDF5 may then create it anew by name. First removes the
+ * temporaries of final_path that this host's dead processes left (a SIGKILL runs no
+ * handler); host and pid in the name say whose they are. */
 tg_code tg_tmp_create(const char *final_path, char **tmp_path, tg_error *e);
+
+/* The host's tag in temporary names: 8 hex digits of a hash of its name. */
+void tg_tmp_host_tag(char buf[9]);
 
 /* Makes tmp_path durable (fsync), renames it to final_path and unregisters it. On
  * failure tmp_path is removed and final_path is left as it was. */

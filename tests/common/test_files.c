@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <dirent.h>
 #include <unistd.h>
 
@@ -202,4 +203,50 @@ Test(files, stamps_follow_the_output)
     unlink(out);
     cr_assert(!tg_stamp_is_current(out, &p), "a deleted output is stale");
     tg_prov_free(&p);
+}
+
+static void touch(const char *name)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f);
+    fputs("half-written", f);
+    fclose(f);
+}
+
+static int exists(const char *name)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return access(p, F_OK) == 0;
+}
+
+Test(files, leftovers_of_dead_runs_are_removed)
+{
+    /* a pid that is surely dead: a child that has exited and been reaped */
+    pid_t dead = fork();
+    cr_assert(dead >= 0);
+    if (dead == 0)
+        _exit(0);
+    cr_assert_eq(waitpid(dead, NULL, 0), dead);
+    char host[9], dead_tmp[128], live_tmp[128], other_host[128], other_out[128];
+    tg_tmp_host_tag(host);
+    snprintf(dead_tmp, sizeof dead_tmp, ".out.h5.tmp-%s-%ld-AbCdEf", host, (long)dead);
+    snprintf(live_tmp, sizeof live_tmp, ".out.h5.tmp-%s-%ld-AbCdEf", host, (long)getppid());
+    snprintf(other_host, sizeof other_host, ".out.h5.tmp-%s-%ld-AbCdEf",
+             strcmp(host, "00000000") ? "00000000" : "11111111", (long)dead);
+    snprintf(other_out, sizeof other_out, ".other.h5.tmp-%s-%ld-AbCdEf", host, (long)dead);
+    touch(dead_tmp), touch(live_tmp), touch(other_host), touch(other_out);
+    char final[256], *tmp = NULL;
+    snprintf(final, sizeof final, "%s/out.h5", dir);
+    tg_error e = {0};
+    cr_assert_eq(tg_tmp_create(final, &tmp, &e), TG_OK, "%s", e.msg);
+    cr_assert(!exists(dead_tmp), "a dead run's temporary is removed");
+    cr_assert(exists(live_tmp), "a live process's temporary is kept");
+    cr_assert(exists(other_host), "another host's temporary is kept");
+    cr_assert(exists(other_out), "another output's temporary is kept");
+    cr_assert(strstr(tmp, host) != NULL, "the new name carries the host: %s", tmp);
+    tg_tmp_discard(tmp);
+    free(tmp);
 }
