@@ -296,22 +296,27 @@ static void line_chart(FILE *f, const double *x, size_t n, const epoch_series *s
                    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.*f</text>\n",
                 X0, PY(v), X1, PY(v), X0 - 6, PY(v) + 4, yd, fabs(v) < ystep / 1e6 ? 0.0 : v);
     if (log_x) {
-        /* Ticks at 1, 2 and 5 times the powers of ten, and the first x when it is none
-         * of them. */
-        int first_is_tick = 0;
+        /* Ticks at 1, 2 and 5 times the powers of ten; the first and last x are
+         * labelled too unless a tick is within 30 % of them (the labels would collide):
+         * without them the ends of a curve (nbSteps 358) read as no value in particular. */
+        double near_first = INFINITY, near_last = INFINITY, last = x[n - 1];
         for (double mag = pow(10, floor(log10(lo))); mag <= hi; mag *= 10)
             for (int k = 0; k < 3; k++) {
                 double v = mag * (k == 0 ? 1 : k == 1 ? 2 : 5);
                 if (v < lo || v > hi)
                     continue;
-                first_is_tick |= fabs(v - first) < 1e-9 * first;
+                near_first = fmin(near_first, fmax(v / first, first / v));
+                near_last = fmin(near_last, fmax(v / last, last / v));
                 fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>\n"
                            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n",
                         PX(v), Y0, PX(v), Y1, PX(v), Y1 + 16, v);
             }
-        if (!first_is_tick)
+        if (near_first > 1.3)
             fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n", PX(first),
                     Y1 + 16, first);
+        if (near_last > 1.3 && last != first)
+            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n", PX(last),
+                    Y1 + 16, last);
     } else {
         /* The first x is labelled too, unless a round tick is close enough to it to
          * collide: without it the left end of a curve reads as no value in particular. */

@@ -484,8 +484,9 @@ static tg_code write_html(FILE *f, const tg_sweep_options *o, const point *pts,
     eval_html_page_begin(f, "train sweep", "Genre prediction: metrics against nbSteps");
     fputs("<p class=\"meta\">", f);
     eval_html_escape(f, o->train.store_path);
-    fprintf(f, " · %d epochs · batch %d · lr %g · seed %llu · threshold %g · %s "
-               "transform · train (tracegenre) %s</p>\n", o->train.epochs, o->train.batch,
+    fprintf(f, " · %d epoch%s · batch %d · lr %g · seed %llu · threshold %g · %s "
+               "transform · train (tracegenre) %s</p>\n", o->train.epochs,
+            o->train.epochs == 1 ? "" : "s", o->train.batch,
             o->train.lr, (unsigned long long)o->train.seed, o->train.threshold,
             tg_transform_names[o->train.transform], TG_VERSION);
     fputs("<section id=\"table\">\n<h2>Test metrics per model and nbSteps</h2>\n<table>\n"
@@ -506,7 +507,7 @@ static tg_code write_html(FILE *f, const tg_sweep_options *o, const point *pts,
         }
         fprintf(f, "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
                    "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-                   "<td class=\"n\">%llu</td><td class=\"n\">%.2f</td><td class=\"n\">%.0f MB"
+                   "<td class=\"n\">%llu</td><td class=\"n\">%.2f</td><td class=\"n\">%.0f&#160;MB"
                    "</td></tr>\n",
                 num(c[0], 32, p->map, 4), num(c[1], 32, p->macro_f1, 4),
                 num(c[2], 32, p->soft_accuracy, 4), num(c[3], 32, p->hamming_score, 4),
