@@ -70,12 +70,16 @@ static double nice_step(double vmax)
     return (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * mag;
 }
 
-static void page_head(FILE *f, const eval_metrics *m, const eval_html_info *info)
+/* The page up to its <title>'s text, and from the end of that text to the <h1>: eval's
+ * page and the sweep's share them, so they look alike. */
+static void head_open(FILE *f)
 {
-    char t[64];
     fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
-          "<meta charset=\"utf-8\"/>\n<title>eval: ", f);
-    esc(f, info->input);
+          "<meta charset=\"utf-8\"/>\n<title>", f);
+}
+
+static void head_close(FILE *f, const char *heading)
+{
     fputs("</title>\n<style>\n"
           "body{font-family:\"DejaVu Sans\",\"Segoe UI\",Helvetica,Arial,sans-serif;color:#222;"
           "background:#fff;max-width:1000px;margin:24px auto;padding:0 16px;line-height:1.4}\n"
@@ -91,7 +95,36 @@ static void page_head(FILE *f, const eval_metrics *m, const eval_html_info *info
           "svg{display:block;max-width:100%;height:auto}\n"
           "svg text{font-size:12px;fill:#222}\n"
           "svg text.v{paint-order:stroke;stroke:#fff;stroke-width:3px}\n"
-          "</style>\n</head>\n<body>\n<h1>Genre prediction: evaluation</h1>\n<p class=\"meta\">", f);
+          "</style>\n</head>\n<body>\n<h1>", f);
+    esc(f, heading);
+    fputs("</h1>\n", f);
+}
+
+void eval_html_escape(FILE *f, const char *s)
+{
+    esc(f, s);
+}
+
+void eval_html_page_begin(FILE *f, const char *title, const char *heading)
+{
+    head_open(f);
+    esc(f, title);
+    head_close(f, heading);
+}
+
+void eval_html_page_end(FILE *f)
+{
+    fputs("</body>\n</html>\n", f);
+}
+
+static void page_head(FILE *f, const eval_metrics *m, const eval_html_info *info)
+{
+    char t[64];
+    head_open(f);
+    fputs("eval: ", f);
+    esc(f, info->input);
+    head_close(f, "Genre prediction: evaluation");
+    fputs("<p class=\"meta\">", f);
     esc(f, info->input);
     if (info->split != NULL) {
         fputs(" · split ", f);
@@ -187,21 +220,41 @@ static int tick_decimals(double step)
     return step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
 }
 
-/* Values against epochs, one line per series, legend on the right. A line is broken
- * where a value is missing rather than drawn across it, so that a gap stays visible;
- * points are marked when there are few epochs and wherever a value stands alone (one
- * epoch, or between gaps), since a line of one point is invisible. unit: the y axis
- * is [0, 1] (MAP), else [0, a round value above the largest]. mark_best rings the
- * highest value of the first series and says which epoch had it. */
-static void epoch_chart(FILE *f, const tg_model_history *h, const epoch_series *s, size_t ns,
-                        int unit, int mark_best, const char *y_label, int decimals)
+/* The x axis of a line chart: linear, or logarithmic (x > 0) when the values span
+ * decades, as nbSteps 1 to 30 and 358 do: linear, 1..30 would share a tenth of it. */
+typedef struct {
+    double lo, hi, x0, x1;
+    int log;
+} x_axis;
+
+static double x_pos(const x_axis *a, double v)
+{
+    if (a->log)
+        return a->x0 + (log(v) - log(a->lo)) / (log(a->hi) - log(a->lo)) * (a->x1 - a->x0);
+    return a->x0 + (v - a->lo) / (a->hi - a->lo) * (a->x1 - a->x0);
+}
+
+/* How a line chart labels and scales itself. */
+typedef struct {
+    const char *x_label, *y_label;
+    int unit;            /* y in [0, 1]; else [0, a round value above the largest] */
+    int log_x;           /* logarithmic x axis (every x must be > 0) */
+    int mark_best;       /* ring the highest value of the first series, say its x */
+    const char *missing; /* legend suffix of a series without any value */
+} chart_axes;
+
+/* Values against x (increasing), one line per series, legend on the right. A line is
+ * broken where a value is missing rather than drawn across it, so that a gap stays
+ * visible; points are marked when there are few and wherever a value stands alone
+ * (one point, or between gaps), since a line of one point is invisible. */
+static void line_chart(FILE *f, const double *x, size_t n, const epoch_series *s, size_t ns,
+                       const chart_axes *ax, int decimals)
 {
     const double W = 760, H = 290, X0 = 70, X1 = 540, Y0 = 14, Y1 = 240;
-    const size_t n = h->n;
-    double lo = h->epoch[0], hi = h->epoch[0], vmin = 0, vmax = 0;
+    double lo = x[0], hi = x[0], vmin = 0, vmax = 0;
     for (size_t i = 0; i < n; i++) {
-        lo = fmin(lo, h->epoch[i]);
-        hi = fmax(hi, h->epoch[i]);
+        lo = fmin(lo, x[i]);
+        hi = fmax(hi, x[i]);
         for (size_t k = 0; k < ns; k++)
             if (isfinite(s[k].v[i])) {
                 vmin = fmin(vmin, s[k].v[i]);
@@ -210,7 +263,12 @@ static void epoch_chart(FILE *f, const tg_model_history *h, const epoch_series *
     }
     const double first = lo;
     double xstep = fmax(1, round(nice_step(fmax(1, hi - lo))));
-    if (hi - lo < 1) { /* one epoch: put it in the middle */
+    int log_x = ax->log_x && lo > 0 && hi / lo > 1.5;
+    if (log_x) { /* the same room at both ends, as a share of the decades shown */
+        double pad = pow(hi / lo, 0.03);
+        lo /= pad;
+        hi *= pad;
+    } else if (hi - lo < 1) { /* one point: put it in the middle */
         lo -= 0.5;
         hi += 0.5;
     } else { /* room at both ends, so that the end points do not sit on the frame */
@@ -218,8 +276,9 @@ static void epoch_chart(FILE *f, const tg_model_history *h, const epoch_series *
         lo -= pad;
         hi += pad;
     }
+    const x_axis xa = {lo, hi, X0, X1, log_x};
     double ystep, bot, top;
-    if (unit) {
+    if (ax->unit) {
         ystep = 0.2, bot = 0, top = 1;
     } else {
         ystep = vmax - vmin > 0 ? nice_step(vmax - vmin) : 0.2;
@@ -228,7 +287,7 @@ static void epoch_chart(FILE *f, const tg_model_history *h, const epoch_series *
     }
     int yd = tick_decimals(ystep);
     char t[64];
-#define PX(v) (X0 + ((v) - lo) / (hi - lo) * (X1 - X0))
+#define PX(v) x_pos(&xa, (v))
 #define PY(v) (Y1 - ((v) - bot) / (top - bot) * (Y1 - Y0))
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" "
                "height=\"%.0f\" role=\"img\">\n", W, H, W, H);
@@ -236,22 +295,48 @@ static void epoch_chart(FILE *f, const tg_model_history *h, const epoch_series *
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>\n"
                    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.*f</text>\n",
                 X0, PY(v), X1, PY(v), X0 - 6, PY(v) + 4, yd, fabs(v) < ystep / 1e6 ? 0.0 : v);
-    /* The first epoch is labelled too, unless a round tick is close enough to it to
-     * collide: without it the left end of a curve reads as no epoch in particular. */
-    double first_tick = xstep * ceil(first / xstep - 1e-9);
-    if (first_tick - first >= xstep / 2)
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>\n"
-                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n",
-                PX(first), Y0, PX(first), Y1, PX(first), Y1 + 16, first);
-    for (double v = first_tick; v <= hi + 1e-9; v += xstep)
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>\n"
-                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n",
-                PX(v), Y0, PX(v), Y1, PX(v), Y1 + 16, v);
+    if (log_x) {
+        /* Ticks at 1, 2 and 5 times the powers of ten; the first and last x are
+         * labelled too unless a tick is within 30 % of them (the labels would collide):
+         * without them the ends of a curve (nbSteps 358) read as no value in particular. */
+        double near_first = INFINITY, near_last = INFINITY, last = x[n - 1];
+        for (double mag = pow(10, floor(log10(lo))); mag <= hi; mag *= 10)
+            for (int k = 0; k < 3; k++) {
+                double v = mag * (k == 0 ? 1 : k == 1 ? 2 : 5);
+                if (v < lo || v > hi)
+                    continue;
+                near_first = fmin(near_first, fmax(v / first, first / v));
+                near_last = fmin(near_last, fmax(v / last, last / v));
+                fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>\n"
+                           "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n",
+                        PX(v), Y0, PX(v), Y1, PX(v), Y1 + 16, v);
+            }
+        if (near_first > 1.3)
+            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n", PX(first),
+                    Y1 + 16, first);
+        if (near_last > 1.3 && last != first)
+            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n", PX(last),
+                    Y1 + 16, last);
+    } else {
+        /* The first x is labelled too, unless a round tick is close enough to it to
+         * collide: without it the left end of a curve reads as no value in particular. */
+        double first_tick = xstep * ceil(first / xstep - 1e-9);
+        if (first_tick - first >= xstep / 2)
+            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>\n"
+                       "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n",
+                    PX(first), Y0, PX(first), Y1, PX(first), Y1 + 16, first);
+        for (double v = first_tick; v <= hi + 1e-9; v += xstep)
+            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>\n"
+                       "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n",
+                    PX(v), Y0, PX(v), Y1, PX(v), Y1 + 16, v);
+    }
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
-               "stroke=\"#444\"/>\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">epoch</text>\n"
-               "<text transform=\"translate(16,%.1f) rotate(-90)\" text-anchor=\"middle\">",
-            X0, Y0, X1 - X0, Y1 - Y0, (X0 + X1) / 2, Y1 + 36, (Y0 + Y1) / 2);
-    esc(f, y_label);
+               "stroke=\"#444\"/>\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+            X0, Y0, X1 - X0, Y1 - Y0, (X0 + X1) / 2, Y1 + 36);
+    esc(f, ax->x_label);
+    fprintf(f, "%s</text>\n<text transform=\"translate(16,%.1f) rotate(-90)\" "
+               "text-anchor=\"middle\">", log_x ? " (logarithmic scale)" : "", (Y0 + Y1) / 2);
+    esc(f, ax->y_label);
     fputs("</text>\n", f);
     for (size_t k = 0; k < ns; k++) {
         const double *v = s[k].v;
@@ -267,12 +352,12 @@ static void epoch_chart(FILE *f, const tg_model_history *h, const epoch_series *
                 fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
                         s[k].colour);
                 for (size_t j = i; j <= end; j++)
-                    fprintf(f, "%s%.1f,%.1f", j > i ? " " : "", PX(h->epoch[j]), PY(v[j]));
+                    fprintf(f, "%s%.1f,%.1f", j > i ? " " : "", PX(x[j]), PY(v[j]));
                 fputs("\"/>\n", f);
             }
             for (size_t j = i; j <= end; j++)
                 if (n <= 30 || end == i)
-                    marker(f, PX(h->epoch[j]), PY(v[j]), &s[k]);
+                    marker(f, PX(x[j]), PY(v[j]), &s[k]);
             recorded += end - i;
             i = end;
         }
@@ -282,10 +367,12 @@ static void epoch_chart(FILE *f, const tg_model_history *h, const epoch_series *
         marker(f, 572, ly, &s[k]);
         fprintf(f, "<text x=\"590\" y=\"%.1f\">", ly + 4);
         esc(f, s[k].name);
-        fprintf(f, "%s</text>\n", recorded == 0 ? " (not recorded)" : "");
+        if (recorded == 0)
+            esc(f, ax->missing);
+        fputs("</text>\n", f);
     }
     size_t best = n;
-    for (size_t i = 0; mark_best && i < n; i++)
+    for (size_t i = 0; ax->mark_best && i < n; i++)
         if (isfinite(s[0].v[i]) && (best == n || s[0].v[i] > s[0].v[best]))
             best = i;
     if (best < n) {
@@ -293,18 +380,32 @@ static void epoch_chart(FILE *f, const tg_model_history *h, const epoch_series *
         fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"7\" fill=\"none\" stroke=\"#222\" "
                    "stroke-width=\"2\"/>\n<circle cx=\"572\" cy=\"%.1f\" r=\"6\" fill=\"none\" "
                    "stroke=\"#222\" stroke-width=\"2\"/>\n<text x=\"590\" y=\"%.1f\">best: %s</text>\n"
-                   "<text x=\"590\" y=\"%.1f\" style=\"fill:#555\">at epoch %ld</text>\n",
-                PX(h->epoch[best]), PY(s[0].v[best]), ly, ly + 4,
-                fmt(t, s[0].v[best], decimals), ly + 22, (long)h->epoch[best]);
+                   "<text x=\"590\" y=\"%.1f\" style=\"fill:#555\">at ",
+                PX(x[best]), PY(s[0].v[best]), ly, ly + 4, fmt(t, s[0].v[best], decimals), ly + 22);
+        esc(f, ax->x_label);
+        fprintf(f, " %g</text>\n", x[best]);
     }
     fputs("</svg>\n", f);
 #undef PX
 #undef PY
 }
 
+void eval_html_line_chart(FILE *f, const double *x, size_t n, const eval_html_line *lines,
+                          size_t n_lines, const eval_html_chart *c)
+{
+    epoch_series s[sizeof palette / sizeof *palette];
+    const size_t ns = n_lines < sizeof s / sizeof *s ? n_lines : sizeof s / sizeof *s;
+    for (size_t k = 0; k < ns; k++)
+        s[k] = (epoch_series){lines[k].name, lines[k].y, palette[k], (int)(k % 2)};
+    chart_axes ax = {c->x_label, c->y_label, c->unit, c->log_x, c->mark_best,
+                     c->missing != NULL ? c->missing : " (no value)"};
+    line_chart(f, x, n, s, ns, &ax, c->decimals);
+}
+
 /* model.h5's per-epoch history: loss (train and test) in one chart, test MAP in
- * another; without a history, a note saying why. */
-static void history_section(FILE *f, const eval_html_info *info, int decimals)
+ * another; without a history, a note saying why. epochs: room for the history's
+ * epochs as the charts' x. */
+static void history_section(FILE *f, const eval_html_info *info, int decimals, double *epochs)
 {
     const tg_model_history *h = info->history;
     if (h == NULL || h->n == 0) {
@@ -324,6 +425,7 @@ static void history_section(FILE *f, const eval_html_info *info, int decimals)
     double seconds = 0, loader = 0;
     size_t gaps = 0;
     for (size_t i = 0; i < h->n; i++) {
+        epochs[i] = h->epoch[i];
         seconds += isfinite(h->seconds[i]) ? h->seconds[i] : 0;
         loader += isfinite(h->loader_seconds[i]) ? h->loader_seconds[i] : 0;
         gaps += !isfinite(h->train_loss[i]) || !isfinite(h->test_loss[i]) ||
@@ -337,13 +439,15 @@ static void history_section(FILE *f, const eval_html_info *info, int decimals)
         fprintf(f, " %zu epoch%s lack%s a value (not evaluated, or no test split): the lines "
                    "are broken there.", gaps, gaps == 1 ? "" : "s", gaps == 1 ? "s" : "");
     fputs("</p>\n", f);
+    const chart_axes loss_axes = {"epoch", "loss (binary cross-entropy)", 0, 0, 0, " (not recorded)"};
+    const chart_axes map_axes = {"epoch", "test MAP", 1, 0, 1, " (not recorded)"};
     const epoch_series loss[] = {
         {"Train loss", h->train_loss, palette[0], 0},
         {"Test loss", h->test_loss, palette[1], 1},
     };
-    epoch_chart(f, h, loss, 2, 0, 0, "loss (binary cross-entropy)", decimals);
+    line_chart(f, epochs, h->n, loss, 2, &loss_axes, decimals);
     const epoch_series map[] = {{"Test MAP", h->test_map, palette[2], 0}};
-    epoch_chart(f, h, map, 1, 1, 1, "test MAP", decimals);
+    line_chart(f, epochs, h->n, map, 1, &map_axes, decimals);
     fputs("</section>\n", f);
 }
 
@@ -640,19 +744,23 @@ tg_code eval_html_write(FILE *f, const eval_metrics *m, const char *const *genre
                         const eval_sweep *sweep, const eval_html_info *info, tg_error *e)
 {
     double *work = malloc(m->n_genres * sizeof *work);
-    if (work == NULL)
+    size_t n_epochs = info->history != NULL && info->history->n > 0 ? info->history->n : 1;
+    double *epochs = malloc(n_epochs * sizeof *epochs);
+    if (work == NULL || epochs == NULL) {
+        free(work), free(epochs);
         return tg_fail(e, TG_ERR_NOMEM, "HTML report: out of memory");
+    }
     int d = info->decimals;
     page_head(f, m, info);
     summary_section(f, m, genre_names, d);
-    history_section(f, info, d);
+    history_section(f, info, d, epochs);
     ap_section(f, m, genre_names, d);
     threshold_section(f, m, sweep, d);
     confusion_section(f, m, genre_names);
     support_section(f, m, genre_names, work);
     genres_section(f, m, genre_names, d);
-    fputs("</body>\n</html>\n", f);
-    free(work);
+    eval_html_page_end(f);
+    free(work), free(epochs);
     if (ferror(f))
         return tg_fail_errno(e, TG_ERR_IO, "HTML report: write failed");
     return TG_OK;

@@ -41,4 +41,38 @@ typedef struct {
 tg_code eval_html_write(FILE *f, const eval_metrics *m, const char *const *genre_names,
                         const eval_sweep *sweep, const eval_html_info *info, tg_error *e);
 
+/* ---- Pieces of the page for other reports (train's nbSteps sweep) ---- */
+
+/* Writes the page's head (eval's style sheet) with title, then the body's opening and
+ * heading as <h1>; both escaped here. Close the page with eval_html_page_end. */
+void eval_html_page_begin(FILE *f, const char *title, const char *heading);
+void eval_html_page_end(FILE *f);
+
+/* Writes s with XML's five special characters escaped (text and attribute values). */
+void eval_html_escape(FILE *f, const char *s);
+
+/* One line of a line chart: a name for the legend (escaped here) and y [n], NaN (or
+ * infinite) where there is no value: the line is broken there. */
+typedef struct {
+    const char *name;
+    const double *y;
+} eval_html_line;
+
+typedef struct {
+    const char *x_label, *y_label;
+    int unit;            /* y axis [0, 1] (MAP, F1...); else from 0 to a round value above
+                          * the largest (below 0 likewise) */
+    int log_x;           /* logarithmic x axis when the x span more than 1.5x (all x > 0) */
+    int mark_best;       /* ring the highest value of the first line and say its x */
+    const char *missing; /* legend suffix of a line without any value (NULL: " (no value)") */
+    int decimals;        /* of the best value shown */
+} eval_html_chart;
+
+/* Writes one <svg> chart of lines[k].y against x [n] (increasing, n >= 1), one colour
+ * per line (the first 7 lines; more are left out), odd lines with open markers so that
+ * equal values stay visible, the legend on the right: the chart of the training history,
+ * for any x. Write errors stay in f's error flag. */
+void eval_html_line_chart(FILE *f, const double *x, size_t n, const eval_html_line *lines,
+                          size_t n_lines, const eval_html_chart *c);
+
 #endif

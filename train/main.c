@@ -1,11 +1,13 @@
 /* main.c - the train command: parses options and runs train/run.c. */
 #include "run.h"
+#include "sweep.h"
 
 #include "display.h"
 #include "options.h"
 #include "output_file.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *f)
@@ -40,6 +42,14 @@ static void usage(FILE *f)
 "                        GPU answers, else cpu)\n"
 "  --resume              continue model.h5's training up to --epochs\n"
 "  --force               train even if the outputs are up to date\n"
+"\n"
+"The nbSteps sweep (any of these three makes the run a sweep; no model.h5 is written):\n"
+"  --sweep-steps LIST    the nbSteps to train at, e.g. 1-30,358 (default: 1 to 30 and\n"
+"                        the store's steps, the report's); every usual option applies\n"
+"  --models LIST         models, e.g. mlp,logreg (default: --model's); one that is not\n"
+"                        built or does not fit at some steps is a skipped row\n"
+"  --sweep-out DIR       sweep.csv, sweep.json, sweep.html and each point's predictions\n"
+"                        (default: sweep); the table is also printed on stdout\n"
 "  -q, -v                say less, say more;  -h, --help;  --version\n"
 "\n"
 "Exit: 0 done or up to date, 1 failure, 2 bad usage.\n");
@@ -55,6 +65,11 @@ int main(int argc, char **argv)
     tg_code rc = TG_OK;
     uint64_t v;
     int k, status = 1, backend = 1;
+    /* the sweep's options, and the single run's that a sweep contradicts */
+    const char *sweep_steps = NULL, *sweep_models = NULL, *sweep_out = NULL, *single = NULL;
+    int32_t *steps_list = NULL;
+    size_t n_steps = 0, n_models = 0;
+    tg_net_kind models[TG_SWEEP_MAX_MODELS];
     for (int i = 1; i < argc && rc == TG_OK; i++) {
         const char *val = NULL;
         int m;
@@ -64,17 +79,32 @@ int main(int argc, char **argv)
             continue;
         } else if (tg_opt_flag(argv[i], "--resume", NULL)) {
             o.resume = 1;
+            single = "--resume";
+        } else if ((m = tg_opt_value(argc, argv, &i, "--sweep-steps", NULL, &val, &err)) != 0) {
+            free(steps_list);
+            steps_list = NULL;
+            rc = m < 0 ? TG_ERR_USAGE : tg_sweep_parse_steps(val, &steps_list, &n_steps, &err);
+            sweep_steps = val;
+        } else if ((m = tg_opt_value(argc, argv, &i, "--models", NULL, &val, &err)) != 0) {
+            rc = m < 0 ? TG_ERR_USAGE : tg_sweep_parse_models(val, models, &n_models, &err);
+            sweep_models = val;
+        } else if ((m = tg_opt_value(argc, argv, &i, "--sweep-out", NULL, &val, &err)) != 0) {
+            rc = m < 0 ? TG_ERR_USAGE : TG_OK;
+            sweep_out = val;
         } else if (tg_opt_flag(argv[i], "--force", NULL)) {
             o.force = 1;
         } else if ((m = tg_opt_value(argc, argv, &i, "--output", "-o", &val, &err)) != 0) {
             rc = m < 0 ? TG_ERR_USAGE : TG_OK;
             o.model_path = val;
+            single = "-o";
         } else if ((m = tg_opt_value(argc, argv, &i, "--predictions", NULL, &val, &err)) != 0) {
             rc = m < 0 ? TG_ERR_USAGE : TG_OK;
             o.predictions_path = val;
+            single = "--predictions";
         } else if ((m = tg_opt_value(argc, argv, &i, "--steps", NULL, &val, &err)) != 0) {
             rc = m < 0 ? TG_ERR_USAGE : tg_parse_u64(val, "--steps", 1, 100000, &v, &err);
             o.steps = (int32_t)v;
+            single = "--steps";
         } else if ((m = tg_opt_value(argc, argv, &i, "--model", NULL, &val, &err)) != 0) {
             rc = m < 0 ? TG_ERR_USAGE : tg_parse_choice(val, "--model", tg_net_kind_names, &k, &err);
             o.spec.kind = (tg_net_kind)k;
@@ -131,11 +161,24 @@ int main(int argc, char **argv)
         rc = tg_fail(&err, TG_ERR_USAGE, "no store given");
     if (rc == TG_OK && strcmp(o.model_path, o.predictions_path) == 0)
         rc = tg_fail(&err, TG_ERR_USAGE, "-o and --predictions name the same file");
+    int sweep = sweep_steps || sweep_models || sweep_out;
+    if (rc == TG_OK && sweep && single)
+        rc = tg_fail(&err, TG_ERR_USAGE, "%s is for a single run: a sweep writes its outputs in "
+                     "--sweep-out and takes its steps from --sweep-steps", single);
     if (rc == TG_OK) {
         o.backend = backend == 2 ? TG_BACKEND_CUDA
                   : backend == 0 && tg_net_cuda_available() ? TG_BACKEND_CUDA : TG_BACKEND_CPU;
         tg_signals_install();
-        rc = tg_train_run(&o, &err);
+        if (sweep) {
+            if (n_models == 0)
+                models[n_models++] = o.spec.kind;
+            tg_sweep_options so = {.train = o, .steps = steps_list, .n_steps = n_steps,
+                                   .models = models, .n_models = n_models,
+                                   .out_dir = sweep_out ? sweep_out : "sweep"};
+            rc = tg_sweep_run(&so, &err);
+        } else {
+            rc = tg_train_run(&o, &err);
+        }
     }
     if (rc != TG_OK) {
         /* messages from train/ already name the stage */
@@ -144,5 +187,6 @@ int main(int argc, char **argv)
             fprintf(stderr, "Try 'train --help'.\n");
     }
     status = tg_exit_status(rc);
+    free(steps_list);
     return status;
 }

@@ -16,11 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The options that shape the result, as "key=value" lines: the config recorded in
- * model.h5 and the parameters of the provenance. epochs comes last so that a resumed
- * run can compare everything before it. */
-static int config_text(const tg_train_options *o, const tg_net_spec *spec, char *buf,
-                       size_t size)
+/* epochs comes last in the config text so that a resumed run can compare everything
+ * before it. */
+int tg_train_config_text(const tg_train_options *o, const tg_net_spec *spec, char *buf,
+                         size_t size)
 {
     int n = tg_net_spec_text(spec, buf, size);
     if (n < 0 || (size_t)n >= size)
@@ -50,12 +49,17 @@ static void human_bytes(char *buf, size_t size, double b)
         snprintf(buf, size, "%.1f kB", b / 1e3);
 }
 
-/* Says what the model needs and refuses it when it does not fit: never an OOM kill. */
-static tg_code check_memory(const tg_train_options *o, const tg_net_spec *s,
-                            const tg_net_layout *l, uint64_t *budget, tg_error *e)
+uint64_t tg_train_mem_limit(const tg_train_options *o)
+{
+    return o->mem ? o->mem : physical_memory() / 10 * 8;
+}
+
+/* Never an OOM kill: a model that does not fit is refused before anything is allocated. */
+tg_code tg_train_check_memory(const tg_train_options *o, const tg_net_spec *s,
+                              const tg_net_layout *l, uint64_t *budget, tg_error *e)
 {
     uint64_t params = (uint64_t)l->n_params, need = tg_net_bytes(l);
-    uint64_t limit = o->mem ? o->mem : physical_memory() / 10 * 8;
+    uint64_t limit = tg_train_mem_limit(o);
     char n[32], lim[32], p[32], shape[64] = "", hidden[48] = "";
     human_bytes(n, sizeof n, (double)need);
     human_bytes(lim, sizeof lim, (double)limit);
@@ -78,8 +82,7 @@ static tg_code check_memory(const tg_train_options *o, const tg_net_spec *s,
     return TG_OK;
 }
 
-/* The album indices of one split. */
-static tg_code split_ids(const tg_store *s, int code, uint32_t **ids, size_t *n, tg_error *e)
+tg_code tg_train_split_ids(const tg_store *s, int code, uint32_t **ids, size_t *n, tg_error *e)
 {
     *n = 0;
     *ids = malloc((s->n_albums ? s->n_albums : 1) * sizeof **ids);
@@ -190,32 +193,100 @@ static tg_code write_model(const char *path, tg_model_meta *meta, const tg_model
     return rc;
 }
 
+tg_code tg_train_predict_test(const tg_train_options *o, const tg_store *s, tg_net *net,
+                              const uint32_t *test, size_t n_test, tg_batch_source *src,
+                              tg_predictions *p, tg_error *e)
+{
+    const size_t G = s->n_genres;
+    *p = (tg_predictions){.n_albums = n_test, .n_genres = G, .genre_names = s->genre_names,
+                          .has_threshold = 1, .threshold = o->threshold,
+                          .model = (char *)o->model_path};
+    p->album_ids = malloc((n_test ? n_test : 1) * sizeof *p->album_ids);
+    p->split = malloc(n_test ? n_test : 1);
+    p->scores = malloc((n_test ? n_test : 1) * G * sizeof *p->scores);
+    p->labels = malloc((n_test ? n_test : 1) * G);
+    tg_code rc = TG_OK;
+    if (!p->album_ids || !p->split || !p->scores || !p->labels)
+        rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory for predictions");
+    if (rc == TG_OK && n_test > 0)
+        rc = tg_predict(net, test, n_test, NULL, src, o->batch, p->scores, NULL, e);
+    for (size_t i = 0; rc == TG_OK && i < n_test; i++) {
+        p->album_ids[i] = s->album_ids[test[i]];
+        p->split[i] = s->split[test[i]];
+        memcpy(p->labels + i * G, s->labels + (size_t)test[i] * G, G);
+    }
+    if (rc != TG_OK)
+        tg_train_predictions_release(p);
+    return rc;
+}
+
+void tg_train_predictions_release(tg_predictions *p)
+{
+    free(p->album_ids), free(p->split), free(p->scores), free(p->labels);
+    memset(p, 0, sizeof *p);
+}
+
 /* Writes the predictions to path (a temporary of the caller's, see tg_train_run). */
 static tg_code write_predictions(const tg_train_options *o, const char *path, const tg_store *s,
                                  tg_net *net, const uint32_t *test, size_t n_test,
                                  tg_batch_source *src, tg_error *e)
 {
-    const size_t G = s->n_genres;
-    tg_predictions p = {.n_albums = n_test, .n_genres = G, .genre_names = s->genre_names,
-                        .has_threshold = 1, .threshold = o->threshold,
-                        .model = (char *)o->model_path};
-    p.album_ids = malloc(n_test * sizeof *p.album_ids);
-    p.split = malloc(n_test);
-    p.scores = malloc(n_test * G * sizeof *p.scores);
-    p.labels = malloc(n_test * G);
-    tg_code rc = TG_OK;
-    if (!p.album_ids || !p.split || !p.scores || !p.labels)
-        rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory for predictions");
-    if (rc == TG_OK)
-        rc = tg_predict(net, test, n_test, NULL, src, o->batch, p.scores, NULL, e);
-    for (size_t i = 0; rc == TG_OK && i < n_test; i++) {
-        p.album_ids[i] = s->album_ids[test[i]];
-        p.split[i] = s->split[test[i]];
-        memcpy(p.labels + i * G, s->labels + (size_t)test[i] * G, G);
-    }
+    tg_predictions p;
+    tg_code rc = tg_train_predict_test(o, s, net, test, n_test, src, &p, e);
     if (rc == TG_OK)
         rc = tg_predictions_write(path, &p, e);
-    free(p.album_ids), free(p.split), free(p.scores), free(p.labels);
+    tg_train_predictions_release(&p);
+    return rc;
+}
+
+tg_code tg_train_prov_params(tg_prov *prov, const char *config, tg_error *e)
+{
+    for (const char *line = config; *line;) {
+        const char *eq = strchr(line, '='), *nl = strchr(line, '\n');
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - line), line);
+        if (tg_prov_param(prov, key, "%.*s", (int)(nl - eq - 1), eq + 1) != TG_OK)
+            return tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        line = nl + 1;
+    }
+    return TG_OK;
+}
+
+tg_code tg_train_spec_for(const tg_train_options *o, const tg_store *s, int32_t steps,
+                          tg_net_spec *spec, tg_net_layout *layout, tg_error *e)
+{
+    if (steps < 1 || steps > s->steps)
+        return tg_fail(e, TG_ERR_USAGE, "--steps %d: %s has %d steps (choose 1 to %d)", steps,
+                       o->store_path, s->steps, s->steps);
+    *spec = o->spec;
+    spec->steps = steps;
+    spec->cities = (int64_t)s->n_cities;
+    spec->genres = (int64_t)s->n_genres;
+    tg_code rc = tg_net_spec_resolve(spec, e);
+    if (rc == TG_OK)
+        rc = tg_net_layout_of(spec, o->batch, layout, e);
+    return rc;
+}
+
+tg_code tg_train_epochs(tg_model *m, const tg_train_options *o, const tg_train_data *d,
+                        tg_batch_source *src, tg_model_history *h, int level, tg_error *e)
+{
+    tg_train_config tc = {.epochs = o->epochs, .batch = o->batch,
+                          .adam = {.lr = o->lr, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8},
+                          .seed = o->seed, .threshold = o->threshold, .balance = o->balance};
+    TG_DISPLAY(level, "%6s %11s %11s %9s %9s %8s %8s\n", "epoch", "train loss", "test loss",
+               "test MAP", "macro F1", "seconds", "stall");
+    tg_code rc = TG_OK;
+    while (rc == TG_OK && m->epoch < o->epochs) {
+        tg_epoch_stats st;
+        rc = tg_train_epoch(m, &tc, d, src, &st, e);
+        if (rc == TG_OK)
+            rc = history_add(h, &st, e);
+        if (rc == TG_OK)
+            TG_DISPLAY(level, "%6d %11.5f %11.5f %9.4f %9.4f %8.2f %7.1f%%\n", st.epoch,
+                       st.train_loss, st.test_loss, st.test_map, st.test_macro_f1, st.seconds,
+                       st.seconds > 0 ? 100.0 * st.loader_seconds / st.seconds : 0.0);
+    }
     return rc;
 }
 
@@ -236,32 +307,16 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     if (rc != TG_OK)
         goto end;
     int32_t steps = o->steps ? o->steps : s->steps;
-    if (steps < 1 || steps > s->steps) {
-        rc = tg_fail(e, TG_ERR_USAGE, "--steps %d: %s has %d steps (choose 1 to %d)", steps,
-                     o->store_path, s->steps, s->steps);
-        goto end;
-    }
-    tg_net_spec spec = o->spec;
-    spec.steps = steps;
-    spec.cities = (int64_t)s->n_cities;
-    spec.genres = (int64_t)s->n_genres;
+    tg_net_spec spec;
     tg_net_layout layout;
-    rc = tg_net_spec_resolve(&spec, e);
-    if (rc == TG_OK)
-        rc = tg_net_layout_of(&spec, o->batch, &layout, e);
-    if (rc == TG_OK && config_text(o, &spec, config, sizeof config) < 0)
+    rc = tg_train_spec_for(o, s, steps, &spec, &layout, e);
+    if (rc == TG_OK && tg_train_config_text(o, &spec, config, sizeof config) < 0)
         rc = tg_fail(e, TG_ERR_USAGE, "train: the options do not fit the config record");
     if (rc != TG_OK)
         goto end;
     rc = tg_prov_input(&prov, o->store_path, e);
-    for (const char *line = config; rc == TG_OK && *line;) {
-        const char *eq = strchr(line, '='), *nl = strchr(line, '\n');
-        char key[64];
-        snprintf(key, sizeof key, "%.*s", (int)(eq - line), line);
-        rc = tg_prov_param(&prov, key, "%.*s", (int)(nl - eq - 1), eq + 1) == TG_OK
-                 ? TG_OK : tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
-        line = nl + 1;
-    }
+    if (rc == TG_OK)
+        rc = tg_train_prov_params(&prov, config, e);
     if (rc != TG_OK)
         goto end;
     if (!o->force && !o->resume && up_to_date(o, &prov)) {
@@ -269,15 +324,15 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
         goto end;
     }
     uint64_t cache_budget = 0;
-    rc = check_memory(o, &spec, &layout, &cache_budget, e);
+    rc = tg_train_check_memory(o, &spec, &layout, &cache_budget, e);
     if (rc == TG_OK)
         rc = tg_model_alloc(&m, &spec, o->backend, o->batch, o->seed, o->threads, e);
     if (rc == TG_OK && o->resume)
         rc = resume_from(o, config, &m, &h, e);
     if (rc == TG_OK)
-        rc = split_ids(s, TG_SPLIT_TRAIN, &train, &n_train, e);
+        rc = tg_train_split_ids(s, TG_SPLIT_TRAIN, &train, &n_train, e);
     if (rc == TG_OK)
-        rc = split_ids(s, TG_SPLIT_TEST, &test, &n_test, e);
+        rc = tg_train_split_ids(s, TG_SPLIT_TEST, &test, &n_test, e);
     if (rc == TG_OK && n_train == 0)
         rc = tg_fail(e, TG_ERR_FORMAT, "%s: no album in the train split", o->store_path);
     if (rc != TG_OK)
@@ -301,25 +356,11 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     if (rc != TG_OK)
         goto end;
     tg_batch_source src = tg_loader_source(loader);
-    tg_train_config tc = {.epochs = o->epochs, .batch = o->batch,
-                          .adam = {.lr = o->lr, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8},
-                          .seed = o->seed, .threshold = o->threshold, .balance = o->balance};
     tg_train_data d = {.n_albums = s->n_albums, .labels = s->labels, .train = train,
                        .n_train = n_train, .test = test, .n_test = n_test};
     TG_DISPLAY(2, "train: %zu train and %zu test albums, %d steps, batch %d, %d epochs\n",
                n_train, n_test, steps, o->batch, o->epochs);
-    TG_DISPLAY(2, "%6s %11s %11s %9s %9s %8s %8s\n", "epoch", "train loss", "test loss",
-               "test MAP", "macro F1", "seconds", "stall");
-    while (rc == TG_OK && m.epoch < o->epochs) {
-        tg_epoch_stats st;
-        rc = tg_train_epoch(&m, &tc, &d, &src, &st, e);
-        if (rc == TG_OK)
-            rc = history_add(&h, &st, e);
-        if (rc == TG_OK)
-            TG_DISPLAY(2, "%6d %11.5f %11.5f %9.4f %9.4f %8.2f %7.1f%%\n", st.epoch,
-                       st.train_loss, st.test_loss, st.test_map, st.test_macro_f1, st.seconds,
-                       st.seconds > 0 ? 100.0 * st.loader_seconds / st.seconds : 0.0);
-    }
+    rc = tg_train_epochs(&m, o, &d, &src, &h, 2, e);
     if (rc == TG_OK)
         rc = tg_prov_hash_inputs(&prov, e);
     if (rc == TG_OK)
