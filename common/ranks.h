@@ -60,8 +60,10 @@ tg_code tg_mpi_send(tg_mpi *m, const void *buf, size_t len, int dest, int tag, t
  * *cap its room), its length in *len. */
 tg_code tg_mpi_recv(tg_mpi *m, void **buf, size_t *cap, size_t *len, int src, int tag,
                     tg_error *e);
-/* MPI_Bcast of len bytes from root (counted as sent by root, received by the others). */
-tg_code tg_mpi_bcast(tg_mpi *m, void *buf, size_t len, int root, tg_error *e);
 #endif
+
+/* MPI_Bcast of len bytes from root (counted as sent by root, received by the others).
+ * Collective. When not active: nothing to do, TG_OK. */
+tg_code tg_mpi_bcast(tg_mpi *m, void *buf, size_t len, int root, tg_error *e);
 
 #endif

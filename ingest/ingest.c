@@ -400,7 +400,11 @@ void *igs_w_parse(void *arg)
 {
     par_worker *w = arg;
     tg_rec_sink sink = {w_on_album, w_on_trace, w_on_group, w_on_reject, w};
-    w->rc = tg_records_parse_range(w->path, w->start, w->len, 0, &sink, &w->counts, &w->err);
+    if (w->whole)   /* an MPI piece that is a whole file: any layout, .zst or stdin */
+        w->rc = tg_records_parse(w->path, &sink, &w->counts, &w->err);
+    else
+        w->rc = tg_records_parse_range(w->path, w->start, w->len, 0, &sink, &w->counts,
+                                       &w->err);
     return NULL;
 }
 

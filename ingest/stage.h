@@ -54,6 +54,7 @@ typedef struct {
     /* the range */
     const char *path;
     uint64_t start, len;
+    int whole;                         /* MPI: parse the whole file (start, len unused) */
     /* results, local indices in first-seen order of the range */
     tg_albums albums;                  /* ids and trace counts only */
     tg_intern cities;
