@@ -175,7 +175,7 @@ int main(int argc, char **argv)
         goto end;
     /* the volume each rank exchanged (the figure that says how the job will scale) */
     for (int r = 0; m.active && m.rank == 0 && r < m.size; r++)
-        TG_DISPLAY(2, "ingest: rank %d of %d: sent %.1f MB, received %.1f MB\n", r, m.size,
+        TG_DISPLAY(2, "ingest: rank %d of %d: sent %.3f MB, received %.3f MB\n", r, m.size,
                    (double)xfer[2 * r] / 1e6, (double)xfer[2 * r + 1] / 1e6);
     TG_DISPLAY(2, "ingest: wrote %s and %s in %.2f s (%llu rows; %llu spilled runs, %llu merge "
                "passes)\n", o.output, o.rejects, c.seconds, (unsigned long long)c.rows,
