@@ -8,7 +8,7 @@
 
 DEBS := gcc libc6-dev pkg-config meson ninja-build libyajl-dev libhdf5-dev hdf5-tools \
         libzstd-dev libopenblas-dev libcriterion-dev clang libclang-rt-14-dev \
-        python3-h5py python3-scipy python3-anndata valgrind
+        python3-h5py python3-scipy python3-anndata valgrind libopenmpi-dev openmpi-bin
 BUILD := build
 SAN := build-san
 FUZZ := build-fuzz

@@ -58,6 +58,9 @@ typedef struct {
     uint64_t *row_value;
     tg_store_writer *w;
     char *prov_text;
+    FILE *pack;                   /* MPI ranks > 0: their binned albums, for rank 0 */
+    uint64_t row_lo, row_hi;      /* this rank's rows */
+    size_t alb_lo, alb_hi;        /* and albums */
 } run;
 
 static void run_free(run *r)
@@ -74,7 +77,15 @@ static void run_free(run *r)
     free(r->row_day);
     free(r->row_value);
     free(r->prov_text);
+    if (r->pack != NULL)
+        fclose(r->pack);
 }
+
+/* One binned album as a rank > 0 packs it for rank 0: album index, entry count, then
+ * the indices and the values. */
+typedef struct {
+    uint64_t album, n;
+} pack_head;
 
 /* Writes album a's row (empty if it had no rows in the window). */
 static tg_code emit(run *r, size_t a, tg_aggregate_counts *c, tg_error *e)
@@ -83,6 +94,14 @@ static tg_code emit(run *r, size_t a, tg_aggregate_counts *c, tg_error *e)
     const uint32_t *val;
     size_t n;
     tg_code rc = tg_binner_album(&r->binner, &idx, &val, &n, r->in.album_id[a], e);
+    if (rc == TG_OK && r->pack != NULL) {
+        pack_head h = {a, n};
+        if (fwrite(&h, sizeof h, 1, r->pack) != 1 || fwrite(idx, sizeof *idx, n, r->pack) != n ||
+            fwrite(val, sizeof *val, n, r->pack) != n)
+            rc = tg_fail_errno(e, TG_ERR_IO, "cannot write a temporary file (binned albums)");
+        c->entries += n;
+        return rc;
+    }
     if (rc == TG_OK)
         rc = tg_store_writer_add(r->w, r->in.album_id[a], r->in.release_day[a], r->split[a],
                                  r->labels.labels + a * r->labels.n_kept, n, idx, val, e);
@@ -143,9 +162,9 @@ static tg_code bin_rows(const tg_aggregate_opts *o, run *r, tg_aggregate_counts 
     const uint64_t row_bytes = 20;
     if (o->progress)
         tg_progress_start(&prog, "aggregate", "rows", r->in.n_rows * row_bytes);
-    size_t next = 0;           /* first album not yet emitted */
-    for (uint64_t start = 0; start < r->in.n_rows && rc == TG_OK; start += N) {
-        size_t n = r->in.n_rows - start < N ? (size_t)(r->in.n_rows - start) : N;
+    size_t next = r->alb_lo;   /* first album not yet emitted */
+    for (uint64_t start = r->row_lo; start < r->row_hi && rc == TG_OK; start += N) {
+        size_t n = r->row_hi - start < N ? (size_t)(r->row_hi - start) : N;
         rc = tg_ingest_file_rows(&r->in, start, n, r->row_album, r->row_day, r->row_city,
                                  o->nstreams ? NULL : r->row_value, o->nstreams ? r->row_value : NULL, e);
         for (size_t i = 0; i < n && rc == TG_OK; i++) {
@@ -174,18 +193,18 @@ static tg_code bin_rows(const tg_aggregate_opts *o, run *r, tg_aggregate_counts 
             tg_progress_update(&prog, (start + n) * row_bytes, start + n);
     }
     if (rc == TG_OK) /* the album of the last row, then the albums with no rows after it */
-        rc = emit_until(r, &next, r->in.n_albums, c, e);
+        rc = emit_until(r, &next, r->alb_hi, c, e);
     if (o->progress)
         tg_progress_end(&prog);
     return rc;
 }
 
-static tg_code run_stage(const tg_aggregate_opts *o, run *r, tg_prov *prov, tg_aggregate_counts *c,
-                         tg_error *e)
+/* Rank 0's part before the rows: provenance, labels, split, album counters, the store
+ * writer. */
+static tg_code setup(const tg_aggregate_opts *o, run *r, tg_prov *prov, tg_aggregate_counts *c,
+                     tg_error *e)
 {
-    tg_code rc = tg_ingest_file_open(&r->in, o->input, e);
-    if (rc != TG_OK)
-        return rc;
+    tg_code rc;
     if ((rc = tg_prov_hash_inputs(prov, e)) != TG_OK || (rc = tg_prov_text(prov, &r->prov_text, e)) != TG_OK)
         return rc;
     if ((rc = tg_labels_build(&r->in, o->min_albums, &r->labels, e)) != TG_OK)
@@ -211,16 +230,201 @@ static tg_code run_stage(const tg_aggregate_opts *o, run *r, tg_prov *prov, tg_a
         c->albums_unlabeled += r->split[a] == TG_SPLIT_UNLABELED;
     }
     c->albums_labeled = c->albums_train + c->albums_test;
-    if ((rc = open_store(o, r, e)) != TG_OK || (rc = bin_rows(o, r, c, e)) != TG_OK)
-        return rc;
+    return open_store(o, r, e);
+}
+
+static tg_code finish(run *r, tg_aggregate_counts *c, tg_error *e)
+{
     const char *names[N_COUNTERS];
     uint64_t values[N_COUNTERS];
     counter_list(c, names, values);
-    if ((rc = tg_store_writer_counters(r->w, N_COUNTERS, names, values, e)) != TG_OK)
+    tg_code rc = tg_store_writer_counters(r->w, N_COUNTERS, names, values, e);
+    if (rc != TG_OK)
         return rc;
     tg_store_writer *w = r->w;
     r->w = NULL; /* finish frees it whatever happens */
     return tg_store_writer_finish(w, e);
+}
+
+#ifdef TG_HAVE_MPI
+
+enum { TAG_ALBUMS = 5 };
+
+/* Where block k of P starts: the first row of the album holding row k N / P (and that
+ * album); every rank computes the same, so blocks meet exactly. */
+static tg_code block_start(run *r, int k, int P, uint64_t *row, size_t *alb, tg_error *e)
+{
+    uint64_t N = r->in.n_rows, t = (uint64_t)((unsigned __int128)N * (unsigned)k / (unsigned)P);
+    if (k == 0 || k >= P || t >= N) {
+        *row = k == 0 ? 0 : N;
+        *alb = k == 0 ? 0 : r->in.n_albums;
+        return TG_OK;
+    }
+    uint32_t a = 0, x = 0;
+    tg_code rc = tg_ingest_file_rows(&r->in, t, 1, &a, NULL, NULL, NULL, NULL, e);
+    uint64_t lo = 0, hi = t;   /* the first row whose album is >= a */
+    while (rc == TG_OK && lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        rc = tg_ingest_file_rows(&r->in, mid, 1, &x, NULL, NULL, NULL, NULL, e);
+        if (x < a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *row = lo;
+    *alb = a;
+    return rc;
+}
+
+/* Ranks > 0: their packed albums to rank 0 in messages of about 1 MiB, whole albums,
+ * then an empty one (sent even after a failure: rank 0 waits for it). */
+static tg_code send_pack(tg_mpi *m, run *r, tg_code rc, tg_error *e)
+{
+    unsigned char *b = NULL;
+    size_t len = 0, cap = 0;
+    if (rc == TG_OK && fseek(r->pack, 0, SEEK_SET) != 0)
+        rc = tg_fail_errno(e, TG_ERR_IO, "cannot rewind a temporary file (binned albums)");
+    pack_head h;
+    tg_error se;
+    while (rc == TG_OK && fread(&h, sizeof h, 1, r->pack) == 1) {
+        size_t body = (size_t)h.n * 8, need = len + sizeof h + body;
+        if (need > cap) {
+            unsigned char *q = realloc(b, need);
+            if (q == NULL) {
+                rc = tg_fail(e, TG_ERR_NOMEM, "out of memory (binned albums)");
+                break;
+            }
+            b = q;
+            cap = need;
+        }
+        memcpy(b + len, &h, sizeof h);
+        if (fread(b + len + sizeof h, 1, body, r->pack) != body)
+            rc = tg_fail_errno(e, TG_ERR_IO, "cannot read a temporary file (binned albums)");
+        len = need;
+        if (rc == TG_OK && len >= ((size_t)1 << 20)) {
+            if (tg_mpi_send(m, b, len, 0, TAG_ALBUMS, &se) != TG_OK)
+                tg_mpi_abort(m, "aggregate", &se);
+            len = 0;
+        }
+    }
+    if (rc == TG_OK && ferror(r->pack))
+        rc = tg_fail_errno(e, TG_ERR_IO, "cannot read a temporary file (binned albums)");
+    if (rc == TG_OK && len > 0 && tg_mpi_send(m, b, len, 0, TAG_ALBUMS, &se) != TG_OK)
+        tg_mpi_abort(m, "aggregate", &se);
+    if (tg_mpi_send(m, NULL, 0, 0, TAG_ALBUMS, &se) != TG_OK)
+        tg_mpi_abort(m, "aggregate", &se);
+    free(b);
+    return rc;
+}
+
+/* Rank 0: every other rank's albums, in rank order, into the writer. Takes every
+ * message even after a failure, so that no rank is left blocked sending. */
+static tg_code receive_all(tg_mpi *m, run *r, tg_error *e)
+{
+    void *msg = NULL;
+    size_t cap = 0, len = 0;
+    tg_code rc = TG_OK;
+    for (int src = 1; src < m->size; src++) {
+        for (;;) {
+            if (tg_mpi_recv(m, &msg, &cap, &len, src, TAG_ALBUMS, e) != TG_OK)
+                tg_mpi_abort(m, "aggregate", e);
+            if (len == 0)
+                break;
+            const unsigned char *p = msg;
+            for (size_t at = 0; at < len && rc == TG_OK;) {
+                pack_head h;
+                if (len - at < sizeof h) {
+                    rc = tg_fail(e, TG_ERR_LIBRARY, "rank %d: a short message of albums", src);
+                    break;
+                }
+                memcpy(&h, p + at, sizeof h);
+                size_t body = (size_t)h.n * 8;
+                if (h.album >= r->in.n_albums || len - at - sizeof h < body) {
+                    rc = tg_fail(e, TG_ERR_LIBRARY, "rank %d: a damaged message of albums", src);
+                    break;
+                }
+                /* at, sizeof h and n * 4 are multiples of 4: the arrays are aligned */
+                const int32_t *idx = (const int32_t *)(const void *)(p + at + sizeof h);
+                const uint32_t *val = (const uint32_t *)(const void *)(p + at + sizeof h + h.n * 4);
+                size_t a = (size_t)h.album;
+                rc = tg_store_writer_add(r->w, r->in.album_id[a], r->in.release_day[a], r->split[a],
+                                         r->labels.labels + a * r->labels.n_kept, (size_t)h.n, idx,
+                                         val, e);
+                at += sizeof h + body;
+            }
+        }
+    }
+    free(msg);
+    return rc;
+}
+
+/* The row counters, summed over the ranks onto rank 0. */
+static tg_code sum_counts(tg_mpi *m, tg_aggregate_counts *c, tg_error *e)
+{
+    uint64_t mine[6] = {c->rows, c->rows_in_window, c->rows_before_release, c->rows_past_window,
+                        c->orphan_rows, c->entries};
+    uint64_t all[6] = {0};
+    tg_code rc = tg_mpi_check(MPI_Reduce(mine, all, 6, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD),
+                              "MPI_Reduce (counters)", e);
+    if (rc == TG_OK && m->rank == 0) {
+        c->rows = all[0];
+        c->rows_in_window = all[1];
+        c->rows_before_release = all[2];
+        c->rows_past_window = all[3];
+        c->orphan_rows = all[4];
+        c->entries = all[5];
+    }
+    return rc;
+}
+
+static tg_code run_mpi(const tg_aggregate_opts *o, run *r, tg_prov *prov, tg_aggregate_counts *c,
+                       tg_error *e)
+{
+    tg_mpi *m = o->mpi;
+    tg_code rc = tg_ingest_file_open(&r->in, o->input, e);
+    if (rc == TG_OK && m->rank == 0)
+        rc = setup(o, r, prov, c, e);
+    if (rc == TG_OK)
+        rc = block_start(r, m->rank, m->size, &r->row_lo, &r->alb_lo, e);
+    if (rc == TG_OK)
+        rc = block_start(r, m->rank + 1, m->size, &r->row_hi, &r->alb_hi, e);
+    if (rc == TG_OK && m->rank > 0 && (r->pack = tmpfile()) == NULL)
+        rc = tg_fail_errno(e, TG_ERR_IO, "cannot create a temporary file (binned albums)");
+    if ((rc = tg_mpi_agree(m, rc, e)) != TG_OK)
+        return rc;
+    TG_DISPLAY(3, "aggregate: rank %d: rows [%llu, %llu), albums [%zu, %zu)\n", m->rank,
+               (unsigned long long)r->row_lo, (unsigned long long)r->row_hi, r->alb_lo, r->alb_hi);
+    rc = bin_rows(o, r, c, e);
+    tg_mpi_test_kill(m, "aggregate", "binned");
+    if ((rc = tg_mpi_agree(m, rc, e)) != TG_OK)
+        return rc;
+    rc = m->rank == 0 ? receive_all(m, r, e) : send_pack(m, r, rc, e);
+    if (rc == TG_OK)
+        rc = sum_counts(m, c, e);
+    if ((rc = tg_mpi_agree(m, rc, e)) != TG_OK)
+        return rc;
+    if (m->rank == 0)
+        rc = finish(r, c, e);
+    return tg_mpi_agree(m, rc, e);
+}
+
+#endif
+
+static tg_code run_stage(const tg_aggregate_opts *o, run *r, tg_prov *prov, tg_aggregate_counts *c,
+                         tg_error *e)
+{
+#ifdef TG_HAVE_MPI
+    if (o->mpi != NULL && o->mpi->active)
+        return run_mpi(o, r, prov, c, e);
+#endif
+    tg_code rc = tg_ingest_file_open(&r->in, o->input, e);
+    if (rc != TG_OK)
+        return rc;
+    r->row_hi = r->in.n_rows;
+    r->alb_hi = r->in.n_albums;
+    if ((rc = setup(o, r, prov, c, e)) != TG_OK || (rc = bin_rows(o, r, c, e)) != TG_OK)
+        return rc;
+    return finish(r, c, e);
 }
 
 tg_code tg_aggregate_run(const tg_aggregate_opts *o, tg_prov *prov, tg_aggregate_counts *c, tg_error *e)

@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "provenance.h"
+#include "ranks.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -29,7 +30,20 @@ typedef struct {
     int progress;                /* draw a progress line (progress.h decides if shown) */
     int print_dropped;           /* list the dropped genres on stderr (display level 2) */
     size_t chunk_elems;          /* store chunk size; 0: the store's default (tests) */
+    tg_mpi *mpi;                 /* NULL or not active: one process; else MPI below */
 } tg_aggregate_opts;
+
+/* MPI. With o->mpi active every rank calls tg_aggregate_run with the same options.
+ * The rows of ingest.h5 are cut into P blocks of about N / P rows at album boundaries
+ * (rank r: the albums from the one holding row r N / P; found by binary search on the
+ * sorted album column); each rank reads and bins its block, rank 0 into the store
+ * writer directly, the others into an anonymous temporary file of packed rows (album,
+ * n, indices, values). Then the others stream theirs to rank 0 in rank order, which
+ * appends them: the store is the one file a single process writes, byte for byte. The
+ * genre filter and the split depend on the albums' metadata only, which rank 0 reads
+ * whole, so they are the same whatever P. Row counters are summed over the ranks;
+ * errors are agreed on (ranks.h) and the store renamed into place only when all
+ * ranks succeeded. Why gather rather than parallel HDF5 or shards: README.md. */
 
 typedef struct {
     uint64_t rows, rows_in_window, rows_before_release, rows_past_window, orphan_rows;

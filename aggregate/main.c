@@ -53,6 +53,12 @@ int main(int argc, char **argv)
     tg_code rc = TG_OK;
     tg_prov prov;
     tg_prov_init(&prov, "aggregate", TG_VERSION);
+    /* under mpirun (only then) MPI starts here; it may take its own arguments out */
+    tg_mpi mpi;
+    rc = tg_mpi_start(&mpi, &argc, &argv, &err);
+    if (rc != TG_OK)
+        goto end;
+    o.mpi = &mpi;
 
     for (int i = 1; i < argc && rc == TG_OK; i++) {
         const char *val = NULL;
@@ -116,15 +122,26 @@ int main(int argc, char **argv)
         rc = tg_fail(&err, TG_ERR_NOMEM, "out of memory");
         goto end;
     }
-    if ((rc = tg_prov_input(&prov, o.input, &err)) != TG_OK)
+    if (mpi.rank > 0)
+        tg_display_level = 0;   /* rank 0 speaks for the job, errors included */
+    rc = tg_prov_input(&prov, o.input, &err);
+    if ((rc = tg_mpi_agree(&mpi, rc, &err)) != TG_OK)
         goto end;
-    if (!force && tg_store_provenance(o.output, &recorded, &err) == TG_OK && tg_prov_matches(&prov, recorded)) {
+    /* under MPI rank 0 alone decides (it writes the store) and tells the others */
+    int current = 0;
+    tg_error ignored;
+    if (mpi.rank == 0)
+        current = !force && tg_store_provenance(o.output, &recorded, &ignored) == TG_OK &&
+                  tg_prov_matches(&prov, recorded);
+    if ((rc = tg_mpi_bcast(&mpi, &current, sizeof current, 0, &err)) != TG_OK)
+        goto end;
+    if (current) {
         TG_DISPLAY(2, "aggregate: %s is up to date\n", o.output);
         status = 0;
         goto end;
     }
     tg_signals_install();
-    o.progress = tg_display_level >= 2;
+    o.progress = tg_display_level >= 2 && !mpi.active;
     o.print_dropped = 1;
     tg_aggregate_counts c;
     if ((rc = tg_aggregate_run(&o, &prov, &c, &err)) != TG_OK)
@@ -136,15 +153,32 @@ int main(int argc, char **argv)
                (unsigned long long)c.entries);
     if (tg_display_level >= 2)
         tg_aggregate_print_counts(stderr, &c);
+#ifdef TG_HAVE_MPI
+    /* the volume each rank exchanged (the figure that says how the job will scale) */
+    if (mpi.active) {
+        uint64_t mine[2] = {mpi.sent, mpi.received};
+        uint64_t *all = mpi.rank == 0 ? calloc(2 * (size_t)mpi.size, sizeof *all) : NULL;
+        int bad_gather = mpi.rank == 0 && all == NULL;
+        if (!bad_gather && tg_mpi_check(MPI_Gather(mine, 2, MPI_UINT64_T, all, 2, MPI_UINT64_T,
+                                                   0, MPI_COMM_WORLD), "MPI_Gather", &err) == TG_OK)
+            for (int r = 0; mpi.rank == 0 && r < mpi.size; r++)
+                TG_DISPLAY(2, "aggregate: rank %d of %d: sent %.3f MB, received %.3f MB\n", r,
+                           mpi.size, (double)all[2 * r] / 1e6, (double)all[2 * r + 1] / 1e6);
+        free(all);
+    }
+#endif
     status = 0;
 
 end:
     if (rc != TG_OK) {
-        fprintf(stderr, "aggregate: %s\n", err.msg);
-        if (rc == TG_ERR_USAGE)
-            fprintf(stderr, "Try 'aggregate --help'.\n");
+        if (mpi.rank == 0) {
+            fprintf(stderr, "aggregate: %s\n", err.msg);
+            if (rc == TG_ERR_USAGE)
+                fprintf(stderr, "Try 'aggregate --help'.\n");
+        }
         status = tg_exit_status(rc);
     }
+    tg_mpi_finish(&mpi);
     tg_prov_free(&prov);
     free(recorded);
     return status;

@@ -2,6 +2,7 @@
  * the city dictionary and the row buffer, writes rejects, then the sorted rows and the
  * dictionaries into ingest.h5, committed last. */
 #include "ingest.h"
+#include "stage.h"
 
 #include "albums.h"
 #include "clock.h"
@@ -21,28 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Pending nested traces (records.h: album_id after "traces") of the one album record
- * open at a time are held here, then in an anonymous temporary file, until on_group
- * says which album they belong to. */
-#define PEND_ROWS 65536
-
-typedef struct {
-    const tg_ingest_opts *o;
-    tg_ingest_counts *c;
-    tg_albums albums;
-    tg_intern cities;
-    tg_runs runs;
-    FILE *rej;
-    uint64_t conflicts;
-    uint64_t group;             /* group of the pending rows, 0 if none */
-    tg_row *pend;               /* [PEND_ROWS] */
-    size_t pend_n;
-    FILE *pend_fp;              /* overflow, created when needed */
-    uint64_t pend_spilled;      /* rows in pend_fp */
-    tg_progress prog;
-    uint64_t done_bytes;        /* bytes of the inputs already parsed */
-    uint64_t seen;              /* records delivered, for the progress line */
-} sink_ctx;
 
 const char *tg_ingest_reason_name(int reason)
 {
@@ -64,7 +43,7 @@ static tg_code strict_fail(const tg_reject *r, const char *reason, tg_error *e)
                    (unsigned long long)r->line, reason, r->detail);
 }
 
-static tg_code on_reject(void *ctx, const tg_reject *r, tg_error *e)
+tg_code igs_on_reject(void *ctx, const tg_reject *r, tg_error *e)
 {
     sink_ctx *s = ctx;
     tick(s, r->offset);
@@ -72,7 +51,7 @@ static tg_code on_reject(void *ctx, const tg_reject *r, tg_error *e)
     return s->o->strict ? strict_fail(r, tg_reject_name(r->reason), e) : TG_OK;
 }
 
-static tg_code on_album(void *ctx, const tg_album_rec *a, tg_error *e)
+tg_code igs_on_album(void *ctx, const tg_album_rec *a, tg_error *e)
 {
     sink_ctx *s = ctx;
     tick(s, a->offset);
@@ -202,7 +181,13 @@ static size_t counter_table(const tg_ingest_counts *c, const char **name, uint64
     return k;
 }
 
-static tg_code write_output(sink_ctx *s, const char *tmp, const char *prov_text, tg_error *e)
+static tg_code runs_source(void *ctx, tg_row *row, int *done, tg_error *e)
+{
+    return tg_runs_next(ctx, row, done, e);
+}
+
+tg_code igs_write_output(sink_ctx *s, igs_row_source next, void *next_ctx, const char *tmp,
+                         const char *prov_text, tg_error *e)
 {
     tg_ingest_writer *w = NULL;
     tg_code rc = tg_ingest_writer_open(&w, tmp, e);
@@ -211,7 +196,7 @@ static tg_code write_output(sink_ctx *s, const char *tmp, const char *prov_text,
     tg_row row;
     int done = 0;
     while (rc == TG_OK) {
-        rc = tg_runs_next(&s->runs, &row, &done, e);
+        rc = next(next_ctx, &row, &done, e);
         if (rc != TG_OK || done)
             break;
         rc = tg_ingest_writer_row(w, row.album, row.day, row.city, row.nusers, row.nstreams, e);
@@ -250,44 +235,8 @@ static tg_code write_output(sink_ctx *s, const char *tmp, const char *prov_text,
 
 /* ---- parser threads (--threads N): see ingest.h ---- */
 
-/* What a thread keeps, in input order, of the records that need the whole data set's
- * state (duplicates, conflicts, --strict) or whose order is part of the output (the
- * rejects file): album records and rejects, replayed through on_album and on_reject
- * when its range is merged. Strings live in the arena (offsets: it moves as it grows). */
-typedef struct {
-    int is_album;
-    uint64_t offset, line;             /* line relative to the range (line0 = 0) */
-    size_t text, text_len, detail, detail_len, id, id_len;
-    int truncated;
-    tg_reject_reason reason;
-    uint64_t count;
-    int32_t release_day;
-    size_t n_genres, genres;           /* arena offset of n_genres (size_t len, bytes) */
-} par_event;
 
-typedef struct {
-    /* the range */
-    const char *path;
-    uint64_t start, len;
-    /* results, local indices in first-seen order of the range */
-    tg_albums albums;                  /* ids and trace counts only */
-    tg_intern cities;
-    tg_row *rows;
-    size_t n_rows, cap_rows;
-    tg_row *pend;                      /* pending nested traces of the open group */
-    size_t n_pend, cap_pend;
-    uint64_t group;
-    par_event *ev;
-    size_t n_ev, cap_ev;
-    char *arena;
-    size_t arena_len, arena_cap;
-    tg_rec_counts counts;
-    tg_code rc;
-    tg_error err;
-    int running;                       /* taken and not yet parsed (under par_state.mu) */
-} par_worker;
-
-static int grow(void **p, size_t *cap, size_t need, size_t size)
+int igs_grow(void **p, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
         return 1;
@@ -304,7 +253,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 
 static int arena_put(par_worker *w, const char *s, size_t n, size_t *at)
 {
-    if (!grow((void **)&w->arena, &w->arena_cap, w->arena_len + n + 1, 1))
+    if (!igs_grow((void **)&w->arena, &w->arena_cap, w->arena_len + n + 1, 1))
         return 0;
     *at = w->arena_len;
     if (n > 0)
@@ -315,7 +264,7 @@ static int arena_put(par_worker *w, const char *s, size_t n, size_t *at)
 
 static par_event *new_event(par_worker *w, tg_error *e)
 {
-    if (!grow((void **)&w->ev, &w->cap_ev, w->n_ev + 1, sizeof *w->ev)) {
+    if (!igs_grow((void **)&w->ev, &w->cap_ev, w->n_ev + 1, sizeof *w->ev)) {
         tg_fail(e, TG_ERR_NOMEM, "out of memory (thread events)");
         return NULL;
     }
@@ -335,7 +284,12 @@ static tg_code w_add_row(par_worker *w, const tg_row *row, tg_error *e)
             return TG_OK;
         }
     }
-    if (!grow((void **)&w->rows, &w->cap_rows, w->n_rows + 1, sizeof *w->rows))
+    if (w->rows_fp != NULL && w->n_rows >= IGS_FLUSH_ROWS) {
+        tg_code rc = igs_w_flush_rows(w, e);
+        if (rc != TG_OK)
+            return rc;
+    }
+    if (!igs_grow((void **)&w->rows, &w->cap_rows, w->n_rows + 1, sizeof *w->rows))
         return tg_fail(e, TG_ERR_NOMEM, "out of memory (thread rows)");
     w->rows[w->n_rows++] = *row;
     return TG_OK;
@@ -409,7 +363,7 @@ static tg_code w_on_trace(void *ctx, const tg_trace_rec *t, tg_error *e)
                        t->file, (unsigned long long)t->offset);
     w->group = t->group;
     /* no overflow file here: a range is at most --split bytes, so its rows are few */
-    if (!grow((void **)&w->pend, &w->cap_pend, w->n_pend + 1, sizeof *w->pend))
+    if (!igs_grow((void **)&w->pend, &w->cap_pend, w->n_pend + 1, sizeof *w->pend))
         return tg_fail(e, TG_ERR_NOMEM, "out of memory (thread rows)");
     w->pend[w->n_pend++] = row;
     return TG_OK;
@@ -433,16 +387,29 @@ static tg_code w_on_group(void *ctx, uint64_t group, tg_str id, tg_error *e)
     return rc;
 }
 
-static void *w_main(void *arg)
+tg_code igs_w_flush_rows(par_worker *w, tg_error *e)
+{
+    if (w->n_rows > 0 && fwrite(w->rows, sizeof *w->rows, w->n_rows, w->rows_fp) != w->n_rows)
+        return tg_fail_errno(e, TG_ERR_IO, "cannot write a temporary file (rows of %s)", w->path);
+    w->rows_out += w->n_rows;
+    w->n_rows = 0;
+    return TG_OK;
+}
+
+void *igs_w_parse(void *arg)
 {
     par_worker *w = arg;
     tg_rec_sink sink = {w_on_album, w_on_trace, w_on_group, w_on_reject, w};
-    w->rc = tg_records_parse_range(w->path, w->start, w->len, 0, &sink, &w->counts, &w->err);
+    if (w->whole)   /* an MPI piece that is a whole file: any layout, .zst or stdin */
+        w->rc = tg_records_parse(w->path, &sink, &w->counts, &w->err);
+    else
+        w->rc = tg_records_parse_range(w->path, w->start, w->len, 0, &sink, &w->counts,
+                                       &w->err);
     return NULL;
 }
 
 /* Empties w's results for its next range (rows, events and arena keep their room). */
-static void w_reset(par_worker *w)
+void igs_w_reset(par_worker *w)
 {
     tg_albums_free(&w->albums);
     tg_intern_free(&w->cities);
@@ -451,7 +418,7 @@ static void w_reset(par_worker *w)
     w->rc = TG_OK;
 }
 
-static void w_free(par_worker *w)
+void igs_w_free(par_worker *w)
 {
     tg_albums_free(&w->albums);
     tg_intern_free(&w->cities);
@@ -463,7 +430,7 @@ static void w_free(par_worker *w)
 }
 
 /* Adds a parse's counters to the stage's. */
-static void add_counts(tg_ingest_counts *c, const tg_rec_counts *n)
+void igs_add_counts(tg_ingest_counts *c, const tg_rec_counts *n)
 {
     c->raw_bytes += n->raw_bytes;
     c->bytes += n->bytes;
@@ -481,12 +448,12 @@ static void add_counts(tg_ingest_counts *c, const tg_rec_counts *n)
  * one: its keys are put into the dictionaries in the range's first-seen order (so the
  * numbering is the single-threaded one), its album records and rejects are replayed in
  * input order, its rows are renumbered and added. line0: newlines before the range. */
-static tg_code w_merge(sink_ctx *s, par_worker *w, uint64_t line0, uint32_t **map,
+tg_code igs_merge_meta(sink_ctx *s, par_worker *w, uint64_t line0, uint32_t **map,
                        size_t *map_cap, tg_error *e)
 {
     uint32_t nc = tg_intern_count(&w->cities), na = tg_albums_count(&w->albums);
     size_t need = (size_t)nc + na;
-    if (!grow((void **)map, map_cap, need + 1, sizeof **map))
+    if (!igs_grow((void **)map, map_cap, need + 1, sizeof **map))
         return tg_fail(e, TG_ERR_NOMEM, "out of memory (thread merge)");
     uint32_t *cmap = *map, *amap = *map + nc;
     tg_code rc = TG_OK;
@@ -523,24 +490,34 @@ static tg_code w_merge(sink_ctx *s, par_worker *w, uint64_t line0, uint32_t **ma
             a.text = A + v->text;
             a.text_len = v->text_len;
             a.truncated = v->truncated;
-            rc = on_album(s, &a, e);
+            rc = igs_on_album(s, &a, e);
         } else {
             tg_reject r = {file, v->offset, line0 + v->line, v->reason, A + v->detail, v->count,
                            A + v->text, v->text_len, v->truncated};
-            rc = on_reject(s, &r, e);
+            rc = igs_on_reject(s, &r, e);
         }
     }
+    igs_add_counts(s->c, &w->counts);
+    /* the trace rows' ticks were the thread's: the progress line moves per range */
+    s->seen += w->counts.traces;
+    if (s->o->progress)
+        tg_progress_update(&s->prog, s->done_bytes + w->start + w->len, s->seen);
+    return rc;
+}
+
+/* igs_merge_meta, then the range's rows renumbered into the row buffer. */
+static tg_code w_merge(sink_ctx *s, par_worker *w, uint64_t line0, uint32_t **map,
+                       size_t *map_cap, tg_error *e)
+{
+    uint32_t nc = tg_intern_count(&w->cities);
+    tg_code rc = igs_merge_meta(s, w, line0, map, map_cap, e);
+    uint32_t *cmap = *map, *amap = *map + nc;
     for (size_t i = 0; i < w->n_rows && rc == TG_OK; i++) {
         tg_row row = w->rows[i];
         row.album = amap[row.album];
         row.city = cmap[row.city];
         rc = tg_runs_add(&s->runs, &row, e);
     }
-    add_counts(s->c, &w->counts);
-    /* the trace rows' ticks were the thread's: the progress line moves per range */
-    s->seen += w->counts.traces;
-    if (s->o->progress)
-        tg_progress_update(&s->prog, s->done_bytes + w->start + w->len, s->seen);
     return rc;
 }
 
@@ -552,7 +529,7 @@ static tg_code w_merge(sink_ctx *s, par_worker *w, uint64_t line0, uint32_t **ma
  * the first '\n' at or after start + want, or the file's end; UINT64_MAX when no '\n'
  * comes within RANGE_SLACK(want) bytes more (then the file is read on by one parser, so
  * that a range, and what a thread holds of it, stays bounded). */
-static tg_code range_end(int fd, const char *path, uint64_t start, uint64_t want, uint64_t size,
+tg_code igs_range_end(int fd, const char *path, uint64_t start, uint64_t want, uint64_t size,
                          uint64_t *end, tg_error *e)
 {
     char buf[4096];
@@ -616,7 +593,7 @@ static void *w_loop(void *arg)
             break;
         uint64_t end;
         /* cut under the lock: ranges are handed out in file order */
-        tg_code rc = range_end(ps->fd, ps->path, ps->next, ps->split, ps->size, &end,
+        tg_code rc = igs_range_end(ps->fd, ps->path, ps->next, ps->split, ps->size, &end,
                                &ps->cut_err);
         if (rc != TG_OK || end == UINT64_MAX) {
             ps->cut_rc = rc;
@@ -625,7 +602,7 @@ static void *w_loop(void *arg)
             break;
         }
         par_worker *w = &ps->w[ps->taken % ps->nslots];
-        w_reset(w);
+        igs_w_reset(w);
         w->path = ps->path;
         w->start = ps->next;
         w->len = end - ps->next;
@@ -633,7 +610,7 @@ static void *w_loop(void *arg)
         ps->next = end;
         ps->taken++;
         pthread_mutex_unlock(&ps->mu);
-        w_main(w);
+        igs_w_parse(w);
         pthread_mutex_lock(&ps->mu);
         w->running = 0;
         pthread_cond_broadcast(&ps->cv);
@@ -729,11 +706,11 @@ static tg_code parse_par(sink_ctx *s, par_state *ps, const char *path, uint64_t 
     if (rc == TG_OK && pos < ps->size) {
         /* the rest, from a value boundary (every range before pos parsed whole), by one
          * parser: after a failed range, or where no line end came near a cut */
-        tg_rec_sink sink = {on_album, on_trace, on_group, on_reject, s};
+        tg_rec_sink sink = {igs_on_album, on_trace, on_group, igs_on_reject, s};
         tg_rec_counts n;
         TG_DISPLAY(3, "ingest: %s: one thread from byte %llu\n", path, (unsigned long long)pos);
         rc = tg_records_parse_range(path, pos, UINT64_MAX, line0, &sink, &n, e);
-        add_counts(s->c, &n);
+        igs_add_counts(s->c, &n);
     }
     while (rc == TG_OK) {
         const unsigned char *d;
@@ -757,12 +734,25 @@ static int threaded(const tg_ingest_opts *o, const char *path, uint64_t size)
            !(n >= 4 && strcmp(path + n - 4, ".zst") == 0) && size > o->split;
 }
 
+void igs_finish_counts(sink_ctx *s)
+{
+    tg_ingest_counts *c = s->c;
+    /* records.h counted every well-formed album record as an album */
+    c->album_records -= c->album_duplicates + s->conflicts;
+    c->rejected += s->conflicts;
+    c->rejected_by[TG_REJ_CONFLICT] = s->conflicts;
+    tg_albums_orphans(&s->albums, &c->orphan_albums, &c->orphan_traces);
+    c->albums = tg_albums_count(&s->albums);
+    c->cities = tg_intern_count(&s->cities);
+    c->genres = tg_intern_count(&s->albums.genres);
+}
+
 /* Parses every input into s, filling the record counters. */
 static tg_code parse_all(sink_ctx *s, par_state *ps, tg_prov *prov, tg_error *e)
 {
     const tg_ingest_opts *o = s->o;
     tg_ingest_counts *c = s->c;
-    tg_rec_sink sink = {on_album, on_trace, on_group, on_reject, s};
+    tg_rec_sink sink = {igs_on_album, on_trace, on_group, igs_on_reject, s};
     for (size_t i = 0; i < o->n_inputs; i++) {
         tg_rec_counts n;
         uint64_t hash = 0, before = c->raw_bytes;
@@ -772,7 +762,7 @@ static tg_code parse_all(sink_ctx *s, par_state *ps, tg_prov *prov, tg_error *e)
             rc = parse_par(s, ps, o->inputs[i], &hash, e);
         } else {
             rc = tg_records_parse(o->inputs[i], &sink, &n, e);
-            add_counts(c, &n);
+            igs_add_counts(c, &n);
             hash = n.content_hash;
         }
         if (rc != TG_OK)
@@ -780,14 +770,7 @@ static tg_code parse_all(sink_ctx *s, par_state *ps, tg_prov *prov, tg_error *e)
         tg_prov_set_hash(prov, i, hash);
         s->done_bytes += c->raw_bytes - before;
     }
-    /* records.h counted every well-formed album record as an album */
-    c->album_records -= c->album_duplicates + s->conflicts;
-    c->rejected += s->conflicts;
-    c->rejected_by[TG_REJ_CONFLICT] = s->conflicts;
-    tg_albums_orphans(&s->albums, &c->orphan_albums, &c->orphan_traces);
-    c->albums = tg_albums_count(&s->albums);
-    c->cities = tg_intern_count(&s->cities);
-    c->genres = tg_intern_count(&s->albums.genres);
+    igs_finish_counts(s);
     return TG_OK;
 }
 
@@ -850,7 +833,7 @@ tg_code tg_ingest_run(const tg_ingest_opts *o, tg_prov *prov, tg_ingest_counts *
     if (rc == TG_OK)
         rc = parse_all(&s, &ps, prov, e);
     for (size_t k = 0; ps.w != NULL && k < ps.nslots; k++)
-        w_free(&ps.w[k]);
+        igs_w_free(&ps.w[k]);
     free(ps.w);
     free(ps.map);
     if (sync) {
@@ -871,7 +854,7 @@ tg_code tg_ingest_run(const tg_ingest_opts *o, tg_prov *prov, tg_ingest_counts *
     if (rc == TG_OK)
         rc = tg_tmp_create(o->output, &tmp, e);
     if (rc == TG_OK)
-        rc = write_output(&s, tmp, prov_text, e);
+        rc = igs_write_output(&s, runs_source, &s.runs, tmp, prov_text, e);
     /* -vv: where the time went (the parse, the final sort or merge, the writing) */
     TG_DISPLAY(4, "ingest: parse %.3f s, sort/merge %.3f s, write %.3f s\n",
                (double)(t1 - t0) / 1e9, (double)(t2 - t1) / 1e9,

@@ -13,6 +13,7 @@
 #define TG_INGEST_H
 
 #include "provenance.h"
+#include "ranks.h"
 #include "records.h"
 #include "runs.h"
 
@@ -97,6 +98,31 @@ const char *tg_ingest_reason_name(int reason);
  * as the run went. */
 tg_code tg_ingest_run(const tg_ingest_opts *o, tg_prov *prov, tg_ingest_counts *c,
                       tg_error *e);
+
+/* MPI. Under mpirun (ranks.h: m->active) every rank calls this with the same options
+ * instead of tg_ingest_run, and gets the same result: rank 0 writes the outputs a
+ * single process writes, byte for byte (rows, numbering, counters, rejects), and its c
+ * has the single-process counters (other ranks': the sort's only). The input is cut
+ * into pieces: a plain file whose first line is one JSON object (NDJSON) into P
+ * line-aligned ranges (ingest.c's range cutting), range j to rank j; any other file
+ * (array, object, .zst, stdin) whole, to the ranks in turn (stdin to rank 0). Each rank
+ * parses its pieces single-threaded (--threads is not used), keeping of each piece its
+ * dictionaries in first-seen order, its album records and rejects (as the threads do)
+ * and writing its rows to an anonymous temporary file. Rank 0 merges the pieces' keys
+ * and events in input order, exactly as the threads' ranges are merged, which makes the
+ * global numbering the single-process one whatever P; it partitions the albums into P
+ * contiguous blocks of about equal trace records and sends each rank its pieces'
+ * renumbering. The rows then go to the rank owning their album (MPI_Alltoallv rounds),
+ * which sorts and sums them in its --mem/2 row buffer; rank 0 writes its sorted rows,
+ * then rank 1's as they come, and so on. A piece of a cut file that fails to parse is
+ * judged by rank 0, which parses on from its start as the threads' fallback does: the
+ * error (file, byte, line) is the single-process one; if no error comes, the cut fell
+ * inside a value of a file that only looked like NDJSON, and that is the error. Errors
+ * anywhere are agreed on by all ranks (ranks.h) and printed by rank 0; nothing is
+ * renamed into place unless all ranks succeeded. xfer (rank 0: [2 P]) gets each rank's
+ * bytes sent and received. */
+tg_code tg_ingest_run_mpi(const tg_ingest_opts *o, tg_prov *prov, tg_mpi *m,
+                          tg_ingest_counts *c, uint64_t *xfer, tg_error *e);
 
 /* Prints the counters as a table on fp, ending with the line that says whether every
  * record landed in exactly one counter. Returns 1 if the counts add up. */

@@ -72,6 +72,13 @@ int main(int argc, char **argv)
     tg_code rc = inputs == NULL ? tg_fail(&err, TG_ERR_NOMEM, "out of memory") : TG_OK;
     tg_prov prov;
     tg_prov_init(&prov, "ingest", TG_VERSION);
+    uint64_t *xfer = NULL;
+    /* under mpirun (only then) MPI starts here; it may take its own arguments out */
+    tg_mpi m;
+    if (rc == TG_OK)
+        rc = tg_mpi_start(&m, &argc, &argv, &err);
+    else
+        tg_mpi_start(&m, NULL, NULL, &err);   /* not launched: no MPI */
 
     for (int i = 1; i < argc && rc == TG_OK; i++) {
         const char *val = NULL;
@@ -117,6 +124,8 @@ int main(int argc, char **argv)
     if (rc != TG_OK)
         goto end;
     o.inputs = inputs;
+    if (m.rank > 0)
+        tg_display_level = 0;   /* rank 0 speaks for the job, errors included */
     if (o.rejects == NULL) {
         if ((rejects = default_rejects(o.output)) == NULL) {
             rc = tg_fail(&err, TG_ERR_NOMEM, "out of memory");
@@ -134,21 +143,40 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < o.n_inputs && rc == TG_OK; i++)
         rc = tg_prov_input(&prov, o.inputs[i], &err);
-    if (rc != TG_OK)
+    if ((rc = tg_mpi_agree(&m, rc, &err)) != TG_OK)
         goto end;
-    if (!force && access(o.rejects, F_OK) == 0 &&
-        tg_ingest_file_provenance(o.output, &recorded, &err) == TG_OK &&
-        tg_prov_matches(&prov, recorded)) {
+    /* under MPI rank 0 alone decides (it writes the outputs) and tells the others */
+    int current = 0;
+    tg_error ignored;
+    if (m.rank == 0)
+        current = !force && access(o.rejects, F_OK) == 0 &&
+                  tg_ingest_file_provenance(o.output, &recorded, &ignored) == TG_OK &&
+                  tg_prov_matches(&prov, recorded);
+    if ((rc = tg_mpi_bcast(&m, &current, sizeof current, 0, &err)) != TG_OK)
+        goto end;
+    if (current) {
         TG_DISPLAY(2, "ingest: %s is up to date\n", o.output);
         status = 0;
         goto end;
     }
     tg_signals_install();
-    o.progress = tg_display_level >= 2;
+    o.progress = tg_display_level >= 2 && !m.active;
     tg_ingest_counts c;
-    rc = tg_ingest_run(&o, &prov, &c, &err);
+    if (m.active) {
+        if ((xfer = calloc(2 * (size_t)m.size, sizeof *xfer)) == NULL)
+            rc = tg_fail(&err, TG_ERR_NOMEM, "out of memory");
+        rc = tg_mpi_agree(&m, rc, &err);
+        if (rc == TG_OK)
+            rc = tg_ingest_run_mpi(&o, &prov, &m, &c, xfer, &err);
+    } else {
+        rc = tg_ingest_run(&o, &prov, &c, &err);
+    }
     if (rc != TG_OK)
         goto end;
+    /* the volume each rank exchanged (the figure that says how the job will scale) */
+    for (int r = 0; m.active && m.rank == 0 && r < m.size; r++)
+        TG_DISPLAY(2, "ingest: rank %d of %d: sent %.3f MB, received %.3f MB\n", r, m.size,
+                   (double)xfer[2 * r] / 1e6, (double)xfer[2 * r + 1] / 1e6);
     TG_DISPLAY(2, "ingest: wrote %s and %s in %.2f s (%llu rows; %llu spilled runs, %llu merge "
                "passes)\n", o.output, o.rejects, c.seconds, (unsigned long long)c.rows,
                (unsigned long long)c.spills, (unsigned long long)c.merge_passes);
@@ -158,11 +186,15 @@ int main(int argc, char **argv)
 
 end:
     if (rc != TG_OK) {
-        fprintf(stderr, "ingest: %s\n", err.msg);
-        if (rc == TG_ERR_USAGE)
-            fprintf(stderr, "Try 'ingest --help'.\n");
+        if (m.rank == 0) {
+            fprintf(stderr, "ingest: %s\n", err.msg);
+            if (rc == TG_ERR_USAGE)
+                fprintf(stderr, "Try 'ingest --help'.\n");
+        }
         status = tg_exit_status(rc);
     }
+    tg_mpi_finish(&m);
+    free(xfer);
     tg_prov_free(&prov);
     free(recorded);
     free(rejects);
