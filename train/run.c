@@ -68,9 +68,10 @@ static tg_code check_memory(const tg_train_options *o, const tg_net_spec *s,
     TG_DISPLAY(2, "train: %s%s: %llu parameters; needs %s (parameters, gradients, Adam m "
                "and v: 4 x %s; activations of a batch)\n", tg_net_kind_names[s->kind], shape,
                (unsigned long long)params, n, p);
-    if (o->backend == TG_BACKEND_CUDA) {
+    uint64_t device = o->backend == TG_BACKEND_CUDA ? tg_net_cuda_bytes(s, l, o->batch) : 0;
+    if (device > 0) { /* 0: a build without CUDA, which refuses the backend next */
         char d[32];
-        human_bytes(d, sizeof d, (double)tg_net_cuda_bytes(s, l, o->batch));
+        human_bytes(d, sizeof d, (double)device);
         TG_DISPLAY(2, "train: on the GPU it needs %s (the same four blocks, activations and "
                    "two batch slots), checked against the device's free memory\n", d);
     }
