@@ -1,47 +1,16 @@
-/* mlp_cuda.cu - mlp.h's operations on the GPU (see mlp_cuda.h): a CSR kernel for the
- * sparse first layer (a batch row has a few hundred non-zeros among up to a million
- * inputs, so a dense tile would be mostly zeros), cublasSgemm for the second layer,
- * kernels for bias + ReLU, BCE with logits and one fused Adam update.
+/* mlp_cuda.cu - mlp.h's operations on the GPU (see mlp_cuda.h): the sparse first layer
+ * from the CSR batch (a CSR kernel, or a scatter into a dense tile and cublasSgemm,
+ * selectable until measured: mlp_cuda.h), cublasSgemm for the second layer, kernels for
+ * bias + ReLU, BCE with logits and one fused Adam update.
  * Row-major arrays are handed to column-major cuBLAS as their transposes. */
-#include "mlp_cuda.h"
+#include "cuda_common.cuh"
 
-#include <cublas_v2.h>
-#include <cuda_runtime.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-struct tg_cuda {
-    cublasHandle_t blas;
-    cudaStream_t stream;
-    double *loss_dev; /* one double: the BCE sum */
-};
-
-#define CUDA_TRY(call)                                                                       \
-    do {                                                                                     \
-        cudaError_t err_ = (call);                                                           \
-        if (err_ != cudaSuccess)                                                             \
-            return tg_fail(e, TG_ERR_LIBRARY, "%s:%d: %s: %s", __FILE__, __LINE__, #call,    \
-                           cudaGetErrorString(err_));                                        \
-    } while (0)
-
-#define CUBLAS_TRY(call)                                                                     \
-    do {                                                                                     \
-        cublasStatus_t st_ = (call);                                                         \
-        if (st_ != CUBLAS_STATUS_SUCCESS)                                                    \
-            return tg_fail(e, TG_ERR_LIBRARY, "%s:%d: %s: cuBLAS status %d", __FILE__,       \
-                           __LINE__, #call, (int)st_);                                       \
-    } while (0)
-
-/* Kernels launched asynchronously report configuration errors only at the next check. */
-#define LAUNCH_CHECK() CUDA_TRY(cudaGetLastError())
-
-static const int THREADS = 256;
-
-static unsigned blocks_for(size_t n)
-{
-    size_t b = (n + THREADS - 1) / THREADS;
-    return (unsigned)(b > 65535 ? 65535 : (b ? b : 1));
-}
+extern "C" const char *const tg_cuda_first_layer_names[] = {"csr", "dense", NULL};
 
 extern "C" tg_code tg_cuda_open(tg_cuda **out, tg_error *e)
 {
@@ -69,6 +38,8 @@ extern "C" void tg_cuda_close(tg_cuda *c)
         return;
     if (c->loss_dev)
         cudaFree(c->loss_dev);
+    if (c->tile)
+        cudaFree(c->tile);
     if (c->blas)
         cublasDestroy(c->blas);
     if (c->stream)
@@ -81,6 +52,45 @@ extern "C" tg_code tg_cuda_mem_info(tg_cuda *c, size_t *free_bytes, size_t *tota
 {
     (void)c;
     CUDA_TRY(cudaMemGetInfo(free_bytes, total_bytes));
+    return TG_OK;
+}
+
+extern "C" tg_code tg_cuda_device_info(tg_cuda *c, char *name, size_t size,
+                                       double *peak_bytes_per_s, tg_error *e)
+{
+    (void)c;
+    int dev = 0, clock_khz = 0, bus_bits = 0;
+    cudaDeviceProp prop;
+    CUDA_TRY(cudaGetDevice(&dev));
+    CUDA_TRY(cudaGetDeviceProperties(&prop, dev));
+    /* CUDA 13 dropped memoryClockRate from cudaDeviceProp; the attribute remains */
+    CUDA_TRY(cudaDeviceGetAttribute(&clock_khz, cudaDevAttrMemoryClockRate, dev));
+    CUDA_TRY(cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, dev));
+    snprintf(name, size, "%s", prop.name);
+    *peak_bytes_per_s = 2.0 * clock_khz * 1e3 * (bus_bits / 8.0);
+    return TG_OK;
+}
+
+extern "C" tg_code tg_cuda_set_first_layer(tg_cuda *c, tg_cuda_first_layer how,
+                                           int32_t max_batch, int64_t inputs, tg_error *e)
+{
+    float *tile = NULL;
+    if (how == TG_CUDA_FIRST_DENSE)
+        CUDA_TRY(cudaMalloc((void **)&tile, (size_t)max_batch * (size_t)inputs * sizeof(float)));
+    if (c->tile) {
+        CUDA_TRY(cudaStreamSynchronize(c->stream)); /* a queued forward may still read it */
+        cudaFree(c->tile);
+    }
+    c->tile = tile;
+    c->tile_rows = how == TG_CUDA_FIRST_DENSE ? max_batch : 0;
+    c->tile_cols = how == TG_CUDA_FIRST_DENSE ? inputs : 0;
+    c->first = how;
+    return TG_OK;
+}
+
+extern "C" tg_code tg_cuda_sync(tg_cuda *c, tg_error *e)
+{
+    CUDA_TRY(cudaStreamSynchronize(c->stream));
     return TG_OK;
 }
 
@@ -139,6 +149,22 @@ __global__ void first_layer_forward(const float *W1, const float *b1, const int6
     }
 }
 
+/* tile[b, indices[k]] = values[k] for the batch's entries (the tile is zero elsewhere). */
+__global__ void scatter_rows(const int64_t *indptr, const int32_t *indices, const float *values,
+                             int64_t cols, float *tile)
+{
+    int b = blockIdx.x;
+    for (int64_t k = indptr[b] + threadIdx.x; k < indptr[b + 1]; k += blockDim.x)
+        tile[(int64_t)b * cols + indices[k]] = values[k];
+}
+
+__global__ void relu_copy(const float *h_pre, int64_t n, float *h)
+{
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
+         i += (int64_t)gridDim.x * blockDim.x)
+        h[i] = h_pre[i] > 0.0f ? h_pre[i] : 0.0f;
+}
+
 __global__ void broadcast_rows(const float *bias, int64_t G, int64_t n, float *out)
 {
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
@@ -153,13 +179,32 @@ extern "C" tg_code tg_cuda_mlp_forward(tg_cuda *c, const tg_mlp_tensors *p, cons
     const int B = x->rows;
     if (B == 0)
         return TG_OK;
-    first_layer_forward<<<B, THREADS, 0, c->stream>>>(p->W1, p->b1, x->indptr, x->indices,
-                                                      x->values, H, a->h_pre, a->h);
-    LAUNCH_CHECK();
+    const float one = 1.0f;
+    if (c->first == TG_CUDA_FIRST_DENSE) {
+        if (B > c->tile_rows || s->inputs != c->tile_cols)
+            return tg_fail(e, TG_ERR_USAGE, "%s:%d: a batch of %d x %lld for a dense tile of "
+                           "%d x %lld", __FILE__, __LINE__, B, (long long)s->inputs,
+                           c->tile_rows, (long long)c->tile_cols);
+        const int64_t I = s->inputs, nh = (int64_t)B * H;
+        CUDA_TRY(cudaMemsetAsync(c->tile, 0, (size_t)B * (size_t)I * sizeof(float), c->stream));
+        scatter_rows<<<B, THREADS, 0, c->stream>>>(x->indptr, x->indices, x->values, I, c->tile);
+        LAUNCH_CHECK();
+        broadcast_rows<<<blocks_for((size_t)nh), THREADS, 0, c->stream>>>(p->b1, H, nh, a->h_pre);
+        LAUNCH_CHECK();
+        /* h_pre^T [H, B] += W1^T [H, I] X^T [I, B] (W1 row-major [I, H] is column-major
+         * [H, I] with leading dimension H; the tile row-major [B, I] is [I, B]) */
+        CUBLAS_TRY(cublasSgemm(c->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)H, B, (int)I, &one, p->W1,
+                               (int)H, c->tile, (int)I, &one, a->h_pre, (int)H));
+        relu_copy<<<blocks_for((size_t)nh), THREADS, 0, c->stream>>>(a->h_pre, nh, a->h);
+        LAUNCH_CHECK();
+    } else {
+        first_layer_forward<<<B, THREADS, 0, c->stream>>>(p->W1, p->b1, x->indptr, x->indices,
+                                                          x->values, H, a->h_pre, a->h);
+        LAUNCH_CHECK();
+    }
     int64_t n = (int64_t)B * G;
     broadcast_rows<<<blocks_for((size_t)n), THREADS, 0, c->stream>>>(p->b2, G, n, a->logits);
     LAUNCH_CHECK();
-    const float one = 1.0f;
     /* logits^T [G, B] += W2^T [G, H] h^T [H, B] (column-major views of row-major arrays) */
     CUBLAS_TRY(cublasSgemm(c->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int)G, B, (int)H, &one, p->W2,
                            (int)G, a->h, (int)H, &one, a->logits, (int)G));
@@ -293,14 +338,17 @@ extern "C" tg_code tg_cuda_mlp_zero_grad(tg_cuda *c, const tg_mlp_tensors *g, co
 
 /* ---- optimiser ---- */
 
-/* torch.optim.Adam's update in the CPU reference's order of float operations. */
-__global__ void adam_kernel(float *param, const float *grad, float *m, float *v, size_t n,
+/* torch.optim.Adam's update in the CPU reference's order of float operations; with
+ * zero_grad the gradient is zeroed in the same pass (optimizer.zero_grad() after step). */
+__global__ void adam_kernel(float *param, float *grad, float *m, float *v, size_t n,
                             float w1, float b2, float w2, float eps, float step_size,
-                            float bc2_sqrt)
+                            float bc2_sqrt, int zero_grad)
 {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
          i += (size_t)gridDim.x * blockDim.x) {
         float gi = grad[i];
+        if (zero_grad)
+            grad[i] = 0.0f;
         float mi = m[i] + w1 * (gi - m[i]);
         float vi = v[i] * b2 + w2 * gi * gi;
         m[i] = mi;
@@ -311,12 +359,14 @@ __global__ void adam_kernel(float *param, const float *grad, float *m, float *v,
 }
 
 extern "C" tg_code tg_cuda_adam_step(tg_cuda *c, const tg_adam *opt, int64_t t, float *param,
-                                     const float *grad, float *m, float *v, size_t n, tg_error *e)
+                                     float *grad, float *m, float *v, size_t n, int zero_grad,
+                                     tg_error *e)
 {
     const double bc1 = 1.0 - pow(opt->beta1, (double)t), bc2 = 1.0 - pow(opt->beta2, (double)t);
     adam_kernel<<<blocks_for(n), THREADS, 0, c->stream>>>(
         param, grad, m, v, n, (float)(1.0 - opt->beta1), (float)opt->beta2,
-        (float)(1.0 - opt->beta2), (float)opt->eps, (float)(opt->lr / bc1), (float)sqrt(bc2));
+        (float)(1.0 - opt->beta2), (float)opt->eps, (float)(opt->lr / bc1), (float)sqrt(bc2),
+        zero_grad);
     LAUNCH_CHECK();
     return TG_OK;
 }

@@ -156,6 +156,12 @@ tg_code tg_net_spec_parse(const char *config, tg_net_spec *s, tg_error *e)
 #ifdef TG_HAVE_CUDA
 tg_code tg_net_cuda_create(tg_net *n, uint64_t seed, tg_error *e); /* net_cuda.cu */
 int tg_net_cuda_probe(void);
+#else
+uint64_t tg_net_cuda_bytes(const tg_net_spec *spec, const tg_net_layout *l, int32_t max_batch)
+{
+    (void)spec, (void)l, (void)max_batch;
+    return 0;
+}
 #endif
 
 int tg_net_cuda_available(void)

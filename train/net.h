@@ -129,6 +129,12 @@ void tg_net_destroy(tg_net *n);
 /* Whether this build has the CUDA backend and a device answers (--backend auto). */
 int tg_net_cuda_available(void);
 
+/* Device bytes a net of that spec and layout needs on the CUDA backend (four blocks,
+ * activations, two batch slots, the dense tile when TG_CUDA_FIRST_LAYER=dense), before
+ * the ~64 MB that the CUDA context and cuBLAS take; 0 in a build without CUDA. Building
+ * the net checks it against the device's free memory (net_cuda.cu). */
+uint64_t tg_net_cuda_bytes(const tg_net_spec *spec, const tg_net_layout *l, int32_t max_batch);
+
 static inline tg_code tg_net_forward(tg_net *n, const tg_csr_batch *x, float *logits,
                                      tg_error *e)
 {

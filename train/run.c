@@ -72,6 +72,13 @@ tg_code tg_train_check_memory(const tg_train_options *o, const tg_net_spec *s,
     TG_DISPLAY(2, "train: %s%s: %llu parameters; needs %s (parameters, gradients, Adam m "
                "and v: 4 x %s; activations of a batch)\n", tg_net_kind_names[s->kind], shape,
                (unsigned long long)params, n, p);
+    uint64_t device = o->backend == TG_BACKEND_CUDA ? tg_net_cuda_bytes(s, l, o->batch) : 0;
+    if (device > 0) { /* 0: a build without CUDA, which refuses the backend next */
+        char d[32];
+        human_bytes(d, sizeof d, (double)device);
+        TG_DISPLAY(2, "train: on the GPU it needs %s (the same four blocks, activations and "
+                   "two batch slots), checked against the device's free memory\n", d);
+    }
     if (need > limit)
         return tg_fail(e, TG_ERR_LIMIT,
                        "train: the %s needs %s (%llu parameters x 16 bytes) but the memory "

@@ -7,9 +7,10 @@ build=$(realpath "$1")
 dir=$(mktemp -d /tmp/tg-valgrind-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir" || exit 1
+supp=$(dirname "$(realpath "$0")")/valgrind.supp
 vg() {
     valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-        --show-leak-kinds=definite "$@"
+        --show-leak-kinds=definite --suppressions="$supp" "$@"
     rc=$?
     [ $rc -eq 0 ] || { echo "FAIL ($rc): $*" >&2; exit 1; }
 }

@@ -1,7 +1,8 @@
 /* test_mlp_cuda.c - the CUDA operations against the CPU reference (mlp.h) on one seed:
  * logits, loss, every gradient, and the parameters after three Adam steps, with the
  * tolerance rule of llm.c's dev/cuda (|gpu - cpu| <= 1e-5 + 1e-4 |cpu|; GPU sums run in
- * another order, and dW1 is accumulated with atomics). Exits 77 (skipped) where no
+ * another order, and dW1 is accumulated with atomics), once for each way of running the
+ * first layer (mlp_cuda.h: CSR kernel, dense tile + cublasSgemm). Exits 77 (skipped) where no
  * CUDA device is present, so a machine without a GPU reports it skipped, not passed. */
 #include "mlp.h"
 #include "mlp_cuda.h"
@@ -37,14 +38,12 @@ static int compare(const char *what, const float *gpu, const float *cpu, size_t 
     return bad;
 }
 
-int main(void)
+/* One run of the comparison with the first layer's forward done as how; returns the
+ * number of mismatches. */
+static int run(tg_cuda *cu, tg_cuda_first_layer how)
 {
-    tg_cuda *cu = NULL;
-    tg_error err = {0};
-    if (tg_cuda_open(&cu, &err) != TG_OK) {
-        printf("skipped: %s\n", err.msg);
-        return 77;
-    }
+    printf("first layer: %s\n", tg_cuda_first_layer_names[how]);
+    CHECK(tg_cuda_set_first_layer(cu, how, 20, 300, e));
     const tg_mlp_shape s = {.inputs = 300, .hidden = 64, .genres = 27};
     const int32_t B = 20;
     size_t n = tg_mlp_param_count(&s);
@@ -132,8 +131,11 @@ int main(void)
         }
         tg_adam_step(&opt, t, pc, gc, mc, vc, n);
         tg_mlp_zero_grad(&Gr, &s, &xh);
-        CHECK(tg_cuda_adam_step(cu, &opt, t, pd, gd, md, vd, n, e));
-        CHECK(tg_cuda_mlp_zero_grad(cu, &Gd, &s, &xd, e));
+        /* the CSR run zeroes the batch's gradient rows, the dense run in Adam's pass
+         * (net_cuda.cu's way): both must leave every gradient zero */
+        CHECK(tg_cuda_adam_step(cu, &opt, t, pd, gd, md, vd, n, how == TG_CUDA_FIRST_DENSE, e));
+        if (how == TG_CUDA_FIRST_CSR)
+            CHECK(tg_cuda_mlp_zero_grad(cu, &Gd, &s, &xd, e));
     }
     CHECK(tg_cuda_to_host(cu, back, pd, n * 4, e));
     bad += compare("params", back, pc, n);
@@ -144,9 +146,21 @@ int main(void)
     tg_cuda_free(cu, hpre), tg_cuda_free(cu, h), tg_cuda_free(cu, dh), tg_cuda_free(cu, lg);
     tg_cuda_free(cu, dlg), tg_cuda_free(cu, ptr), tg_cuda_free(cu, idx), tg_cuda_free(cu, vals);
     tg_cuda_free(cu, yd);
-    tg_cuda_close(cu);
     tg_mlp_acts_free(&ac);
     free(pc), free(gc), free(mc), free(vc), free(back), free(indices), free(values);
+    return bad;
+}
+
+int main(void)
+{
+    tg_cuda *cu = NULL;
+    tg_error err = {0};
+    if (tg_cuda_open(&cu, &err) != TG_OK) {
+        printf("skipped: %s\n", err.msg);
+        return 77;
+    }
+    int bad = run(cu, TG_CUDA_FIRST_CSR) + run(cu, TG_CUDA_FIRST_DENSE);
+    tg_cuda_close(cu);
     printf(bad ? "FAILED\n" : "CPU and GPU agree\n");
     return bad ? 1 : 0;
 }
