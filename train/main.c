@@ -70,10 +70,20 @@ int main(int argc, char **argv)
     int32_t *steps_list = NULL;
     size_t n_steps = 0, n_models = 0;
     tg_net_kind models[TG_SWEEP_MAX_MODELS];
+    /* under mpirun (only then) MPI starts here; it may take its own arguments out */
+    tg_mpi mpi;
+    rc = tg_mpi_start(&mpi, &argc, &argv, &err);
+    if (rc != TG_OK) {
+        fprintf(stderr, "train: %s\n", err.msg);
+        tg_mpi_finish(&mpi);
+        return tg_exit_status(rc);
+    }
+    o.mpi = &mpi;
     for (int i = 1; i < argc && rc == TG_OK; i++) {
         const char *val = NULL;
         int m;
         if (tg_opt_info(argv[i], "train", usage)) {
+            tg_mpi_finish(&mpi);
             return 0;
         } else if (tg_opt_display(argv[i])) {
             continue;
@@ -165,6 +175,10 @@ int main(int argc, char **argv)
     if (rc == TG_OK && sweep && single)
         rc = tg_fail(&err, TG_ERR_USAGE, "%s is for a single run: a sweep writes its outputs in "
                      "--sweep-out and takes its steps from --sweep-steps", single);
+    if (rc == TG_OK && sweep && mpi.active && mpi.size > 1)
+        rc = tg_fail(&err, TG_ERR_USAGE, "a sweep runs in one process, not under mpirun");
+    if (mpi.rank > 0)
+        tg_display_level = 0;   /* rank 0 speaks for the job, errors included */
     if (rc == TG_OK) {
         o.backend = backend == 2 ? TG_BACKEND_CUDA
                   : backend == 0 && tg_net_cuda_available() ? TG_BACKEND_CUDA : TG_BACKEND_CPU;
@@ -180,7 +194,7 @@ int main(int argc, char **argv)
             rc = tg_train_run(&o, &err);
         }
     }
-    if (rc != TG_OK) {
+    if (rc != TG_OK && mpi.rank == 0) {
         /* messages from train/ already name the stage */
         fprintf(stderr, "%s%s\n", strncmp(err.msg, "train: ", 7) ? "train: " : "", err.msg);
         if (rc == TG_ERR_USAGE)
@@ -188,5 +202,6 @@ int main(int argc, char **argv)
     }
     status = tg_exit_status(rc);
     free(steps_list);
+    tg_mpi_finish(&mpi);
     return status;
 }

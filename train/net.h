@@ -95,7 +95,7 @@ typedef struct {
      * the activations of the last forward on the same x */
     tg_code (*backward)(tg_net *n, const tg_csr_batch *x, const float *dlogits, tg_error *e);
     /* one Adam step (step n->step + 1) over every parameter, then zeroes the gradients
-     * of batch x */
+     * of batch x (NULL: the whole gradient block, as after a sum over processes) */
     tg_code (*update)(tg_net *n, const tg_adam *opt, const tg_csr_batch *x, tg_error *e);
     /* copies the gradients' block to grads (host), or back from it (for MPI's sum) */
     tg_code (*get_grads)(tg_net *n, float *grads, tg_error *e);

@@ -81,7 +81,10 @@ static tg_code cpu_update(tg_net *n, const tg_adam *opt, const tg_csr_batch *x, 
             adam_thread(&parts[k]);
     }
     (void)e;
-    c->model->zero_grad(&n->spec, c->grads, x);
+    if (x == NULL)
+        memset(c->grads, 0, N * sizeof(float));
+    else
+        c->model->zero_grad(&n->spec, c->grads, x);
     return TG_OK;
 }
 

@@ -5,6 +5,7 @@
 #include "loader.h"
 #include "model_file.h"
 #include "output_file.h"
+#include "parallel.h"
 #include "predictions.h"
 #include "provenance.h"
 #include "store.h"
@@ -276,23 +277,31 @@ tg_code tg_train_spec_for(const tg_train_options *o, const tg_store *s, int32_t 
 }
 
 tg_code tg_train_epochs(tg_model *m, const tg_train_options *o, const tg_train_data *d,
-                        tg_batch_source *src, tg_model_history *h, int level, tg_error *e)
+                        tg_batch_source *src, const tg_data_parallel *dp, tg_model_history *h,
+                        int level, tg_error *e)
 {
     tg_train_config tc = {.epochs = o->epochs, .batch = o->batch,
                           .adam = {.lr = o->lr, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8},
-                          .seed = o->seed, .threshold = o->threshold, .balance = o->balance};
-    TG_DISPLAY(level, "%6s %11s %11s %9s %9s %8s %8s\n", "epoch", "train loss", "test loss",
-               "test MAP", "macro F1", "seconds", "stall");
+                          .seed = o->seed, .threshold = o->threshold, .balance = o->balance,
+                          .dp = dp};
+    int parallel = dp && dp->parts > 1;
+    TG_DISPLAY(level, "%6s %11s %11s %9s %9s %8s %8s%s\n", "epoch", "train loss", "test loss",
+               "test MAP", "macro F1", "seconds", "stall", parallel ? "     comm" : "");
     tg_code rc = TG_OK;
     while (rc == TG_OK && m->epoch < o->epochs) {
         tg_epoch_stats st;
         rc = tg_train_epoch(m, &tc, d, src, &st, e);
         if (rc == TG_OK)
             rc = history_add(h, &st, e);
-        if (rc == TG_OK)
-            TG_DISPLAY(level, "%6d %11.5f %11.5f %9.4f %9.4f %8.2f %7.1f%%\n", st.epoch,
-                       st.train_loss, st.test_loss, st.test_map, st.test_macro_f1, st.seconds,
-                       st.seconds > 0 ? 100.0 * st.loader_seconds / st.seconds : 0.0);
+        if (rc != TG_OK)
+            break;
+        char comm[32] = "";
+        if (parallel)
+            snprintf(comm, sizeof comm, " %7.1f%%",
+                     st.seconds > 0 ? 100.0 * st.comm_seconds / st.seconds : 0.0);
+        TG_DISPLAY(level, "%6d %11.5f %11.5f %9.4f %9.4f %8.2f %7.1f%%%s\n", st.epoch,
+                   st.train_loss, st.test_loss, st.test_map, st.test_macro_f1, st.seconds,
+                   st.seconds > 0 ? 100.0 * st.loader_seconds / st.seconds : 0.0, comm);
     }
     return rc;
 }
@@ -309,6 +318,10 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     tg_prov_init(&prov, "train", TG_VERSION);
     char config[1024];
     char *prov_text = NULL;
+    tg_mpi one = {.rank = 0, .size = 1};   /* stands for "no MPI" in the collective calls */
+    const int rank = o->mpi ? o->mpi->rank : 0;
+    tg_parallel par = {0};
+    tg_data_parallel dp;
 
     tg_code rc = tg_store_open(o->store_path, &s, e);
     if (rc != TG_OK)
@@ -326,7 +339,14 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
         rc = tg_train_prov_params(&prov, config, e);
     if (rc != TG_OK)
         goto end;
-    if (!o->force && !o->resume && up_to_date(o, &prov)) {
+    /* under MPI rank 0 alone decides (it writes the outputs) and tells the others */
+    rc = tg_mpi_agree(o->mpi ? o->mpi : &one, rc, e);
+    int current = rc == TG_OK && rank == 0 && !o->force && !o->resume && up_to_date(o, &prov);
+    if (rc == TG_OK)
+        rc = tg_mpi_bcast(o->mpi ? o->mpi : &one, &current, sizeof current, 0, e);
+    if (rc != TG_OK)
+        goto end;
+    if (current) {
         TG_DISPLAY(2, "train: %s and %s are up to date\n", o->model_path, o->predictions_path);
         goto end;
     }
@@ -334,6 +354,8 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     rc = tg_train_check_memory(o, &spec, &layout, &cache_budget, e);
     if (rc == TG_OK)
         rc = tg_model_alloc(&m, &spec, o->backend, o->batch, o->seed, o->threads, e);
+    if (rc == TG_OK)
+        rc = tg_parallel_init(&par, &dp, o->mpi, layout.n_params, e);
     if (rc == TG_OK && o->resume)
         rc = resume_from(o, config, &m, &h, e);
     if (rc == TG_OK)
@@ -367,7 +389,19 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
                        .n_train = n_train, .test = test, .n_test = n_test};
     TG_DISPLAY(2, "train: %zu train and %zu test albums, %d steps, batch %d, %d epochs\n",
                n_train, n_test, steps, o->batch, o->epochs);
-    rc = tg_train_epochs(&m, o, &d, &src, &h, 2, e);
+    if (dp.parts > 1)
+        TG_DISPLAY(2, "train: data parallel over %d ranks: each computes up to %d rows of a "
+                   "batch; %.1f MB of gradients summed per step\n", dp.parts,
+                   (o->batch + dp.parts - 1) / dp.parts, 4.0 * (double)layout.n_params / 1e6);
+    rc = tg_train_epochs(&m, o, &d, &src, &dp, &h, 2, e);
+    if (rc != TG_OK && dp.parts > 1)
+        tg_mpi_abort(o->mpi, "train", e); /* the other ranks wait in an all-reduce */
+    tg_mpi_test_kill(o->mpi ? o->mpi : &one, "train", "trained");
+    /* every rank has finished before rank 0 writes: a rank lost now fails the job with
+     * nothing written, rather than racing rank 0's renames */
+    rc = tg_mpi_agree(o->mpi ? o->mpi : &one, rc, e);
+    if (rc != TG_OK || rank > 0) /* rank 0 writes the outputs for the job */
+        goto end;
     if (rc == TG_OK)
         rc = tg_prov_hash_inputs(&prov, e);
     if (rc == TG_OK)
@@ -415,6 +449,8 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     if (rc == TG_OK)
         TG_DISPLAY(2, "train: wrote %s and %s\n", o->model_path, o->predictions_path);
 end:
+    rc = tg_mpi_agree(o->mpi ? o->mpi : &one, rc, e);
+    tg_parallel_free(&par);
     tg_loader_close(loader);
     tg_store_close(s);
     tg_model_free(&m);

@@ -8,6 +8,7 @@
 #include "model_file.h"
 #include "predictions.h"
 #include "provenance.h"
+#include "ranks.h"
 #include "rebin.h"
 #include "store.h"
 #include "trainer.h"
@@ -30,6 +31,8 @@ typedef struct {
     int threads;                   /* OpenBLAS threads; 0: OpenBLAS's default */
     uint64_t mem;                  /* memory budget; 0: 80 % of physical memory */
     int resume, force;
+    tg_mpi *mpi;                   /* under mpirun: data-parallel over its ranks (rank 0
+                                      writes the outputs); NULL or inactive: one process */
 } tg_train_options;
 
 /* Runs training. Returns TG_OK when done or up to date (said on stderr). Errors:
@@ -74,10 +77,12 @@ tg_code tg_train_split_ids(const tg_store *s, int code, uint32_t **ids, size_t *
 
 /* Trains m from epoch m->epoch up to o->epochs (Adam, loss and order as o says),
  * appending each epoch to h (which it may grow: the caller frees h) and printing it at
- * display level (with a heading line first). Errors: those of tg_train_epoch, and
- * TG_ERR_NOMEM; the epochs done before stay in m and h. */
+ * display level (with a heading line first; with dp over several processes, a column
+ * of the time spent summing gradients). dp NULL: one process. Errors: those of
+ * tg_train_epoch, and TG_ERR_NOMEM; the epochs done before stay in m and h. */
 tg_code tg_train_epochs(tg_model *m, const tg_train_options *o, const tg_train_data *d,
-                        tg_batch_source *src, tg_model_history *h, int level, tg_error *e);
+                        tg_batch_source *src, const tg_data_parallel *dp, tg_model_history *h,
+                        int level, tg_error *e);
 
 /* Scores the albums test[0..n_test) with net into p, the test split's predictions.h5:
  * scores, labels and splits owned by p, album ids and genre names borrowed from s (valid

@@ -225,7 +225,7 @@ static tg_code run_point(const tg_sweep_options *so, tg_store *s, const tg_train
     tg_batch_source src = {0};
     if (rc == TG_OK) {
         src = tg_loader_source(loader);
-        rc = tg_train_epochs(&m, &o, d, &src, &h, 3, e);
+        rc = tg_train_epochs(&m, &o, d, &src, NULL, &h, 3, e);
     }
     if (rc == TG_OK && d->n_test > 0)
         rc = tg_train_predict_test(&o, s, m.net, d->test, d->n_test, &src, &p, e);

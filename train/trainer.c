@@ -294,38 +294,88 @@ tg_code tg_train_epoch(tg_model *m, const tg_train_config *cfg, const tg_train_d
             order[j] = t;
         }
     }
+    /* This process's rows of each batch (all of them without data parallelism): its
+     * share of batch i is order[i + lo, i + hi), its sequence of shares local[], which
+     * the source is told of as batches of `mine` (every full batch's share is that size,
+     * the last one's no larger). */
+    const tg_data_parallel *dp = cfg->dp;
+    const int parts = dp ? dp->parts : 1, part = dp ? dp->part : 0;
+    const int32_t L = (B + parts - 1) / parts;
+    const int32_t mine = B - part * L < 0 ? 0 : B - part * L < L ? B - part * L : L;
+    uint32_t *local = order;
+    size_t n_local = n_order;
+    if (rc == TG_OK && parts > 1) {
+        local = malloc((n_order ? n_order : 1) * sizeof *local);
+        n_local = 0;
+        if (local == NULL)
+            rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        for (size_t i = 0; rc == TG_OK && i < n_order; i += (size_t)B) {
+            size_t nb = n_order - i < (size_t)B ? n_order - i : (size_t)B;
+            size_t lo = (size_t)part * L < nb ? (size_t)part * L : nb;
+            size_t hi = lo + (size_t)L < nb ? lo + (size_t)L : nb;
+            memcpy(local + n_local, order + i + lo, (hi - lo) * sizeof *local);
+            n_local += hi - lo;
+        }
+    }
     double total = 0;
+    uint64_t comm = 0;
     char label[32];
     snprintf(label, sizeof label, "epoch %d", st->epoch);
     tg_progress bar; /* on a terminal only: the epoch's table line replaces it */
     tg_progress_start_items(&bar, label, "albums", n_order);
-    if (rc == TG_OK && src->begin)
-        rc = src->begin(src->ctx, order, n_order, B, e);
-    for (size_t i = 0; rc == TG_OK && i < n_order; i += (size_t)B) {
+    if (rc == TG_OK && src->begin && mine > 0)
+        rc = src->begin(src->ctx, local, n_local, mine, e);
+    for (size_t i = 0, at = 0; rc == TG_OK && i < n_order; i += (size_t)B) {
         tg_progress_update(&bar, i, i);
         int32_t nb = (int32_t)(n_order - i < (size_t)B ? n_order - i : (size_t)B);
-        uint64_t f0 = tg_clock_ns();
-        rc = src->fill(src->ctx, order + i, nb, &x, e);
-        waited += tg_clock_ns() - f0;
-        if (rc == TG_OK)
-            rc = check_batch(&x, nb, &net->spec, e);
+        int32_t lo = part * L < nb ? part * L : nb, hi = lo + L < nb ? lo + L : nb, nl = hi - lo;
+        if (nl > 0) {
+            uint64_t f0 = tg_clock_ns();
+            rc = src->fill(src->ctx, local + at, nl, &x, e);
+            waited += tg_clock_ns() - f0;
+            if (rc == TG_OK)
+                rc = check_batch(&x, nl, &net->spec, e);
+            tg_csr_batch view = tg_csr_view(&x);
+            if (rc == TG_OK)
+                rc = tg_net_forward(net, &view, logits, e);
+            if (rc != TG_OK)
+                break;
+            gather(d->labels, G, local + at, nl, y, sample_w, w);
+            total += nl * tg_mlp_bce(logits, y, nl, G, pos_w, sample_w ? w : NULL, dlogits);
+            if (nl < nb) /* the loss is a mean over the whole batch: this part's share */
+                for (size_t k = 0; k < (size_t)nl * (size_t)G; k++)
+                    dlogits[k] *= (float)nl / (float)nb;
+            rc = tg_net_backward(net, &view, dlogits, e);
+            at += (size_t)nl;
+        }
+        if (rc == TG_OK && parts > 1) {
+            uint64_t c0 = tg_clock_ns();
+            rc = dp->sum_grads(dp->ctx, net, e);
+            comm += tg_clock_ns() - c0;
+        }
+        /* summed gradients cover every part's rows: zero them all (x NULL) */
         tg_csr_batch view = tg_csr_view(&x);
         if (rc == TG_OK)
-            rc = tg_net_forward(net, &view, logits, e);
-        if (rc != TG_OK)
-            break;
-        gather(d->labels, G, order + i, nb, y, sample_w, w);
-        total += nb * tg_mlp_bce(logits, y, nb, G, pos_w, sample_w ? w : NULL, dlogits);
-        rc = tg_net_backward(net, &view, dlogits, e);
-        if (rc == TG_OK)
-            rc = tg_net_update(net, &cfg->adam, &view, e);
+            rc = tg_net_update(net, &cfg->adam, parts > 1 ? NULL : &view, e);
     }
     tg_progress_end(&bar);
-    if (rc == TG_OK) {
-        st->train_loss = n_order ? total / (double)n_order : NAN;
-        m->epoch++;
-        rc = test_pass(net, cfg, d, src, st, e);
+    double sums[1] = {total};
+    if (rc == TG_OK && parts > 1) {
+        uint64_t c0 = tg_clock_ns();
+        rc = dp->sum(dp->ctx, sums, 1, e);
+        comm += tg_clock_ns() - c0;
     }
+    if (rc == TG_OK) {
+        st->train_loss = n_order ? sums[0] / (double)n_order : NAN;
+        m->epoch++;
+        if (part == 0)
+            rc = test_pass(net, cfg, d, src, st, e);
+        else
+            st->test_loss = st->test_map = st->test_macro_f1 = NAN;
+    }
+    if (local != order)
+        free(local);
+    st->comm_seconds = comm / 1e9;
     st->loader_seconds = waited / 1e9;
     st->seconds = (tg_clock_ns() - t0) / 1e9;
     tg_csr_buf_free(&x);

@@ -61,6 +61,19 @@ typedef enum {
 
 extern const char *const tg_balance_names[]; /* in enum order, NULL-terminated */
 
+/* Data parallelism (train under mpirun: run.c and parallel.c supply it). This process
+ * is part `part` of `parts`: of every batch of nb albums it computes the rows
+ * [part L, min((part + 1) L, nb)), L = ceil(batch / parts), with the loss scaled by its
+ * share of the batch; sum_grads then adds every part's gradients into each part's, so
+ * that all take the same Adam step from the same parameters; sum adds n doubles over
+ * the parts. Only part 0 runs the test pass. */
+typedef struct {
+    int part, parts;
+    tg_code (*sum_grads)(void *ctx, tg_net *net, tg_error *e);
+    tg_code (*sum)(void *ctx, double *values, int n, tg_error *e);
+    void *ctx;
+} tg_data_parallel;
+
 typedef struct {
     int32_t epochs;      /* report: 50 */
     int32_t batch;       /* report: 20 */
@@ -68,6 +81,7 @@ typedef struct {
     uint64_t seed;       /* initialisation and the order of every epoch */
     double threshold;    /* for the per-epoch macro F1 (report: 0.3) */
     tg_balance balance;
+    const tg_data_parallel *dp; /* NULL: one process */
 } tg_train_config;
 
 /* Which albums train and test, and every album's labels. */
@@ -100,6 +114,7 @@ typedef struct {
     double test_macro_f1;  /* at cfg->threshold */
     double seconds;        /* the whole epoch, test pass included */
     double loader_seconds; /* time spent waiting for batches */
+    double comm_seconds;   /* time spent summing gradients over processes (dp) */
 } tg_epoch_stats;
 
 /* One epoch: the training albums in an order drawn from (seed, epoch), in batches of
