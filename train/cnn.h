@@ -53,6 +53,17 @@ void tg_cnn_im2col(const float *in, int64_t C, int64_t H, int64_t W, int64_t k, 
 void tg_cnn_col2im(const float *col, int64_t C, int64_t H, int64_t W, int64_t k, int64_t pad,
                    float *din);
 
+/* Conv2d(C, Cout, k, padding=(pad, 0)) of in [C, H, W] by im2col + sgemm: out [Cout, Ho,
+ * Wo] with K [Cout, C, k, k], bias [Cout]; col is scratch of [C k k, Ho Wo]. Backward adds
+ * d loss / d K and d bias into dK, db and d loss / d in into din, from dout [Cout, Ho,
+ * Wo] (col is scratch again). */
+void tg_cnn_conv_forward(const float *in, int64_t C, int64_t H, int64_t W, const float *K,
+                         const float *bias, int64_t Cout, int64_t k, int64_t pad, float *col,
+                         float *out);
+void tg_cnn_conv_backward(const float *in, int64_t C, int64_t H, int64_t W, const float *K,
+                          int64_t Cout, int64_t k, int64_t pad, const float *dout, float *col,
+                          float *dK, float *db, float *din);
+
 /* Max pooling of in [C, H, W] over windows given per axis: output row i takes input rows
  * [rs[i], re[i]), column j columns [cs[j], ce[j]) (windows may overlap). out [C, Ho, Wo],
  * arg [C, Ho, Wo] the index in its channel's H x W plane of the first maximum (PyTorch's

@@ -182,6 +182,43 @@ void tg_cnn_col2im(const float *col, int64_t C, int64_t H, int64_t W, int64_t k,
             }
 }
 
+void tg_cnn_conv_forward(const float *in, int64_t C, int64_t H, int64_t W, const float *K,
+                         const float *bias, int64_t Cout, int64_t k, int64_t pad, float *col,
+                         float *out)
+{
+    const int64_t L = (H + 2 * pad - k + 1) * (W - k + 1), CK = C * k * k;
+    tg_cnn_im2col(in, C, H, W, k, pad, col);
+    for (int64_t c = 0; c < Cout; c++)
+        for (int64_t i = 0; i < L; i++)
+            out[c * L + i] = bias[c];
+    /* out [Cout, L] += K [Cout, CK] col [CK, L] */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Cout, (int)L, (int)CK, 1.0f, K,
+                (int)CK, col, (int)L, 1.0f, out, (int)L);
+}
+
+void tg_cnn_conv_backward(const float *in, int64_t C, int64_t H, int64_t W, const float *K,
+                          int64_t Cout, int64_t k, int64_t pad, const float *dout, float *col,
+                          float *dK, float *db, float *din)
+{
+    const int64_t L = (H + 2 * pad - k + 1) * (W - k + 1), CK = C * k * k;
+    /* im2col is recomputed rather than kept from the forward: it is k x k times the
+     * input, per album */
+    tg_cnn_im2col(in, C, H, W, k, pad, col);
+    /* dK [Cout, CK] += dout [Cout, L] col^T; db += row sums of dout */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Cout, (int)CK, (int)L, 1.0f, dout,
+                (int)L, col, (int)L, 1.0f, dK, (int)CK);
+    for (int64_t c = 0; c < Cout; c++) {
+        float s = 0;
+        for (int64_t i = 0; i < L; i++)
+            s += dout[c * L + i];
+        db[c] += s;
+    }
+    /* dcol [CK, L] = K^T dout, into col (no longer needed), then back onto the input */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)CK, (int)L, (int)Cout, 1.0f, K,
+                (int)CK, dout, (int)L, 0.0f, col, (int)L);
+    tg_cnn_col2im(col, C, H, W, k, pad, din);
+}
+
 void tg_cnn_maxpool_forward(const float *in, int64_t C, int64_t H, int64_t W,
                             const int64_t *rs, const int64_t *re, int64_t Ho,
                             const int64_t *cs, const int64_t *ce, int64_t Wo,
@@ -457,7 +494,7 @@ void tg_cnn_forward(tg_cnn_acts *a, const float *params, const tg_csr_batch *x, 
     cnn_tensors p;
     cnn_point(g, (float *)params, &p);
     const size_t P1 = (size_t)(g->c1 * g->h1p * g->w1p), F = (size_t)g->features;
-    const int64_t L2 = g->h2 * g->w2, CK = g->c1 * g->k2 * g->k2;
+    const int64_t L2 = g->h2 * g->w2;
     for (int32_t b = 0; b < x->rows; b++) {
         const int64_t k0 = x->indptr[b], nnz = x->indptr[b + 1] - k0;
         float *p1 = a->p1 + (size_t)b * P1;
@@ -465,13 +502,8 @@ void tg_cnn_forward(tg_cnn_acts *a, const float *params, const tg_csr_batch *x, 
         relu(a->a1, (size_t)(g->c1 * g->h1 * g->w1));
         tg_cnn_maxpool_forward(a->a1, g->c1, g->h1, g->w1, a->r1s, a->r1e, g->h1p, a->q1s,
                                a->q1e, g->w1p, p1, a->p1_arg + (size_t)b * P1);
-        /* conv2: a2 [c2, L2] = K2 [c2, CK] col [CK, L2] + b2 */
-        tg_cnn_im2col(p1, g->c1, g->h1p, g->w1p, g->k2, (g->k2 - 1) / 2, a->col);
-        for (int64_t c = 0; c < g->c2; c++)
-            for (int64_t i = 0; i < L2; i++)
-                a->a2[c * L2 + i] = p.b2[c];
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g->c2, (int)L2, (int)CK,
-                    1.0f, p.K2, (int)CK, a->col, (int)L2, 1.0f, a->a2, (int)L2);
+        tg_cnn_conv_forward(p1, g->c1, g->h1p, g->w1p, p.K2, p.b2, g->c2, g->k2,
+                            (g->k2 - 1) / 2, a->col, a->a2);
         relu(a->a2, (size_t)(g->c2 * L2));
         tg_cnn_maxpool_forward(a->a2, g->c2, g->h2, g->w2, a->r2s, a->r2e, g->grid_h, a->q2s,
                                a->q2e, g->grid_w, a->flat + (size_t)b * F,
@@ -495,7 +527,7 @@ void tg_cnn_backward(tg_cnn_acts *a, const float *params, float *grads, const tg
     /* flat is the max of ReLU outputs: zero where conv2's winning output was not > 0 */
     linear_backward(B, g->features, g->hidden, a->flat, p.W3, a->dh3, d.W3, d.b3, a->dflat);
     const size_t P1 = (size_t)(g->c1 * g->h1p * g->w1p), F = (size_t)g->features;
-    const int64_t L2 = g->h2 * g->w2, CK = g->c1 * g->k2 * g->k2;
+    const int64_t L2 = g->h2 * g->w2;
     const int64_t HW1 = g->h1 * g->w1, HW1p = g->h1p * g->w1p;
     for (int32_t b = 0; b < B; b++) {
         const int64_t k0 = x->indptr[b], nnz = x->indptr[b + 1] - k0;
@@ -504,21 +536,9 @@ void tg_cnn_backward(tg_cnn_acts *a, const float *params, float *grads, const tg
         memset(a->a2, 0, (size_t)(g->c2 * L2) * sizeof(float));
         tg_cnn_maxpool_backward(a->dflat + (size_t)b * F, a->flat_arg + (size_t)b * F, g->c2,
                                 L2, g->grid_h * g->grid_w, a->a2);
-        /* conv2: dK2 [c2, CK] += da2 [c2, L2] col^T; db2 += row sums; dcol = K2^T da2.
-         * im2col is recomputed rather than kept: it is 9 times pool1's output per row. */
-        tg_cnn_im2col(p1, g->c1, g->h1p, g->w1p, g->k2, (g->k2 - 1) / 2, a->col);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g->c2, (int)CK, (int)L2, 1.0f,
-                    a->a2, (int)L2, a->col, (int)L2, 1.0f, d.K2, (int)CK);
-        for (int64_t c = 0; c < g->c2; c++) {
-            float s = 0;
-            for (int64_t i = 0; i < L2; i++)
-                s += a->a2[c * L2 + i];
-            d.b2[c] += s;
-        }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)CK, (int)L2, (int)g->c2, 1.0f,
-                    p.K2, (int)CK, a->a2, (int)L2, 0.0f, a->col, (int)L2);
         memset(a->dp1, 0, P1 * sizeof(float));
-        tg_cnn_col2im(a->col, g->c1, g->h1p, g->w1p, g->k2, (g->k2 - 1) / 2, a->dp1);
+        tg_cnn_conv_backward(p1, g->c1, g->h1p, g->w1p, p.K2, g->c2, g->k2, (g->k2 - 1) / 2,
+                             a->a2, a->col, d.K2, d.b2, a->dp1);
         /* through ReLU and pool1 into conv1's output; conv1's bias gets the sum */
         for (size_t i = 0; i < P1; i++)
             if (!(p1[i] > 0))
