@@ -46,23 +46,20 @@ void tg_cnn_conv1_backward(const tg_cnn_geom *g, const float *dout, const int32_
                            const float *vals, int64_t nnz, float *dK);
 
 /* im2col of in [C, H, W] for a k x k kernel, zero padding pad rows above and below and
- * none along W: col [C k k, Ho Wo], Ho = H + 2 pad - k + 1, Wo = W - k + 1. col2im adds
- * such a col back into din [C, H, W] (the adjoint). */
+ * none along W: col [C k k, Ho Wo], Ho = H + 2 pad - k + 1, Wo = W - k + 1. */
 void tg_cnn_im2col(const float *in, int64_t C, int64_t H, int64_t W, int64_t k, int64_t pad,
                    float *col);
-void tg_cnn_col2im(const float *col, int64_t C, int64_t H, int64_t W, int64_t k, int64_t pad,
-                   float *din);
-
 /* Conv2d(C, Cout, k, padding=(pad, 0)) of in [C, H, W] by im2col + sgemm: out [Cout, Ho,
- * Wo] with K [Cout, C, k, k], bias [Cout]; col is scratch of [C k k, Ho Wo]. Backward adds
- * d loss / d K and d bias into dK, db and d loss / d in into din, from dout [Cout, Ho,
- * Wo] (col is scratch again). */
+ * Wo] with K [Cout, C, k, k], bias [Cout]; col is scratch of [C k k, Ho Wo]. */
 void tg_cnn_conv_forward(const float *in, int64_t C, int64_t H, int64_t W, const float *K,
                          const float *bias, int64_t Cout, int64_t k, int64_t pad, float *col,
                          float *out);
-void tg_cnn_conv_backward(const float *in, int64_t C, int64_t H, int64_t W, const float *K,
-                          int64_t Cout, int64_t k, int64_t pad, const float *dout, float *col,
-                          float *dK, float *db, float *din);
+/* Its backward when d loss / d out is zero but at n cells per channel: dout [Cout, n] at
+ * positions pos [Cout, n] in the channel's Ho x Wo plane (a max pool's output and argmax;
+ * a position may repeat). Adds d loss / d K, d bias and d in into dK, db and din. */
+void tg_cnn_conv_backward_at(const float *in, int64_t C, int64_t H, int64_t W, const float *K,
+                             int64_t Cout, int64_t k, int64_t pad, const float *dout,
+                             const int32_t *pos, int64_t n, float *dK, float *db, float *din);
 
 /* Max pooling of in [C, H, W] over windows given per axis: output row i takes input rows
  * [rs[i], re[i]), column j columns [cs[j], ce[j]) (windows may overlap). out [C, Ho, Wo],

@@ -37,7 +37,8 @@
  * 28), so conv1 adds each entry times the kernel into the outputs it reaches, 1,350
  * multiply-adds an entry, instead of an im2col of 225 x steps x 2669 floats (67 MB and
  * 200 MFLOP an album at nbSteps 28); its input needs no gradient. conv2's input is
- * dense, so it is im2col + sgemm. Albums go through the convolutions one at a time, so
+ * dense, so it is im2col + sgemm forward; backward, its output's gradient is non-zero
+ * only at the 10,656 maxima the adaptive pool took, so it goes from those alone. Albums go through the convolutions one at a time, so
  * only the pooled maps (values and argmax) are kept per batch: memory grows with the
  * batch by the pooled first map, not by the convolutions' outputs. */
 #include "cnn.h"
@@ -163,25 +164,6 @@ void tg_cnn_im2col(const float *in, int64_t C, int64_t H, int64_t W, int64_t k, 
             }
 }
 
-void tg_cnn_col2im(const float *col, int64_t C, int64_t H, int64_t W, int64_t k, int64_t pad,
-                   float *din)
-{
-    const int64_t Ho = H + 2 * pad - k + 1, Wo = W - k + 1, L = Ho * Wo;
-    for (int64_t c = 0; c < C; c++)
-        for (int64_t kh = 0; kh < k; kh++)
-            for (int64_t kw = 0; kw < k; kw++) {
-                const float *src = col + ((c * k + kh) * k + kw) * L;
-                for (int64_t oh = 0; oh < Ho; oh++) {
-                    const int64_t ih = oh + kh - pad;
-                    if (ih < 0 || ih >= H)
-                        continue;
-                    float *d = din + (c * H + ih) * W + kw;
-                    for (int64_t ow = 0; ow < Wo; ow++)
-                        d[ow] += src[oh * Wo + ow];
-                }
-            }
-}
-
 void tg_cnn_conv_forward(const float *in, int64_t C, int64_t H, int64_t W, const float *K,
                          const float *bias, int64_t Cout, int64_t k, int64_t pad, float *col,
                          float *out)
@@ -196,27 +178,33 @@ void tg_cnn_conv_forward(const float *in, int64_t C, int64_t H, int64_t W, const
                 (int)CK, col, (int)L, 1.0f, out, (int)L);
 }
 
-void tg_cnn_conv_backward(const float *in, int64_t C, int64_t H, int64_t W, const float *K,
-                          int64_t Cout, int64_t k, int64_t pad, const float *dout, float *col,
-                          float *dK, float *db, float *din)
+void tg_cnn_conv_backward_at(const float *in, int64_t C, int64_t H, int64_t W, const float *K,
+                             int64_t Cout, int64_t k, int64_t pad, const float *dout,
+                             const int32_t *pos, int64_t n, float *dK, float *db, float *din)
 {
-    const int64_t L = (H + 2 * pad - k + 1) * (W - k + 1), CK = C * k * k;
-    /* im2col is recomputed rather than kept from the forward: it is k x k times the
-     * input, per album */
-    tg_cnn_im2col(in, C, H, W, k, pad, col);
-    /* dK [Cout, CK] += dout [Cout, L] col^T; db += row sums of dout */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Cout, (int)CK, (int)L, 1.0f, dout,
-                (int)L, col, (int)L, 1.0f, dK, (int)CK);
-    for (int64_t c = 0; c < Cout; c++) {
-        float s = 0;
-        for (int64_t i = 0; i < L; i++)
-            s += dout[c * L + i];
-        db[c] += s;
-    }
-    /* dcol [CK, L] = K^T dout, into col (no longer needed), then back onto the input */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)CK, (int)L, (int)Cout, 1.0f, K,
-                (int)CK, dout, (int)L, 0.0f, col, (int)L);
-    tg_cnn_col2im(col, C, H, W, k, pad, din);
+    const int64_t Wo = W - k + 1;
+    for (int64_t c = 0; c < Cout; c++)
+        for (int64_t i = 0; i < n; i++) {
+            const float d = dout[c * n + i];
+            if (d == 0)
+                continue; /* a ReLU that was off, or a zero gradient: nothing flows */
+            const int64_t oh = pos[c * n + i] / Wo, ow = pos[c * n + i] % Wo;
+            db[c] += d;
+            for (int64_t ci = 0; ci < C; ci++)
+                for (int64_t kh = 0; kh < k; kh++) {
+                    const int64_t r = oh + kh - pad;
+                    if (r < 0 || r >= H)
+                        continue;
+                    const float *x = in + (ci * H + r) * W + ow;
+                    float *dx = din + (ci * H + r) * W + ow;
+                    const float *kr = K + ((c * C + ci) * k + kh) * k;
+                    float *dkr = dK + ((c * C + ci) * k + kh) * k;
+                    for (int64_t kw = 0; kw < k; kw++) {
+                        dkr[kw] += d * x[kw];
+                        dx[kw] += d * kr[kw];
+                    }
+                }
+        }
 }
 
 void tg_cnn_maxpool_forward(const float *in, int64_t C, int64_t H, int64_t W,
@@ -376,8 +364,8 @@ struct tg_cnn_acts {
     float *dh3, *dh4;   /* [B, hidden], [B, mid] */
     /* one album's scratch */
     float *a1;          /* [c1, h1, w1] conv1's output, then its gradient */
-    float *a2;          /* [c2, h2, w2] conv2's output, then its gradient */
-    float *col;         /* [c1 k2 k2, h2 w2] im2col of pool1's output, then its gradient */
+    float *a2;          /* [c2, h2, w2] conv2's output */
+    float *col;         /* [c1 k2 k2, h2 w2] im2col of pool1's output */
     float *dp1;         /* [c1, h1p, w1p] */
 };
 
@@ -527,18 +515,17 @@ void tg_cnn_backward(tg_cnn_acts *a, const float *params, float *grads, const tg
     /* flat is the max of ReLU outputs: zero where conv2's winning output was not > 0 */
     linear_backward(B, g->features, g->hidden, a->flat, p.W3, a->dh3, d.W3, d.b3, a->dflat);
     const size_t P1 = (size_t)(g->c1 * g->h1p * g->w1p), F = (size_t)g->features;
-    const int64_t L2 = g->h2 * g->w2;
     const int64_t HW1 = g->h1 * g->w1, HW1p = g->h1p * g->w1p;
     for (int32_t b = 0; b < B; b++) {
         const int64_t k0 = x->indptr[b], nnz = x->indptr[b + 1] - k0;
         const float *p1 = a->p1 + (size_t)b * P1;
-        /* back through the adaptive pool into conv2's output */
-        memset(a->a2, 0, (size_t)(g->c2 * L2) * sizeof(float));
-        tg_cnn_maxpool_backward(a->dflat + (size_t)b * F, a->flat_arg + (size_t)b * F, g->c2,
-                                L2, g->grid_h * g->grid_w, a->a2);
+        /* conv2's output gets a gradient only where the adaptive pool took a maximum:
+         * features cells of c2 x h2 x w2 (0.3 % at nbSteps 358), so its backward goes
+         * from those cells alone rather than two sgemms over a mostly zero plane */
         memset(a->dp1, 0, P1 * sizeof(float));
-        tg_cnn_conv_backward(p1, g->c1, g->h1p, g->w1p, p.K2, g->c2, g->k2, (g->k2 - 1) / 2,
-                             a->a2, a->col, d.K2, d.b2, a->dp1);
+        tg_cnn_conv_backward_at(p1, g->c1, g->h1p, g->w1p, p.K2, g->c2, g->k2, (g->k2 - 1) / 2,
+                                a->dflat + (size_t)b * F, a->flat_arg + (size_t)b * F,
+                                g->grid_h * g->grid_w, d.K2, d.b2, a->dp1);
         /* through ReLU and pool1 into conv1's output; conv1's bias gets the sum */
         for (size_t i = 0; i < P1; i++)
             if (!(p1[i] > 0))
