@@ -6,8 +6,11 @@
  * lost but for "[-1" and "1332]") and how each gap was filled:
  * - Parameter counts decode as Conv2d-1 1 -> 6 channels 15 x 15 (1,356 = 6 x 225 + 6),
  *   Conv2d-2 6 -> 16 channels 3 x 3 (880), Linear-3 10,656 -> 4096, Linear-4 4096 -> 128,
- *   Linear-5 128 -> 27. Of the other decodings of 1,356 (9 -> 6 at 5 x 5, 25 -> 6 at
- *   3 x 3) none fits an input of one plane (1.02 MB = one float32 plane of 100 x 2683).
+ *   Linear-5 128 -> 27. The table's input, 1.02 MB, is 268,300 floats: one plane of
+ *   100 x 2683. Of the other decodings of 1,356, 9 -> 6 at 5 x 5 cannot split that into
+ *   whole 2683-city planes (268,300 / 9 is no integer); 25 -> 6 at 3 x 3 could (25 planes
+ *   of 4 x 2683), but it needs a channel axis the report never describes, and its widths
+ *   (2681 -> 1340 -> 1338) miss the table's 1332, which 15 x 15 gives (below).
  * - Pooling: the table lists none (torchsummary shows a functional F.max_pool2d as
  *   nothing), yet 16 channels must shrink to 10,656 = 16 x 666 features. PyTorch's
  *   tutorial network, which this one follows layer for layer (conv, pool, conv, pool,
@@ -38,9 +41,10 @@
  * multiply-adds an entry, instead of an im2col of 225 x steps x 2669 floats (67 MB and
  * 200 MFLOP an album at nbSteps 28); its input needs no gradient. conv2's input is
  * dense, so it is im2col + sgemm forward; backward, its output's gradient is non-zero
- * only at the 10,656 maxima the adaptive pool took, so it goes from those alone. Albums go through the convolutions one at a time, so
- * only the pooled maps (values and argmax) are kept per batch: memory grows with the
- * batch by the pooled first map, not by the convolutions' outputs. */
+ * only at the 10,656 maxima the adaptive pool took, so it goes from those alone. Albums
+ * go through the convolutions one at a time, so only the pooled maps (values and argmax)
+ * are kept per batch: memory grows with the batch by the pooled first map, not by the
+ * convolutions' outputs. */
 #include "cnn.h"
 
 #include "rng.h"
