@@ -15,6 +15,8 @@ const tg_cpu_model *tg_cpu_model_of(tg_net_kind kind)
     switch (kind) {
     case TG_NET_MLP:
         return &tg_cpu_mlp;
+    case TG_NET_CNN:
+        return &tg_cpu_cnn;
     default:
         return NULL;
     }
@@ -30,6 +32,8 @@ tg_code tg_net_spec_resolve(tg_net_spec *s, tg_error *e)
                        (long long)s->genres);
     if (s->kind == TG_NET_MLP && s->hidden == 0)
         s->hidden = s->steps * 100; /* the report's rule */
+    if (s->kind == TG_NET_CNN && s->hidden == 0)
+        s->hidden = 4096; /* the report's Linear-3 */
     if (s->kind == TG_NET_FACTORIZED) {
         if (s->embed == 0)
             s->embed = 32;
@@ -91,6 +95,8 @@ int tg_net_spec_text(const tg_net_spec *s, char *buf, size_t size)
     switch (s->kind) {
     case TG_NET_MLP:
         return snprintf(buf, size, "model=mlp\nhidden=%lld\n", (long long)s->hidden);
+    case TG_NET_CNN:
+        return snprintf(buf, size, "model=cnn\nhidden=%lld\n", (long long)s->hidden);
     case TG_NET_FACTORIZED:
         return snprintf(buf, size, "model=factorized\nembed=%lld\nchannels=%lld\nkernel=%lld\n"
                         "temporal=%s\n", (long long)s->embed, (long long)s->channels,

@@ -35,7 +35,8 @@ typedef enum { TG_BACKEND_CPU = 0, TG_BACKEND_CUDA } tg_backend;
 typedef struct {
     tg_net_kind kind;
     int64_t steps, cities, genres;
-    int64_t hidden;       /* mlp: hidden units (0: steps x 100, the report's rule) */
+    int64_t hidden;       /* mlp: hidden units (0: steps x 100, the report's rule);
+                             cnn: Linear-3's outputs (0: 4096, the report's) */
     int64_t embed;        /* factorized: city embedding size d */
     int64_t channels;     /* factorized: temporal channels */
     int64_t kernel;       /* factorized conv: temporal kernel width */
@@ -172,6 +173,7 @@ typedef struct {
 const tg_cpu_model *tg_cpu_model_of(tg_net_kind kind);
 
 extern const tg_cpu_model tg_cpu_mlp;
+extern const tg_cpu_model tg_cpu_cnn;
 
 /* Adds a tensor to a layout (helper for the layout entries): TG_ERR_LIMIT on overflow. */
 tg_code tg_net_layout_add(tg_net_layout *l, const char *name, int rank, const int64_t *dims,

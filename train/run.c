@@ -65,7 +65,7 @@ tg_code tg_train_check_memory(const tg_train_options *o, const tg_net_spec *s,
     human_bytes(n, sizeof n, (double)need);
     human_bytes(lim, sizeof lim, (double)limit);
     human_bytes(p, sizeof p, 4.0 * (double)params);
-    if (s->kind == TG_NET_MLP)
+    if (s->kind == TG_NET_MLP || s->kind == TG_NET_CNN)
         snprintf(hidden, sizeof hidden, " or --hidden (now %lld)", (long long)s->hidden);
     if (s->kind == TG_NET_MLP)
         snprintf(shape, sizeof shape, " %lld -> %lld (ReLU) -> %lld",

@@ -2,7 +2,7 @@
 # train_cli.sh TRAIN TOY_STORE - the train command end to end on a small store with a
 # planted answer: it learns, writes model.h5 and predictions.h5, reruns Make-style,
 # resumes to the same bits as an uninterrupted run, refuses a model that does not fit,
-# and exits 0/1/2 as documented.
+# and exits 0/1/2 as documented; then the same for the CNN, read back by predict.
 set -u
 train=$(realpath "$1")
 toy=$(realpath "$2")
@@ -69,5 +69,26 @@ fi
 "$predict" full.h5 store.h5 --album nope 2>err; [ $? -eq 2 ] || fail "unknown album is bad usage"
 grep -q "no such album" err || fail "names it"
 "$predict" full.h5 2>/dev/null; [ $? -eq 2 ] || fail "predict needs a store"
+
+# the report's CNN (Linear-3 32 wide): learns, records its shape, and predict reads it back
+cnn="store.h5 --model cnn --hidden 32 --epochs 6 --lr 0.01 --threads 1 -o cnn.h5 --predictions cnnp.h5"
+"$train" $cnn 2>log || fail "train --model cnn: $(cat log)"
+grep -q "cnn: 348000 parameters" log || fail "cnn size: $(cat log)"
+map=$(awk '$1 == 6 { print $4 }' log)
+awk -v m="$map" 'BEGIN { exit !(m > 0.8) }' || fail "cnn test MAP after 6 epochs is $map: $(cat log)"
+"$train" $cnn 2>log || fail "cnn rerun"
+grep -q "up to date" log || fail "cnn rerun is up to date: $(cat log)"
+"$predict" cnn.h5 store.h5 >cnnpred.jsonl 2>err || fail "predict with the cnn: $(cat err)"
+[ "$(wc -l <cnnpred.jsonl)" -eq 10 ] || fail "cnn: 10 unlabeled albums scored"
+grep -q '^{"album_id":"5019","genres":\[\[' cnnpred.jsonl || fail "cnn line format: $(head -1 cnnpred.jsonl)"
+if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+    /usr/bin/python3 -c '
+import h5py
+f = h5py.File("cnn.h5", "r")
+assert f["conv1_w"].shape == (6, 1, 15, 15) and f["conv2_w"].shape == (16, 6, 3, 3), "conv"
+assert f["W3"].shape == (10656, 32) and f["W5"].shape == (128, 4), "linear"
+' || fail "cnn.h5 holds the CNN tensors"
+fi
+
 ls -a | grep -q 'tmp-' && fail "temporary left behind"
 echo ok
