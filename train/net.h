@@ -182,6 +182,10 @@ tg_code tg_net_layout_add(tg_net_layout *l, const char *name, int rank, const in
 /* The net on the CPU backend (net_cpu.c). */
 tg_code tg_net_cpu_create(tg_net *n, const tg_cpu_model *model, uint64_t seed, tg_error *e);
 
+/* The CPU backend's parameter and Adam blocks, where they are (to write them without a
+ * copy): 1 and the pointers on the CPU backend, 0 on another. */
+int tg_net_cpu_state(tg_net *n, const float **params, const float **m, const float **v);
+
 /* Host pointers to the CPU backend's blocks (NULL on another backend): for tests. */
 float *tg_net_cpu_params(tg_net *n);
 float *tg_net_cpu_grads(tg_net *n);

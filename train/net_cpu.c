@@ -179,6 +179,15 @@ tg_code tg_net_cpu_create(tg_net *n, const tg_cpu_model *model, uint64_t seed, t
     return TG_OK;
 }
 
+int tg_net_cpu_state(tg_net *n, const float **params, const float **m, const float **v)
+{
+    if (n->backend != TG_BACKEND_CPU)
+        return 0;
+    const cpu_net *c = n->impl;
+    *params = c->params, *m = c->m, *v = c->v;
+    return 1;
+}
+
 float *tg_net_cpu_params(tg_net *n)
 {
     return n->backend == TG_BACKEND_CPU ? ((cpu_net *)n->impl)->params : NULL;
