@@ -15,6 +15,10 @@ const tg_cpu_model *tg_cpu_model_of(tg_net_kind kind)
     switch (kind) {
     case TG_NET_MLP:
         return &tg_cpu_mlp;
+    case TG_NET_LOGREG:
+        return &tg_cpu_logreg;
+    case TG_NET_FACTORIZED:
+        return &tg_cpu_factorized;
     default:
         return NULL;
     }
