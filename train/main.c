@@ -26,7 +26,7 @@ static void usage(FILE *f)
 "                        cnn: Linear-3's outputs (default 4096, the report's)\n"
 "  --embed D             factorized: city embedding size (default 32)\n"
 "  --channels C          factorized: temporal channels (default 64)\n"
-"  --kernel K            factorized: temporal convolution width (default 3)\n"
+"  --kernel K            factorized: temporal convolution width (default 31)\n"
 "  --temporal T          factorized: conv (default) or gru\n"
 "  --epochs N            (default 50)        --batch B   (default 20)\n"
 "  --lr X                Adam's learning rate (default 1e-3)\n"

@@ -173,7 +173,7 @@ typedef struct {
 const tg_cpu_model *tg_cpu_model_of(tg_net_kind kind);
 
 extern const tg_cpu_model tg_cpu_mlp;
-extern const tg_cpu_model tg_cpu_cnn;
+extern const tg_cpu_model tg_cpu_cnn, tg_cpu_logreg, tg_cpu_factorized;
 
 /* Adds a tensor to a layout (helper for the layout entries): TG_ERR_LIMIT on overflow. */
 tg_code tg_net_layout_add(tg_net_layout *l, const char *name, int rank, const int64_t *dims,

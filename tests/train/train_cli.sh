@@ -66,6 +66,28 @@ for line in open("two.jsonl"):
     assert len(r["genres"]) == 2 and r["genres"][0][1] >= r["genres"][1][1], r
 ' || fail "predict writes JSON lines, best first"
 fi
+# the other models: model.h5 records their config, predict rebuilds the same net from it
+# and scores a test album as train's predictions.h5 did
+for m in logreg factorized "factorized --temporal gru"; do
+    "$train" store.h5 --epochs 6 --lr 0.01 --threads 1 --model $m -o m.h5 --predictions mp.h5 \
+        --force 2>log || fail "--model $m: $(cat log)"
+    map=$(awk '$1 == 6 { print $4 }' log)
+    awk -v m="$map" 'BEGIN { exit !(m > 0.9) }' || fail "--model $m: test MAP after 6 epochs is $map"
+    "$predict" m.h5 store.h5 >mp.jsonl 2>err || fail "predict, --model $m: $(cat err)"
+    [ "$(wc -l <mp.jsonl)" -eq 10 ] || fail "--model $m: 10 unlabeled albums scored"
+    "$predict" m.h5 store.h5 --album 5004 --top 4 -o one.jsonl 2>err || fail "predict: $(cat err)"
+    if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+        /usr/bin/python3 - <<'PY' || fail "--model $m: predict's scores are not train's"
+import h5py, json
+f = h5py.File("mp.h5", "r")
+ids = [i.decode() if isinstance(i, bytes) else str(i) for i in f["album_id"][()]]
+names = [n.decode() if isinstance(n, bytes) else n for n in f["genre"][()]]
+row = f["scores"][()][ids.index("5004")]
+got = dict(json.loads(open("one.jsonl").readline())["genres"])
+assert all(abs(got[n] - float(row[k])) < 1e-4 for k, n in enumerate(names)), (got, row)
+PY
+    fi
+done
 "$predict" full.h5 store.h5 --album nope 2>err; [ $? -eq 2 ] || fail "unknown album is bad usage"
 grep -q "no such album" err || fail "names it"
 "$predict" full.h5 2>/dev/null; [ $? -eq 2 ] || fail "predict needs a store"
