@@ -2,9 +2,11 @@
  * config text and back, and the choice of backend. */
 #include "net.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *const tg_net_kind_names[] = {"mlp", "logreg", "cnn", "factorized", NULL};
 const char *const tg_temporal_names[] = {"conv", "gru", NULL};
@@ -169,8 +171,59 @@ tg_code tg_net_spec_parse(const char *config, tg_net_spec *s, tg_error *e)
 }
 
 #ifdef TG_HAVE_CUDA
-tg_code tg_net_cuda_create(tg_net *n, uint64_t seed, tg_error *e); /* net_cuda.cu */
-int tg_net_cuda_probe(void);
+/* The CUDA backend lives in a module loaded on first use (train/meson.build says why). */
+typedef struct {
+    int tried;
+    void *handle;
+    tg_code (*create)(tg_net *n, uint64_t seed, tg_error *e);
+    int (*probe)(void);
+    uint64_t (*bytes)(const tg_net_spec *s, const tg_net_layout *l, int32_t max_batch);
+    char why[256];  /* why it could not be loaded */
+} cuda_module;
+
+static cuda_module cuda;
+
+static cuda_module *cuda_load(void)
+{
+    if (cuda.tried)
+        return cuda.handle ? &cuda : NULL;
+    cuda.tried = 1;
+    const char *env = getenv("TG_CUDA_MODULE");
+    const char *paths[] = {env && *env ? env : NULL, TG_CUDA_MODULE_BUILD,
+                           TG_CUDA_MODULE_INSTALLED};
+    for (int i = 0; i < 3 && cuda.handle == NULL; i++) {
+        if (paths[i] == NULL || (i > 0 && access(paths[i], R_OK) != 0))
+            continue;
+        cuda.handle = dlopen(paths[i], RTLD_NOW | RTLD_LOCAL);
+        if (cuda.handle == NULL) {
+            const char *d = dlerror();
+            snprintf(cuda.why, sizeof cuda.why, "%s", d ? d : paths[i]);
+        }
+    }
+    if (cuda.handle == NULL) {
+        if (cuda.why[0] == '\0')
+            snprintf(cuda.why, sizeof cuda.why, "%s not found (set TG_CUDA_MODULE)",
+                     TG_CUDA_MODULE_INSTALLED);
+        return NULL;
+    }
+    /* POSIX's way from a data pointer to a function pointer */
+    *(void **)&cuda.create = dlsym(cuda.handle, "tg_cuda_module_create");
+    *(void **)&cuda.probe = dlsym(cuda.handle, "tg_cuda_module_probe");
+    *(void **)&cuda.bytes = dlsym(cuda.handle, "tg_cuda_module_bytes");
+    if (!cuda.create || !cuda.probe || !cuda.bytes) {
+        snprintf(cuda.why, sizeof cuda.why, "the CUDA module lacks its entry points");
+        dlclose(cuda.handle);
+        cuda.handle = NULL;
+        return NULL;
+    }
+    return &cuda;
+}
+
+uint64_t tg_net_cuda_bytes(const tg_net_spec *spec, const tg_net_layout *l, int32_t max_batch)
+{
+    cuda_module *m = cuda_load();
+    return m ? m->bytes(spec, l, max_batch) : 0;
+}
 #else
 uint64_t tg_net_cuda_bytes(const tg_net_spec *spec, const tg_net_layout *l, int32_t max_batch)
 {
@@ -182,7 +235,12 @@ uint64_t tg_net_cuda_bytes(const tg_net_spec *spec, const tg_net_layout *l, int3
 int tg_net_cuda_available(void)
 {
 #ifdef TG_HAVE_CUDA
-    return tg_net_cuda_probe();
+    /* No NVIDIA device node (Linux's driver, or WSL's): no GPU, and no reason to load
+     * cuBLAS just to hear it say so. */
+    if (access("/dev/nvidiactl", F_OK) != 0 && access("/dev/dxg", F_OK) != 0)
+        return 0;
+    cuda_module *m = cuda_load();
+    return m ? m->probe() : 0;
 #else
     return 0;
 #endif
@@ -206,7 +264,10 @@ tg_code tg_net_create(tg_net **out, const tg_net_spec *spec, tg_backend backend,
         rc = tg_net_cpu_create(n, tg_cpu_model_of(n->spec.kind), seed, e);
     } else if (rc == TG_OK) {
 #ifdef TG_HAVE_CUDA
-        rc = tg_net_cuda_create(n, seed, e);
+        cuda_module *m = cuda_load();
+        rc = m ? m->create(n, seed, e)
+               : tg_fail(e, TG_ERR_USAGE, "--backend cuda: cannot load the CUDA backend: %s",
+                         cuda.why);
 #else
         rc = tg_fail(e, TG_ERR_USAGE, "--backend cuda: this build has no CUDA backend "
                      "(nvcc and cuBLAS were not found when it was configured)");

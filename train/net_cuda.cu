@@ -95,7 +95,7 @@ static uint64_t slot_bytes(int32_t max_batch, int64_t cap_nnz)
            (uint64_t)cap_nnz * (sizeof(int32_t) + sizeof(float));
 }
 
-extern "C" uint64_t tg_net_cuda_bytes(const tg_net_spec *s, const tg_net_layout *l,
+extern "C" uint64_t tg_cuda_module_bytes(const tg_net_spec *s, const tg_net_layout *l,
                                       int32_t max_batch)
 {
     tg_cuda_first_layer how;
@@ -107,7 +107,7 @@ extern "C" uint64_t tg_net_cuda_bytes(const tg_net_spec *s, const tg_net_layout 
     return tg_net_bytes(l) + 2 * slot_bytes(max_batch, (int64_t)max_batch * NNZ_PER_ROW) + tile;
 }
 
-extern "C" int tg_net_cuda_probe(void)
+extern "C" int tg_cuda_module_probe(void)
 {
     int n = 0;
     /* without a driver this returns cudaErrorInsufficientDriver or cudaErrorNoDevice:
@@ -332,7 +332,7 @@ static tg_code check_fit(tg_net *n, cuda_net *c, tg_error *e)
         rc = tg_cuda_device_info(c->cu, name, sizeof name, &bw, e);
     if (rc != TG_OK)
         return rc;
-    const uint64_t need = tg_net_cuda_bytes(&n->spec, &n->layout, n->max_batch);
+    const uint64_t need = tg_cuda_module_bytes(&n->spec, &n->layout, n->max_batch);
     const uint64_t blocks = 4 * (uint64_t)n->layout.n_params * sizeof(float);
     if (need + DEVICE_MARGIN <= free_b)
         return TG_OK;
@@ -398,7 +398,7 @@ static tg_code alloc_all(tg_net *n, cuda_net *c, uint64_t seed, tg_error *e)
     return r;
 }
 
-extern "C" tg_code tg_net_cuda_create(tg_net *n, uint64_t seed, tg_error *e)
+extern "C" tg_code tg_cuda_module_create(tg_net *n, uint64_t seed, tg_error *e)
 {
     if (n->spec.kind != TG_NET_MLP)
         return tg_fail(e, TG_ERR_USAGE, "--backend cuda: model '%s' has no CUDA version yet "
