@@ -27,7 +27,7 @@ echo "settings: $epochs epochs, seeds $seeds, mlp hidden $mlp_hidden, --threads 
 stat() { awk -v f="$1" '{ s += $1; if (NR == 1 || $1 < lo) lo = $1; if (NR == 1 || $1 > hi) hi = $1 }
     END { if (NR) printf f " +- " f, s / NR, (hi - lo) / 2; else printf "-" }'; }
 
-printf '%-11s %5s %15s %15s %12s %14s %10s\n' model steps "test MAP" "macro F1" parameters "s/epoch" "RSS MB"
+printf '%-11s %5s %15s %15s %12s %14s %10s  %s\n' model steps "test MAP" "macro F1" parameters "s/epoch" "RSS MB" "MAP per seed"
 for model in $models; do
     for steps in $steps_list; do
         opts="--model $model --steps $steps"
@@ -57,6 +57,7 @@ for model in $models; do
         params=$(awk 'NR == 1 { print $8 }' "$dir/rows")
         secs=$(awk '{ print $9 }' "$dir/rows" | stat %.2f)
         rss=$(awk '{ print $10 / 1024 }' "$dir/rows" | stat %.0f)
-        printf '%-11s %5s %15s %15s %12s %14s %10s\n' "$model" "$steps" "$map" "$f1" "$params" "$secs" "$rss"
+        each=$(awk '{ printf "%s%.3f", (NR > 1 ? " " : ""), $4 }' "$dir/rows")
+        printf '%-11s %5s %15s %15s %12s %14s %10s  %s\n' "$model" "$steps" "$map" "$f1" "$params" "$secs" "$rss" "$each"
     done
 done
