@@ -1,4 +1,5 @@
-/* display.c - the display level shared by every program and the console test. */
+/* display.c - the display level shared by every program, the console test, and byte
+ * counts as people read them. */
 #include "display.h"
 
 #include <unistd.h>
@@ -9,4 +10,15 @@ int tg_fake_console = 0;
 int tg_stderr_is_console(void)
 {
     return tg_fake_console || isatty(STDERR_FILENO);
+}
+
+char *tg_format_bytes(char *buf, size_t size, double b)
+{
+    if (b >= 1e9)
+        snprintf(buf, size, "%.1f GB", b / 1e9);
+    else if (b >= 1e6)
+        snprintf(buf, size, "%.1f MB", b / 1e6);
+    else
+        snprintf(buf, size, "%.1f kB", b / 1e3);
+    return buf;
 }

@@ -21,4 +21,7 @@ extern int tg_fake_console;
 /* 1 if stderr is a terminal (or faked to be one). */
 int tg_stderr_is_console(void);
 
+/* A byte count for people: "3.4 GB", "77.0 MB", "34.0 kB" (decimal units). Returns buf. */
+char *tg_format_bytes(char *buf, size_t size, double bytes);
+
 #endif

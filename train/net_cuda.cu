@@ -29,6 +29,7 @@
 #include "cuda_common.cuh"
 
 extern "C" {
+#include "display.h"
 #include "net.h"
 }
 
@@ -119,15 +120,6 @@ extern "C" int tg_cuda_module_probe(void)
     return n > 0;
 }
 
-static void human_bytes(char *buf, size_t size, double b)
-{
-    if (b >= 1e9)
-        snprintf(buf, size, "%.1f GB", b / 1e9);
-    else if (b >= 1e6)
-        snprintf(buf, size, "%.1f MB", b / 1e6);
-    else
-        snprintf(buf, size, "%.1f kB", b / 1e3);
-}
 
 /* (Re)allocates slot s for cap_nnz entries, after the work that uses it is done. */
 static tg_code slot_grow(batch_slot *s, int64_t cap_nnz, tg_error *e)
@@ -337,11 +329,11 @@ static tg_code check_fit(tg_net *n, cuda_net *c, tg_error *e)
     if (need + DEVICE_MARGIN <= free_b)
         return TG_OK;
     char nb[32], bb[32], rb[32], fb[32], tb[32];
-    human_bytes(nb, sizeof nb, (double)need);
-    human_bytes(bb, sizeof bb, (double)blocks);
-    human_bytes(rb, sizeof rb, (double)(need - blocks));
-    human_bytes(fb, sizeof fb, (double)free_b);
-    human_bytes(tb, sizeof tb, (double)total_b);
+    tg_format_bytes(nb, sizeof nb, (double)need);
+    tg_format_bytes(bb, sizeof bb, (double)blocks);
+    tg_format_bytes(rb, sizeof rb, (double)(need - blocks));
+    tg_format_bytes(fb, sizeof fb, (double)free_b);
+    tg_format_bytes(tb, sizeof tb, (double)total_b);
     return tg_fail(e, TG_ERR_LIMIT,
                    "train: the %s needs %s on the GPU (parameters, gradients, Adam m and v: "
                    "%s; activations and batch buffers: %s) plus about 64 MB for CUDA and "

@@ -13,23 +13,30 @@
 static tg_code sum_grads(void *ctx, tg_net *net, tg_error *e)
 {
     tg_parallel *p = ctx;
-    tg_code rc = net->ops->get_grads(net, p->grads, e);
+    /* The CPU backend's gradients are summed where they are; another backend's go
+     * through a host block, allocated on first use (two copies of the block a step). */
+    float *g = tg_net_cpu_grads(net);
+    tg_code rc = TG_OK;
+    if (g == NULL) {
+        if (p->grads == NULL && (p->grads = malloc(p->n_params * sizeof *p->grads)) == NULL)
+            return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for the gradient exchange "
+                           "(%zu floats)", p->n_params);
+        g = p->grads;
+        rc = net->ops->get_grads(net, g, e);
+    }
     for (size_t at = 0; rc == TG_OK && at < p->n_params; at += SLICE) {
         size_t n = p->n_params - at < SLICE ? p->n_params - at : SLICE;
-        rc = tg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, p->grads + at, (int)n, MPI_FLOAT, MPI_SUM,
+        rc = tg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, g + at, (int)n, MPI_FLOAT, MPI_SUM,
                                         MPI_COMM_WORLD), "MPI_Allreduce (gradients)", e);
     }
-    if (rc == TG_OK) {
-        p->bytes += p->n_params * sizeof(float);
-        rc = net->ops->set_grads(net, p->grads, e);
-    }
+    if (rc == TG_OK && g == p->grads)
+        rc = net->ops->set_grads(net, g, e);
     return rc;
 }
 
 static tg_code sum(void *ctx, double *values, int n, tg_error *e)
 {
-    tg_parallel *p = ctx;
-    p->bytes += (uint64_t)n * sizeof(double);
+    (void)ctx;
     return tg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, values, n, MPI_DOUBLE, MPI_SUM,
                                       MPI_COMM_WORLD), "MPI_Allreduce (loss)", e);
 }
@@ -41,14 +48,9 @@ tg_code tg_parallel_init(tg_parallel *p, tg_data_parallel *dp, tg_mpi *mpi, size
     memset(p, 0, sizeof *p);
     memset(dp, 0, sizeof *dp);
     dp->parts = 1;
-    p->mpi = mpi;
 #ifdef TG_HAVE_MPI
     if (mpi == NULL || !mpi->active || mpi->size < 2)
         return TG_OK;
-    p->grads = malloc((n_params ? n_params : 1) * sizeof *p->grads);
-    if (p->grads == NULL)
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for the gradient exchange "
-                       "(%zu floats)", n_params);
     p->n_params = n_params;
     dp->part = mpi->rank;
     dp->parts = mpi->size;
@@ -56,8 +58,9 @@ tg_code tg_parallel_init(tg_parallel *p, tg_data_parallel *dp, tg_mpi *mpi, size
     dp->sum = sum;
     dp->ctx = p;
 #else
-    (void)n_params, (void)e;
+    (void)n_params;
 #endif
+    (void)e;
     return TG_OK;
 }
 

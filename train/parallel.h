@@ -1,5 +1,6 @@
 /* parallel.h - data-parallel training over MPI ranks (issue 9): the trainer's
- * tg_data_parallel backed by MPI_Allreduce, gradients summed through a host buffer. */
+ * tg_data_parallel backed by MPI_Allreduce, gradients summed in place (CPU backend) or
+ * through a host block (CUDA). */
 #ifndef TG_TRAIN_PARALLEL_H
 #define TG_TRAIN_PARALLEL_H
 
@@ -9,17 +10,16 @@
 
 #include <stddef.h>
 
-/* What parallel.c keeps: the ranks and one host block of gradients. */
+/* What parallel.c keeps: for a backend whose gradients are not on the host, one host
+ * block of them. */
 typedef struct {
-    tg_mpi *mpi;
-    float *grads;      /* [n_params] */
+    float *grads;      /* [n_params], allocated on first use; NULL on the CPU backend */
     size_t n_params;
-    uint64_t bytes;    /* payload of the all-reduces so far (per rank, one way) */
 } tg_parallel;
 
 /* Fills dp (and p, its context) for this rank of mpi, for nets of n_params parameters.
- * Without MPI, or with one rank, dp is left for one process (parts 1) and nothing is
- * allocated. TG_ERR_NOMEM. */
+ * Without MPI, or with one rank, dp is left for one process (parts 1). Allocates
+ * nothing; never fails today (a code, for what a later exchange may need). */
 tg_code tg_parallel_init(tg_parallel *p, tg_data_parallel *dp, tg_mpi *mpi, size_t n_params,
                          tg_error *e);
 void tg_parallel_free(tg_parallel *p);

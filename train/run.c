@@ -40,15 +40,6 @@ static uint64_t physical_memory(void)
     return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
 }
 
-static void human_bytes(char *buf, size_t size, double b)
-{
-    if (b >= 1e9)
-        snprintf(buf, size, "%.1f GB", b / 1e9);
-    else if (b >= 1e6)
-        snprintf(buf, size, "%.1f MB", b / 1e6);
-    else
-        snprintf(buf, size, "%.1f kB", b / 1e3);
-}
 
 uint64_t tg_train_mem_limit(const tg_train_options *o)
 {
@@ -62,9 +53,9 @@ tg_code tg_train_check_memory(const tg_train_options *o, const tg_net_spec *s,
     uint64_t params = (uint64_t)l->n_params, need = tg_net_bytes(l);
     uint64_t limit = tg_train_mem_limit(o);
     char n[32], lim[32], p[32], shape[64] = "", hidden[48] = "";
-    human_bytes(n, sizeof n, (double)need);
-    human_bytes(lim, sizeof lim, (double)limit);
-    human_bytes(p, sizeof p, 4.0 * (double)params);
+    tg_format_bytes(n, sizeof n, (double)need);
+    tg_format_bytes(lim, sizeof lim, (double)limit);
+    tg_format_bytes(p, sizeof p, 4.0 * (double)params);
     if (s->kind == TG_NET_MLP || s->kind == TG_NET_CNN)
         snprintf(hidden, sizeof hidden, " or --hidden (now %lld)", (long long)s->hidden);
     if (s->kind == TG_NET_MLP)
@@ -76,7 +67,7 @@ tg_code tg_train_check_memory(const tg_train_options *o, const tg_net_spec *s,
     uint64_t device = o->backend == TG_BACKEND_CUDA ? tg_net_cuda_bytes(s, l, o->batch) : 0;
     if (device > 0) { /* 0: a build without CUDA, which refuses the backend next */
         char d[32];
-        human_bytes(d, sizeof d, (double)device);
+        tg_format_bytes(d, sizeof d, (double)device);
         TG_DISPLAY(2, "train: on the GPU it needs %s (the same four blocks, activations and "
                    "two batch slots), checked against the device's free memory\n", d);
     }
@@ -379,8 +370,8 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     {
         /* decoded, a stored entry is its column and its value: 8 bytes */
         char dec[32], left[32];
-        human_bytes(dec, sizeof dec, 8.0 * (double)s->nnz);
-        human_bytes(left, sizeof left, (double)cache_budget);
+        tg_format_bytes(dec, sizeof dec, 8.0 * (double)s->nnz);
+        tg_format_bytes(left, sizeof left, (double)cache_budget);
         TG_DISPLAY(2, "train: loader: the store decodes to about %s; %s left for its cache: %s; "
                    "a ring of %d batches\n", dec, left,
                    8 * s->nnz <= cache_budget ? "cached after the first epoch"

@@ -329,13 +329,14 @@ tg_code tg_train_epoch(tg_model *m, const tg_train_config *cfg, const tg_train_d
         tg_progress_update(&bar, i, i);
         int32_t nb = (int32_t)(n_order - i < (size_t)B ? n_order - i : (size_t)B);
         int32_t lo = part * L < nb ? part * L : nb, hi = lo + L < nb ? lo + L : nb, nl = hi - lo;
+        tg_csr_batch view = {0};
         if (nl > 0) {
             uint64_t f0 = tg_clock_ns();
             rc = src->fill(src->ctx, local + at, nl, &x, e);
             waited += tg_clock_ns() - f0;
             if (rc == TG_OK)
                 rc = check_batch(&x, nl, &net->spec, e);
-            tg_csr_batch view = tg_csr_view(&x);
+            view = tg_csr_view(&x);
             if (rc == TG_OK)
                 rc = tg_net_forward(net, &view, logits, e);
             if (rc != TG_OK)
@@ -354,7 +355,6 @@ tg_code tg_train_epoch(tg_model *m, const tg_train_config *cfg, const tg_train_d
             comm += tg_clock_ns() - c0;
         }
         /* summed gradients cover every part's rows: zero them all (x NULL) */
-        tg_csr_batch view = tg_csr_view(&x);
         if (rc == TG_OK)
             rc = tg_net_update(net, &cfg->adam, parts > 1 ? NULL : &view, e);
     }

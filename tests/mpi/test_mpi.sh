@@ -10,24 +10,13 @@ set -u
 [ "$1" = true ] || { echo "MPI not built: skipped"; exit 77; }
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 mpirun=$2 ingest=$(abs "$3") aggregate=$(abs "$4") synth=$(abs "$5") dump=$(abs "$6")
-store=$(abs "$7") supp=$(dirname "$(abs "$0")")/lsan_openmpi.supp
+store=$(abs "$7") here=$(dirname "$(abs "$0")")
 dir=$(mktemp -d /tmp/tg-mpi-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 cd "$dir" || fail "cd"
 # as root Open MPI wants a confirmation; 2 cores: --oversubscribe for 4 ranks
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-# A sanitizer build: LeakSanitizer reports what Open MPI's libraries and plugins keep
-# past MPI_Finalize. Those alone are suppressed (lsan_openmpi.supp); for the stacks to
-# name them, the plugins stay loaded (Open MPI's disable_dlclose) and the unwinder is
-# the slow, exact one (libc's vasprintf has no frame pointers).
-export LSAN_OPTIONS="suppressions=$supp${LSAN_OPTIONS:+:}${LSAN_OPTIONS:-}"
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}fast_unwind_on_malloc=0"
-export OMPI_MCA_mca_base_component_disable_dlclose=1
-mpi() { n=$1; shift; "$mpirun" --oversubscribe -n "$n" -x LSAN_OPTIONS -x ASAN_OPTIONS \
-    -x UBSAN_OPTIONS -x OMPI_MCA_mca_base_component_disable_dlclose -x TG_MPI_TEST_KILL "$@"; }
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-}
-export TG_MPI_TEST_KILL=
+. "$here/mpi_env.sh"
 
 # the data: NDJSON (cut between ranks), nested albums and an array (whole files), and a
 # messy NDJSON with every kind of reject, agreeing and conflicting duplicates, CRLF and

@@ -8,20 +8,13 @@
 set -u
 [ "$1" = true ] || { echo "MPI not built: skipped"; exit 77; }
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
-mpirun=$2 train=$(abs "$3") toy=$(abs "$4") supp=$(dirname "$(abs "$0")")/lsan_openmpi.supp
+mpirun=$2 train=$(abs "$3") toy=$(abs "$4") here=$(dirname "$(abs "$0")")
 dir=$(mktemp -d /tmp/tg-mpi-train-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 cd "$dir" || fail "cd"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-# sanitizer builds: Open MPI's own leaks only are suppressed (see test_mpi.sh)
-export LSAN_OPTIONS="suppressions=$supp${LSAN_OPTIONS:+:}${LSAN_OPTIONS:-}"
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}fast_unwind_on_malloc=0"
-export OMPI_MCA_mca_base_component_disable_dlclose=1
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-}
-export TG_MPI_TEST_KILL=
-mpi() { n=$1; shift; "$mpirun" --oversubscribe -n "$n" -x LSAN_OPTIONS -x ASAN_OPTIONS \
-    -x UBSAN_OPTIONS -x OMPI_MCA_mca_base_component_disable_dlclose -x TG_MPI_TEST_KILL "$@"; }
+# as root, more ranks than cores, sanitizer settings for every rank: mpi N CMD...
+. "$here/mpi_env.sh"
 
 "$toy" store.h5 200 || fail "toy store"
 common="store.h5 --epochs 3 --hidden 32 --lr 0.01 --threads 1 --force"

@@ -4,6 +4,7 @@
  * the factorized model's size not growing with steps. */
 #include "trainer.h"
 
+#include "dense_source.h"
 #include "rng.h"
 
 #include <criterion/criterion.h>
@@ -317,22 +318,7 @@ static void make_planted(void)
 static tg_code pfill(void *ctx, const uint32_t *albums, int32_t n, tg_csr_buf *out, tg_error *e)
 {
     (void)ctx;
-    tg_code rc = tg_csr_buf_reserve(out, n, (int64_t)n * PT * PC, e);
-    if (rc != TG_OK)
-        return rc;
-    int64_t k = 0;
-    out->indptr[0] = 0;
-    for (int32_t b = 0; b < n; b++) {
-        for (int j = 0; j < PT * PC; j++)
-            if (pdense[albums[b]][j] != 0) {
-                out->indices[k] = j;
-                out->values[k++] = pdense[albums[b]][j];
-            }
-        out->indptr[b + 1] = k;
-    }
-    out->rows = n;
-    out->nnz = k;
-    return TG_OK;
+    return dense_fill(&pdense[0][0], PT * PC, 0, albums, n, out, e);
 }
 
 static tg_net_spec planted_spec(tg_net_kind kind, tg_temporal temporal)

@@ -16,6 +16,7 @@
  * machine without a GPU reports it skipped, not passed. */
 #include "trainer.h"
 
+#include "dense_source.h"
 #include "rng.h"
 
 #include <math.h>
@@ -60,22 +61,7 @@ static void make_data(void)
 static tg_code fill(void *ctx, const uint32_t *albums, int32_t n, tg_csr_buf *out, tg_error *e)
 {
     (void)ctx;
-    tg_code rc = tg_csr_buf_reserve(out, n, (int64_t)n * I, e);
-    if (rc != TG_OK)
-        return rc;
-    int64_t k = 0;
-    out->indptr[0] = 0;
-    for (int32_t b = 0; b < n; b++) {
-        for (int j = 0; j < I; j++)
-            if (dense[albums[b]][j] != 0) {
-                out->indices[k] = j;
-                out->values[k++] = dense[albums[b]][j];
-            }
-        out->indptr[b + 1] = k;
-    }
-    out->rows = n;
-    out->nnz = k;
-    return TG_OK;
+    return dense_fill(&dense[0][0], I, 0, albums, n, out, e);
 }
 
 #define CHECK(x)                                                                             \

@@ -3,6 +3,7 @@
  * balances as documented and reports a source's bad batch as an error. */
 #include "trainer.h"
 
+#include "dense_source.h"
 #include "rng.h"
 
 #include <criterion/criterion.h>
@@ -54,22 +55,7 @@ static tg_code begin(void *ctx, const uint32_t *order, size_t n, int32_t batch, 
 static tg_code fill(void *ctx, const uint32_t *albums, int32_t n, tg_csr_buf *out, tg_error *e)
 {
     (void)ctx;
-    tg_code rc = tg_csr_buf_reserve(out, n, (int64_t)n * I, e);
-    if (rc != TG_OK)
-        return rc;
-    int64_t k = 0;
-    out->indptr[0] = 0;
-    for (int32_t b = 0; b < n; b++) {
-        for (int j = 0; j < I; j++)
-            if (dense[albums[b]][j] != 0) {
-                out->indices[k] = bad_source ? I + j : j;
-                out->values[k++] = dense[albums[b]][j];
-            }
-        out->indptr[b + 1] = k;
-    }
-    out->rows = n;
-    out->nnz = k;
-    return TG_OK;
+    return dense_fill(&dense[0][0], I, bad_source ? I : 0, albums, n, out, e);
 }
 
 /* The MLP over one step of I "cities". */
