@@ -79,10 +79,10 @@ static tg_code chunk_get(tg_loader *l, int which, size_t k, const void **out, tg
     if (l->stats.cached_bytes + l->chunk_bytes <= l->cfg.cache_bytes) {
         dst = malloc(l->chunk_bytes);
         if (dst == NULL)
-            return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for a decoded chunk");
+            return tg_fail(e, TG_ERR_NOMEM, "out of memory for a decoded chunk");
     } else {
         if (cs->stream == NULL && (cs->stream = malloc(l->chunk_bytes)) == NULL)
-            return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for a decoded chunk");
+            return tg_fail(e, TG_ERR_NOMEM, "out of memory for a decoded chunk");
         dst = cs->stream;
         cs->stream_chunk = (size_t)-1; /* invalid until decoded */
     }
@@ -112,11 +112,11 @@ static tg_code read_stored_row(tg_loader *l, uint32_t a, size_t *n, tg_error *e)
     if (len > l->row_cap) {
         int32_t *c = realloc(l->row_cols, len * sizeof *c);
         if (c == NULL)
-            return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for a row of %zu", len);
+            return tg_fail(e, TG_ERR_NOMEM, "out of memory for a row of %zu", len);
         l->row_cols = c;
         uint32_t *v = realloc(l->row_vals, len * sizeof *v);
         if (v == NULL)
-            return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for a row of %zu", len);
+            return tg_fail(e, TG_ERR_NOMEM, "out of memory for a row of %zu", len);
         l->row_vals = v;
         l->row_cap = len;
     }
@@ -220,11 +220,11 @@ static tg_code loader_begin(void *ctx, const uint32_t *order, size_t n, int32_t 
 {
     tg_loader *l = ctx;
     if (batch < 1 || batch > l->cfg.batch)
-        return tg_fail(e, TG_ERR_USAGE, "train: batch of %d, the loader was set up for %d",
+        return tg_fail(e, TG_ERR_USAGE, "batch of %d, the loader was set up for %d",
                        batch, l->cfg.batch);
     uint32_t *copy = malloc((n ? n : 1) * sizeof *copy);
     if (copy == NULL)
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for a pass of %zu albums", n);
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory for a pass of %zu albums", n);
     memcpy(copy, order, n * sizeof *copy);
     pthread_mutex_lock(&l->lock);
     /* the producer may be inside a batch of the old pass, reading order: let it finish */
@@ -259,7 +259,7 @@ static tg_code loader_fill(void *ctx, const uint32_t *albums, int32_t n, tg_csr_
                     memcmp(l->order + first, albums, (size_t)n * sizeof *albums) == 0;
     if (!announced) { /* not the announced pass: read it here, synchronously */
         pthread_mutex_unlock(&l->lock);
-        return tg_fail(e, TG_ERR_USAGE, "train: loader asked for a batch it was not told of");
+        return tg_fail(e, TG_ERR_USAGE, "loader asked for a batch it was not told of");
     }
     slot *sl = &l->slots[seq % (uint64_t)l->cfg.depth];
     while (!sl->full && l->error == TG_OK)
@@ -336,7 +336,7 @@ tg_code tg_loader_open(tg_loader **out, const tg_loader_config *cfg, tg_error *e
                        cfg->steps, s->steps, s->steps);
     tg_loader *l = calloc(1, sizeof *l);
     if (l == NULL)
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory");
     l->cfg = *cfg;
     if (l->cfg.depth < 2)
         l->cfg.depth = 2;
@@ -354,7 +354,7 @@ tg_code tg_loader_open(tg_loader **out, const tg_loader_config *cfg, tg_error *e
         cs->scratch = malloc(bytes ? bytes : 1);
         cs->stream_chunk = (size_t)-1;
         if (!cs->cache || !cs->scratch)
-            rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory for the chunk index");
+            rc = tg_fail(e, TG_ERR_NOMEM, "out of memory for the chunk index");
     }
     /* read_stored_row takes chunk k of both arrays for the same elements: tg_store_open
      * refuses stores chunked otherwise, and this keeps a store that changed since from
@@ -383,11 +383,11 @@ tg_code tg_loader_open(tg_loader **out, const tg_loader_config *cfg, tg_error *e
     if (rc == TG_OK) {
         l->slots = calloc((size_t)l->cfg.depth, sizeof *l->slots);
         if (l->slots == NULL)
-            rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+            rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
     }
     if (rc == TG_OK) {
         if (pthread_create(&l->thread, NULL, producer, l) != 0)
-            rc = tg_fail(e, TG_ERR_LIBRARY, "train: cannot start the loader thread");
+            rc = tg_fail(e, TG_ERR_LIBRARY, "cannot start the loader thread");
         else
             l->started = 1;
     }

@@ -196,8 +196,7 @@ int main(int argc, char **argv)
         }
     }
     if (rc != TG_OK && mpi.rank == 0) {
-        /* messages from train/ already name the stage */
-        fprintf(stderr, "%s%s\n", strncmp(err.msg, "train: ", 7) ? "train: " : "", err.msg);
+        fprintf(stderr, "train: %s\n", err.msg);
         if (rc == TG_ERR_USAGE)
             fprintf(stderr, "Try 'train --help'.\n");
     }

@@ -33,7 +33,7 @@ tg_code tg_mlp_acts_alloc(tg_mlp_acts *a, const tg_mlp_shape *s, int32_t max_bat
     a->dlogits = malloc(bg * sizeof(float));
     if (!a->h_pre || !a->h || !a->dh || !a->logits || !a->dlogits) {
         tg_mlp_acts_free(a);
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for activations of %d x %lld",
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory for activations of %d x %lld",
                        max_batch, (long long)s->hidden);
     }
     a->max_batch = max_batch;

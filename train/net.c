@@ -31,9 +31,9 @@ const tg_cpu_model *tg_cpu_model_of(tg_net_kind kind)
 tg_code tg_net_spec_resolve(tg_net_spec *s, tg_error *e)
 {
     if ((unsigned)s->kind > TG_NET_FACTORIZED)
-        return tg_fail(e, TG_ERR_USAGE, "train: unknown model kind %d", (int)s->kind);
+        return tg_fail(e, TG_ERR_USAGE, "unknown model kind %d", (int)s->kind);
     if (s->steps < 1 || s->cities < 1 || s->genres < 1)
-        return tg_fail(e, TG_ERR_USAGE, "train: a model needs steps, cities and genres >= 1 "
+        return tg_fail(e, TG_ERR_USAGE, "a model needs steps, cities and genres >= 1 "
                        "(got %lld, %lld, %lld)", (long long)s->steps, (long long)s->cities,
                        (long long)s->genres);
     if (s->kind == TG_NET_MLP && s->hidden == 0)
@@ -54,7 +54,7 @@ tg_code tg_net_spec_resolve(tg_net_spec *s, tg_error *e)
             s->kernel = 31;
     }
     if (s->hidden < 0 || s->embed < 0 || s->channels < 0 || s->kernel < 0)
-        return tg_fail(e, TG_ERR_USAGE, "train: negative model size");
+        return tg_fail(e, TG_ERR_USAGE, "negative model size");
     return TG_OK;
 }
 
@@ -62,7 +62,7 @@ tg_code tg_net_layout_add(tg_net_layout *l, const char *name, int rank, const in
                           tg_error *e)
 {
     if (l->n_tensors == TG_NET_MAX_TENSORS || rank < 1 || rank > TG_NET_MAX_RANK)
-        return tg_fail(e, TG_ERR_LIMIT, "train: tensor %s: too many tensors or dimensions", name);
+        return tg_fail(e, TG_ERR_LIMIT, "tensor %s: too many tensors or dimensions", name);
     tg_net_tensor *t = &l->tensors[l->n_tensors];
     memset(t, 0, sizeof *t);
     snprintf(t->name, sizeof t->name, "%s", name);
@@ -72,13 +72,13 @@ tg_code tg_net_layout_add(tg_net_layout *l, const char *name, int rank, const in
         /* 2^40 floats (4 TB) is beyond any machine: refusing it keeps the products exact */
         if (dims[i] < 1 || dims[i] > ((int64_t)1 << 40) ||
             count > (((size_t)1 << 40) / (size_t)dims[i]))
-            return tg_fail(e, TG_ERR_LIMIT, "train: tensor %s has %lld elements along "
+            return tg_fail(e, TG_ERR_LIMIT, "tensor %s has %lld elements along "
                            "dimension %d: too large", name, (long long)dims[i], i);
         t->dims[i] = dims[i];
         count *= (size_t)dims[i];
     }
     if (l->n_params > ((size_t)1 << 42) - count)
-        return tg_fail(e, TG_ERR_LIMIT, "train: the model has too many parameters");
+        return tg_fail(e, TG_ERR_LIMIT, "the model has too many parameters");
     t->offset = l->n_params;
     t->count = count;
     l->n_params += count;
@@ -91,7 +91,7 @@ tg_code tg_net_layout_of(const tg_net_spec *spec, int32_t batch, tg_net_layout *
     memset(l, 0, sizeof *l);
     const tg_cpu_model *m = tg_cpu_model_of(spec->kind);
     if (m == NULL)
-        return tg_fail(e, TG_ERR_USAGE, "train: model '%s' is not built yet",
+        return tg_fail(e, TG_ERR_USAGE, "model '%s' is not built yet",
                        tg_net_kind_names[spec->kind]);
     return m->layout(spec, batch, l, e);
 }
@@ -252,7 +252,7 @@ tg_code tg_net_create(tg_net **out, const tg_net_spec *spec, tg_backend backend,
     *out = NULL;
     tg_net *n = calloc(1, sizeof *n);
     if (n == NULL)
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory");
     n->spec = *spec;
     n->backend = backend;
     n->max_batch = max_batch;

@@ -75,16 +75,16 @@ tg_code tg_cnn_geom_init(tg_cnn_geom *g, tg_error *e)
 {
     if (g->steps < 1 || g->cities < 1 || g->genres < 1 || g->c1 < 1 || g->c2 < 1 ||
         g->grid_h < 1 || g->grid_w < 1 || g->hidden < 1 || g->mid < 1)
-        return tg_fail(e, TG_ERR_USAGE, "train: cnn: every size must be >= 1");
+        return tg_fail(e, TG_ERR_USAGE, "cnn: every size must be >= 1");
     if (g->k1 < 1 || g->k2 < 1 || g->k1 % 2 == 0 || g->k2 % 2 == 0)
-        return tg_fail(e, TG_ERR_USAGE, "train: cnn: kernels must be odd (%lld, %lld)",
+        return tg_fail(e, TG_ERR_USAGE, "cnn: kernels must be odd (%lld, %lld)",
                        (long long)g->k1, (long long)g->k2);
     /* argmax indices are int32 within one channel's plane, and no dimension may make a
      * product overflow: 2^30 per axis and 2^31 per plane are beyond any store */
     const int64_t lim = (int64_t)1 << 30;
     if (g->steps > lim || g->cities > lim || g->c1 > 4096 || g->c2 > 4096 || g->k1 > 255 ||
         g->k2 > 255 || g->grid_h > 65536 || g->grid_w > 65536)
-        return tg_fail(e, TG_ERR_LIMIT, "train: cnn: plane or layer too large");
+        return tg_fail(e, TG_ERR_LIMIT, "cnn: plane or layer too large");
     int64_t min_w = g->k1 - 1 + 2 * g->k2;
     g->width = g->cities > min_w ? g->cities : min_w;
     g->h1 = g->steps;
@@ -94,7 +94,7 @@ tg_code tg_cnn_geom_init(tg_cnn_geom *g, tg_error *e)
     g->h2 = g->h1p;
     g->w2 = g->w1p - g->k2 + 1;
     if (g->h1 * g->w1 >= INT32_MAX)
-        return tg_fail(e, TG_ERR_LIMIT, "train: cnn: a plane of %lld x %lld is too large",
+        return tg_fail(e, TG_ERR_LIMIT, "cnn: a plane of %lld x %lld is too large",
                        (long long)g->steps, (long long)g->cities);
     g->features = g->c2 * g->grid_h * g->grid_w;
     return TG_OK;
@@ -390,7 +390,7 @@ tg_code tg_cnn_acts_alloc(const tg_cnn_geom *g, int32_t max_batch, tg_cnn_acts *
     *out = NULL;
     tg_cnn_acts *a = calloc(1, sizeof *a);
     if (a == NULL)
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory");
     a->g = *g;
     a->max_batch = max_batch;
     const size_t B = (size_t)max_batch, P1 = (size_t)(g->c1 * g->h1p * g->w1p);
@@ -413,7 +413,7 @@ tg_code tg_cnn_acts_alloc(const tg_cnn_geom *g, int32_t max_batch, tg_cnn_acts *
     if (!a->r1s || !a->p1 || !a->p1_arg || !a->flat || !a->flat_arg || !a->dflat || !a->h3 ||
         !a->dh3 || !a->h4 || !a->dh4 || !a->a1 || !a->a2 || !a->col || !a->dp1) {
         tg_cnn_acts_free(a);
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for the CNN's activations "
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory for the CNN's activations "
                        "(batch %d, plane %lld x %lld)", max_batch, (long long)g->steps,
                        (long long)g->cities);
     }

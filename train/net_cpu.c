@@ -17,7 +17,7 @@ static tg_code cpu_forward(tg_net *n, const tg_csr_batch *x, float *logits, tg_e
 {
     cpu_net *c = n->impl;
     if (x->rows > n->max_batch)
-        return tg_fail(e, TG_ERR_USAGE, "train: batch of %d rows for a net of %d", x->rows,
+        return tg_fail(e, TG_ERR_USAGE, "batch of %d rows for a net of %d", x->rows,
                        n->max_batch);
     c->model->forward(&n->spec, c->params, x, c->acts, logits);
     return TG_OK;
@@ -156,7 +156,7 @@ tg_code tg_net_cpu_create(tg_net *n, const tg_cpu_model *model, uint64_t seed, t
     const size_t N = n->layout.n_params;
     cpu_net *c = calloc(1, sizeof *c);
     if (c == NULL)
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory");
     c->model = model;
     n->impl = c;
     n->ops = &cpu_ops;
@@ -166,7 +166,7 @@ tg_code tg_net_cpu_create(tg_net *n, const tg_cpu_model *model, uint64_t seed, t
     c->v = calloc(N, sizeof(float));
     tg_code rc = TG_OK;
     if (!c->params || !c->grads || !c->m || !c->v)
-        rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory for a model of %zu parameters "
+        rc = tg_fail(e, TG_ERR_NOMEM, "out of memory for a model of %zu parameters "
                      "(%.1f MB with gradients and Adam state)", N, 16.0 * (double)N / 1e6);
     if (rc == TG_OK)
         rc = model->acts_alloc(&n->spec, n->max_batch, &c->acts, e);

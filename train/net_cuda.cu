@@ -150,7 +150,7 @@ static tg_code cuda_forward(tg_net *n, const tg_csr_batch *x, float *logits, tg_
 {
     cuda_net *c = (cuda_net *)n->impl;
     if (x->rows > n->max_batch || x->rows < 0)
-        return tg_fail(e, TG_ERR_USAGE, "train: batch of %d rows for a net of %d", x->rows,
+        return tg_fail(e, TG_ERR_USAGE, "batch of %d rows for a net of %d", x->rows,
                        n->max_batch);
     const int32_t B = x->rows;
     const size_t BG = (size_t)B * (size_t)c->shape.genres;
@@ -203,7 +203,7 @@ static tg_code cuda_backward(tg_net *n, const tg_csr_batch *x, const float *dlog
     cuda_net *c = (cuda_net *)n->impl;
     batch_slot *s = &c->slot[c->cur];
     if (x->rows != s->rows)
-        return tg_fail(e, TG_ERR_USAGE, "train: backward on %d rows after a forward on %d",
+        return tg_fail(e, TG_ERR_USAGE, "backward on %d rows after a forward on %d",
                        x->rows, s->rows);
     const size_t BG = (size_t)x->rows * (size_t)c->shape.genres;
     CUDA_TRY(cudaEventSynchronize(c->dlogits_copied));
@@ -335,7 +335,7 @@ static tg_code check_fit(tg_net *n, cuda_net *c, tg_error *e)
     tg_format_bytes(fb, sizeof fb, (double)free_b);
     tg_format_bytes(tb, sizeof tb, (double)total_b);
     return tg_fail(e, TG_ERR_LIMIT,
-                   "train: the %s needs %s on the GPU (parameters, gradients, Adam m and v: "
+                   "the %s needs %s on the GPU (parameters, gradients, Adam m and v: "
                    "%s; activations and batch buffers: %s) plus about 64 MB for CUDA and "
                    "cuBLAS, but %s has %s free of %s: lower --steps (now %lld) or --hidden "
                    "(now %lld), or use --backend cpu",
@@ -382,7 +382,7 @@ static tg_code alloc_all(tg_net *n, cuda_net *c, uint64_t seed, tg_error *e)
     /* the CPU model's init on the host: the same bits as --backend cpu */
     float *host = (float *)malloc(bytes);
     if (host == NULL)
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for the %zu initial "
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory for the %zu initial "
                        "parameters", N);
     tg_cpu_mlp.init(&n->spec, &n->layout, host, seed);
     tg_code r = tg_cuda_to_device(c->cu, c->params, host, bytes, e);
@@ -408,7 +408,7 @@ extern "C" tg_code tg_cuda_module_create(tg_net *n, uint64_t seed, tg_error *e)
     }
     cuda_net *c = (cuda_net *)calloc(1, sizeof *c);
     if (c == NULL)
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory");
     n->impl = c;
     c->shape = shape_of(&n->spec);
     rc = tg_cuda_open(&c->cu, e);

@@ -59,7 +59,7 @@ static void fact_point(const tg_net_spec *s, float *block, fact_tensors *t)
 static tg_code fact_layout(const tg_net_spec *s, int32_t batch, tg_net_layout *l, tg_error *e)
 {
     if (s->embed < 1 || s->channels < 1 || s->kernel < 1)
-        return tg_fail(e, TG_ERR_USAGE, "train: the factorized model needs --embed, "
+        return tg_fail(e, TG_ERR_USAGE, "the factorized model needs --embed, "
                        "--channels and --kernel >= 1");
     const int64_t D = s->embed, C = s->channels, G = s->genres;
     int64_t dE[2] = {s->cities, D}, dout[2] = {2 * C, G}, c3 = 3 * C;
@@ -161,7 +161,7 @@ static tg_code fact_acts_alloc(const tg_net_spec *s, int32_t max_batch, void **a
     *acts = NULL;
     fact_acts *a = calloc(1, sizeof *a);
     if (a == NULL)
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory");
     const size_t B = (size_t)max_batch, T = (size_t)s->steps, D = (size_t)s->embed;
     const size_t C = (size_t)s->channels;
     int ok = (a->emb = malloc(B * T * D * sizeof(float))) != NULL &&
@@ -179,7 +179,7 @@ static tg_code fact_acts_alloc(const tg_net_spec *s, int32_t max_batch, void **a
              (a->dh = malloc(B * C * sizeof(float))) != NULL;
     if (!ok) {
         fact_acts_free(a);
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for the factorized model's "
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory for the factorized model's "
                        "activations (%d albums x %lld steps)", max_batch, (long long)s->steps);
     }
     *acts = a;

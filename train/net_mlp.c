@@ -14,7 +14,7 @@ static tg_mlp_shape shape_of(const tg_net_spec *s)
 static tg_code mlp_layout(const tg_net_spec *s, int32_t batch, tg_net_layout *l, tg_error *e)
 {
     if (s->hidden < 1)
-        return tg_fail(e, TG_ERR_USAGE, "train: the MLP needs --hidden >= 1");
+        return tg_fail(e, TG_ERR_USAGE, "the MLP needs --hidden >= 1");
     tg_mlp_shape m = shape_of(s);
     int64_t w1[2] = {m.inputs, m.hidden}, w2[2] = {m.hidden, m.genres};
     tg_code rc = tg_net_layout_add(l, "W1", 2, w1, e);
@@ -41,7 +41,7 @@ static tg_code mlp_acts_alloc(const tg_net_spec *s, int32_t max_batch, void **ac
 {
     tg_mlp_acts *a = malloc(sizeof *a);
     if (a == NULL)
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory");
     tg_mlp_shape m = shape_of(s);
     tg_code rc = tg_mlp_acts_alloc(a, &m, max_batch, e);
     if (rc != TG_OK) {

@@ -19,7 +19,7 @@ static tg_code sum_grads(void *ctx, tg_net *net, tg_error *e)
     tg_code rc = TG_OK;
     if (g == NULL) {
         if (p->grads == NULL && (p->grads = malloc(p->n_params * sizeof *p->grads)) == NULL)
-            return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for the gradient exchange "
+            return tg_fail(e, TG_ERR_NOMEM, "out of memory for the gradient exchange "
                            "(%zu floats)", p->n_params);
         g = p->grads;
         rc = net->ops->get_grads(net, g, e);

@@ -92,7 +92,7 @@ static tg_code write_lines(FILE *f, const tg_store *s, const uint32_t *albums, s
         free(r);
         if (g)
             yajl_gen_free(g);
-        return tg_fail(e, TG_ERR_NOMEM, "predict: out of memory");
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory");
     }
     yajl_gen_config(g, yajl_gen_print_callback, write_fn, (void *)f);
     for (size_t i = 0; i < n; i++) {
@@ -143,7 +143,7 @@ tg_code tg_predict_run(const tg_predict_options *o, tg_error *e)
     if (rc == TG_OK) {
         albums = malloc((s->n_albums ? s->n_albums : 1) * sizeof *albums);
         if (albums == NULL)
-            rc = tg_fail(e, TG_ERR_NOMEM, "predict: out of memory");
+            rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
     }
     if (rc == TG_OK && o->albums) {
         for (size_t i = 0; rc == TG_OK && i < o->n_albums; i++) {
@@ -172,7 +172,7 @@ tg_code tg_predict_run(const tg_predict_options *o, tg_error *e)
     if (rc == TG_OK) {
         scores = malloc((n ? n : 1) * s->n_genres * sizeof *scores);
         if (scores == NULL)
-            rc = tg_fail(e, TG_ERR_NOMEM, "predict: out of memory");
+            rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
     }
     if (rc == TG_OK) {
         tg_loader_config lc = {.store = s, .steps = (int32_t)mf.meta.steps, .transform = tr,

@@ -72,7 +72,7 @@ int main(int argc, char **argv)
         rc = tg_predict_run(&o, &err);
     }
     if (rc != TG_OK) {
-        fprintf(stderr, "%s%s\n", strncmp(err.msg, "predict: ", 9) ? "predict: " : "", err.msg);
+        fprintf(stderr, "predict: %s\n", err.msg);
         if (rc == TG_ERR_USAGE)
             fprintf(stderr, "Try 'predict --help'.\n");
     }

@@ -17,7 +17,7 @@ tg_code tg_rebin_scratch_init(tg_rebin_scratch *s, size_t n_cities, tg_error *e)
     s->touched = malloc((n_cities ? n_cities : 1) * sizeof *s->touched);
     if (!s->acc || !s->touched) {
         tg_rebin_scratch_free(s);
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for %zu cities", n_cities);
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory for %zu cities", n_cities);
     }
     return TG_OK;
 }

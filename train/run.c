@@ -73,7 +73,7 @@ tg_code tg_train_check_memory(const tg_train_options *o, const tg_net_spec *s,
     }
     if (need > limit)
         return tg_fail(e, TG_ERR_LIMIT,
-                       "train: the %s needs %s (%llu parameters x 16 bytes) but the memory "
+                       "the %s needs %s (%llu parameters x 16 bytes) but the memory "
                        "budget is %s: lower --steps (now %lld)%s, or raise --mem",
                        tg_net_kind_names[s->kind], n, (unsigned long long)params, lim,
                        (long long)s->steps, hidden);
@@ -86,7 +86,7 @@ tg_code tg_train_split_ids(const tg_store *s, int code, uint32_t **ids, size_t *
     *n = 0;
     *ids = malloc((s->n_albums ? s->n_albums : 1) * sizeof **ids);
     if (*ids == NULL)
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory");
     for (size_t a = 0; a < s->n_albums; a++)
         if (s->split[a] == code)
             (*ids)[(*n)++] = (uint32_t)a;
@@ -99,7 +99,7 @@ static tg_code history_add(tg_model_history *h, const tg_epoch_stats *st, tg_err
     size_t n = h->n + 1;
     int32_t *ep = realloc(h->epoch, n * sizeof *ep);
     if (ep == NULL)
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory");
     h->epoch = ep;
     double **cols[] = {&h->train_loss, &h->test_loss, &h->test_map, &h->test_macro_f1,
                        &h->seconds, &h->loader_seconds};
@@ -108,7 +108,7 @@ static tg_code history_add(tg_model_history *h, const tg_epoch_stats *st, tg_err
     for (int k = 0; k < 6; k++) {
         double *c = realloc(*cols[k], n * sizeof *c);
         if (c == NULL)
-            return tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+            return tg_fail(e, TG_ERR_NOMEM, "out of memory");
         *cols[k] = c;
         c[n - 1] = vals[k];
     }
@@ -189,7 +189,7 @@ static tg_code write_model(const char *path, tg_model_meta *meta, const tg_model
     float *hp = malloc(N * sizeof *hp), *hm = malloc(N * sizeof *hm), *hv = malloc(N * sizeof *hv);
     tg_code rc = TG_OK;
     if (!hp || !hm || !hv)
-        rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory to write %s", path);
+        rc = tg_fail(e, TG_ERR_NOMEM, "out of memory to write %s", path);
     if (rc == TG_OK)
         rc = m->net->ops->get_state(m->net, hp, hm, hv, e);
     if (rc == TG_OK)
@@ -212,7 +212,7 @@ tg_code tg_train_predict_test(const tg_train_options *o, const tg_store *s, tg_n
     p->labels = malloc((n_test ? n_test : 1) * G);
     tg_code rc = TG_OK;
     if (!p->album_ids || !p->split || !p->scores || !p->labels)
-        rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory for predictions");
+        rc = tg_fail(e, TG_ERR_NOMEM, "out of memory for predictions");
     if (rc == TG_OK && n_test > 0)
         rc = tg_predict(net, test, n_test, NULL, src, o->batch, p->scores, NULL, e);
     for (size_t i = 0; rc == TG_OK && i < n_test; i++) {
@@ -251,7 +251,7 @@ tg_code tg_train_prov_params(tg_prov *prov, const char *config, tg_error *e)
         char key[64];
         snprintf(key, sizeof key, "%.*s", (int)(eq - line), line);
         if (tg_prov_param(prov, key, "%.*s", (int)(nl - eq - 1), eq + 1) != TG_OK)
-            return tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+            return tg_fail(e, TG_ERR_NOMEM, "out of memory");
         line = nl + 1;
     }
     return TG_OK;
@@ -328,7 +328,7 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     tg_net_layout layout;
     rc = tg_train_spec_for(o, s, steps, &spec, &layout, e);
     if (rc == TG_OK && tg_train_config_text(o, &spec, config, sizeof config) < 0)
-        rc = tg_fail(e, TG_ERR_USAGE, "train: the options do not fit the config record");
+        rc = tg_fail(e, TG_ERR_USAGE, "the options do not fit the config record");
     if (rc != TG_OK)
         goto end;
     rc = tg_prov_input(&prov, o->store_path, e);

@@ -236,7 +236,7 @@ static tg_code run_point(const tg_sweep_options *so, tg_store *s, const tg_train
                  tg_net_kind_names[pt->kind], pt->steps);
         char *path = out_path(so->out_dir, pt->predictions);
         rc = path ? tg_predictions_write(path, &p, e)
-                  : tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+                  : tg_fail(e, TG_ERR_NOMEM, "out of memory");
         free(path);
     }
     if (rc == TG_OK) {
@@ -477,7 +477,7 @@ static tg_code write_html(FILE *f, const tg_sweep_options *o, const point *pts,
     double *y = malloc(o->n_models * n_steps * sizeof *y);
     if (x == NULL || y == NULL) {
         free(x), free(y);
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for the sweep's page");
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory for the sweep's page");
     }
     for (size_t i = 0; i < n_steps; i++)
         x[i] = steps[i];
@@ -547,7 +547,7 @@ static tg_code write_output(const tg_sweep_options *o, const char *name, int wha
 {
     char *path = out_path(o->out_dir, name);
     if (path == NULL)
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory");
     tg_outfile out;
     tg_code rc = tg_outfile_open(&out, path, e);
     if (rc == TG_OK) {
@@ -584,19 +584,19 @@ static tg_code sweep_provenance(const tg_sweep_options *o, const int32_t *steps,
         used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s", k ? "," : "",
                                  tg_net_kind_names[o->models[k]]);
     if (rc == TG_OK && tg_prov_param(prov, "sweep_models", "%s", buf) != TG_OK)
-        rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
     char *list = malloc(n_steps * 8 + 1);
     used = 0;
     for (size_t i = 0; list != NULL && i < n_steps; i++)
         used += (size_t)sprintf(list + used, "%s%d", i ? "," : "", steps[i]);
     if (rc == TG_OK && (list == NULL || tg_prov_param(prov, "sweep_steps", "%s", list) != TG_OK))
-        rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
     free(list);
     if (rc == TG_OK && tg_prov_param(prov, "mem_limit", "%llu",
                                      (unsigned long long)tg_train_mem_limit(&o->train)) != TG_OK)
-        rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
     if (rc == TG_OK && tg_prov_param(prov, "backend", "%d", (int)o->train.backend) != TG_OK)
-        rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
     /* each model's kind and hyper-parameters (as model.h5's config says them), then the
      * options they share, once; the steps are the list's */
     for (size_t k = 0; rc == TG_OK && k < o->n_models; k++) {
@@ -604,13 +604,13 @@ static tg_code sweep_provenance(const tg_sweep_options *o, const int32_t *steps,
         spec.kind = o->models[k];
         int n = tg_net_spec_text(&spec, buf, sizeof buf);
         if (n < 0 || (size_t)n >= sizeof buf)
-            rc = tg_fail(e, TG_ERR_USAGE, "train: the options do not fit the config record");
+            rc = tg_fail(e, TG_ERR_USAGE, "the options do not fit the config record");
         if (rc == TG_OK)
             rc = tg_train_prov_params(prov, buf, e);
     }
     int n = tg_net_spec_text(&o->train.spec, buf, sizeof buf);
     if (rc == TG_OK && tg_train_config_text(&o->train, &o->train.spec, buf, sizeof buf) < 0)
-        rc = tg_fail(e, TG_ERR_USAGE, "train: the options do not fit the config record");
+        rc = tg_fail(e, TG_ERR_USAGE, "the options do not fit the config record");
     const char *shared = buf + n, *after = strstr(shared, "steps=0\n");
     if (rc == TG_OK && after != NULL && (after == shared || after[-1] == '\n'))
         memmove((char *)after, after + 8, strlen(after + 8) + 1);
@@ -653,7 +653,7 @@ tg_code tg_sweep_run(const tg_sweep_options *o, tg_error *e)
             steps[n_steps++] = s->steps;
     }
     if (steps == NULL) {
-        rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
         goto end;
     }
     rc = sweep_provenance(o, steps, n_steps, &prov, e);
@@ -680,7 +680,7 @@ tg_code tg_sweep_run(const tg_sweep_options *o, tg_error *e)
         rc = tg_fail(e, TG_ERR_FORMAT, "%s: no album in the train split", o->train.store_path);
     const size_t n_points = o->n_models * n_steps;
     if (rc == TG_OK && (pts = calloc(n_points, sizeof *pts)) == NULL)
-        rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
     if (rc != TG_OK)
         goto end;
     if (o->train.threads > 0)

@@ -19,7 +19,7 @@ tg_code tg_csr_buf_reserve(tg_csr_buf *b, int32_t rows, int64_t nnz, tg_error *e
     if (rows > b->cap_rows) {
         int64_t *p = realloc(b->indptr, ((size_t)rows + 1) * sizeof *p);
         if (p == NULL)
-            return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for a batch of %d rows", rows);
+            return tg_fail(e, TG_ERR_NOMEM, "out of memory for a batch of %d rows", rows);
         b->indptr = p;
         b->cap_rows = rows;
     }
@@ -29,12 +29,12 @@ tg_code tg_csr_buf_reserve(tg_csr_buf *b, int32_t rows, int64_t nnz, tg_error *e
             cap *= 2;
         int32_t *i = realloc(b->indices, (size_t)cap * sizeof *i);
         if (i == NULL)
-            return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for %lld batch entries",
+            return tg_fail(e, TG_ERR_NOMEM, "out of memory for %lld batch entries",
                            (long long)cap);
         b->indices = i;
         float *v = realloc(b->values, (size_t)cap * sizeof *v);
         if (v == NULL)
-            return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for %lld batch entries",
+            return tg_fail(e, TG_ERR_NOMEM, "out of memory for %lld batch entries",
                            (long long)cap);
         b->values = v;
         b->cap_nnz = cap;
@@ -70,7 +70,7 @@ static tg_code balance_weights(const tg_train_config *cfg, const tg_train_data *
         return TG_OK;
     double *inv = calloc((size_t)G, sizeof *inv);
     if (inv == NULL)
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < d->n_train; i++)
         for (int64_t g = 0; g < G; g++)
             inv[g] += d->labels[(size_t)d->train[i] * G + g];
@@ -83,13 +83,13 @@ static tg_code balance_weights(const tg_train_config *cfg, const tg_train_data *
     if (cfg->balance == TG_BALANCE_POS_WEIGHT) {
         *pos_w = malloc((size_t)G * sizeof **pos_w);
         if (*pos_w == NULL)
-            rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+            rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
         for (int64_t g = 0; rc == TG_OK && g < G; g++)
             (*pos_w)[g] = (float)(sum > 0 ? inv[g] / sum : 1.0);
     } else {
         *sample_w = calloc(d->n_albums, sizeof **sample_w);
         if (*sample_w == NULL)
-            rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+            rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
         double total = 0;
         for (size_t i = 0; rc == TG_OK && i < d->n_train; i++) {
             const uint8_t *y = d->labels + (size_t)d->train[i] * G;
@@ -119,7 +119,7 @@ static tg_code epoch_albums(const tg_train_config *cfg, const tg_train_data *d, 
     uint64_t *count = calloc((size_t)G, sizeof *count), *sorted = calloc((size_t)G, sizeof *sorted);
     if (!list || !count || !sorted) {
         free(list), free(count), free(sorted);
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for the epoch's albums");
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory for the epoch's albums");
     }
     *n = 0;
     if (!data_side) {
@@ -180,11 +180,11 @@ static tg_code check_batch(const tg_csr_buf *x, int32_t n, const tg_net_spec *s,
 {
     const int64_t inputs = s->steps * s->cities;
     if (x->rows != n || x->indptr[0] != 0)
-        return tg_fail(e, TG_ERR_FORMAT, "train: batch source returned %d rows for %d", x->rows, n);
+        return tg_fail(e, TG_ERR_FORMAT, "batch source returned %d rows for %d", x->rows, n);
     for (int32_t b = 0; b < n; b++)
         for (int64_t k = x->indptr[b]; k < x->indptr[b + 1]; k++)
             if (x->indices[k] < 0 || x->indices[k] >= inputs)
-                return tg_fail(e, TG_ERR_FORMAT, "train: batch column %d outside [0, %lld)",
+                return tg_fail(e, TG_ERR_FORMAT, "batch column %d outside [0, %lld)",
                                x->indices[k], (long long)inputs);
     return TG_OK;
 }
@@ -199,7 +199,7 @@ tg_code tg_predict(tg_net *net, const uint32_t *albums, size_t n, const uint8_t 
     float *logits = malloc((size_t)batch * (size_t)G * sizeof *logits);
     tg_code rc = TG_OK;
     if (y == NULL || logits == NULL)
-        rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
     double total = 0;
     if (rc == TG_OK && src->begin)
         rc = src->begin(src->ctx, albums, n, batch, e);
@@ -239,7 +239,7 @@ static tg_code test_pass(tg_net *net, const tg_train_config *cfg, const tg_train
     uint8_t *y = malloc(d->n_test * (size_t)G);
     if (!scores || !y) {
         free(scores), free(y);
-        return tg_fail(e, TG_ERR_NOMEM, "train: out of memory for test scores");
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory for test scores");
     }
     tg_code rc = tg_predict(net, d->test, d->n_test, d->labels, src, cfg->batch, scores,
                             &st->test_loss, e);
@@ -278,9 +278,9 @@ tg_code tg_train_epoch(tg_model *m, const tg_train_config *cfg, const tg_train_d
     tg_csr_buf x = {0};
     tg_code rc = epoch_albums(cfg, d, G, st->epoch, &order, &n_order, e);
     if (rc == TG_OK && (!y || !w || !logits || !dlogits))
-        rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+        rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
     if (rc == TG_OK && B > net->max_batch)
-        rc = tg_fail(e, TG_ERR_USAGE, "train: batch %d for a net built for %d", B, net->max_batch);
+        rc = tg_fail(e, TG_ERR_USAGE, "batch %d for a net built for %d", B, net->max_batch);
     if (rc == TG_OK)
         rc = balance_weights(cfg, d, G, &pos_w, &sample_w, e);
     if (rc == TG_OK) {
@@ -308,7 +308,7 @@ tg_code tg_train_epoch(tg_model *m, const tg_train_config *cfg, const tg_train_d
         local = malloc((n_order ? n_order : 1) * sizeof *local);
         n_local = 0;
         if (local == NULL)
-            rc = tg_fail(e, TG_ERR_NOMEM, "train: out of memory");
+            rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
         for (size_t i = 0; rc == TG_OK && i < n_order; i += (size_t)B) {
             size_t nb = n_order - i < (size_t)B ? n_order - i : (size_t)B;
             size_t lo = (size_t)part * L < nb ? (size_t)part * L : nb;
