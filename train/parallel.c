@@ -15,17 +15,18 @@ static tg_code sum_grads(void *ctx, tg_net *net, tg_error *e)
     tg_parallel *p = ctx;
     /* The CPU backend's gradients are summed where they are; another backend's go
      * through a host block, allocated on first use (two copies of the block a step). */
+    const size_t N = net->layout.n_params;
     float *g = tg_net_cpu_grads(net);
     tg_code rc = TG_OK;
     if (g == NULL) {
-        if (p->grads == NULL && (p->grads = malloc(p->n_params * sizeof *p->grads)) == NULL)
+        if (p->grads == NULL && (p->grads = malloc(N * sizeof *p->grads)) == NULL)
             return tg_fail(e, TG_ERR_NOMEM, "out of memory for the gradient exchange "
-                           "(%zu floats)", p->n_params);
+                           "(%zu floats)", N);
         g = p->grads;
         rc = net->ops->get_grads(net, g, e);
     }
-    for (size_t at = 0; rc == TG_OK && at < p->n_params; at += SLICE) {
-        size_t n = p->n_params - at < SLICE ? p->n_params - at : SLICE;
+    for (size_t at = 0; rc == TG_OK && at < N; at += SLICE) {
+        size_t n = N - at < SLICE ? N - at : SLICE;
         rc = tg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, g + at, (int)n, MPI_FLOAT, MPI_SUM,
                                         MPI_COMM_WORLD), "MPI_Allreduce (gradients)", e);
     }
@@ -42,8 +43,7 @@ static tg_code sum(void *ctx, double *values, int n, tg_error *e)
 }
 #endif
 
-tg_code tg_parallel_init(tg_parallel *p, tg_data_parallel *dp, tg_mpi *mpi, size_t n_params,
-                         tg_error *e)
+tg_code tg_parallel_init(tg_parallel *p, tg_data_parallel *dp, tg_mpi *mpi, tg_error *e)
 {
     memset(p, 0, sizeof *p);
     memset(dp, 0, sizeof *dp);
@@ -51,14 +51,11 @@ tg_code tg_parallel_init(tg_parallel *p, tg_data_parallel *dp, tg_mpi *mpi, size
 #ifdef TG_HAVE_MPI
     if (mpi == NULL || !mpi->active || mpi->size < 2)
         return TG_OK;
-    p->n_params = n_params;
     dp->part = mpi->rank;
     dp->parts = mpi->size;
     dp->sum_grads = sum_grads;
     dp->sum = sum;
     dp->ctx = p;
-#else
-    (void)n_params;
 #endif
     (void)e;
     return TG_OK;

@@ -13,15 +13,14 @@
 /* What parallel.c keeps: for a backend whose gradients are not on the host, one host
  * block of them. */
 typedef struct {
-    float *grads;      /* [n_params], allocated on first use; NULL on the CPU backend */
-    size_t n_params;
+    float *grads;      /* [the net's parameters], allocated on first use; NULL on the CPU
+                          backend */
 } tg_parallel;
 
-/* Fills dp (and p, its context) for this rank of mpi, for nets of n_params parameters.
+/* Fills dp (and p, its context) for this rank of mpi.
  * Without MPI, or with one rank, dp is left for one process (parts 1). Allocates
  * nothing; never fails today (a code, for what a later exchange may need). */
-tg_code tg_parallel_init(tg_parallel *p, tg_data_parallel *dp, tg_mpi *mpi, size_t n_params,
-                         tg_error *e);
+tg_code tg_parallel_init(tg_parallel *p, tg_data_parallel *dp, tg_mpi *mpi, tg_error *e);
 void tg_parallel_free(tg_parallel *p);
 
 #endif

@@ -352,7 +352,7 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     if (rc == TG_OK)
         rc = tg_model_alloc(&m, &spec, o->backend, o->batch, o->seed, o->threads, e);
     if (rc == TG_OK)
-        rc = tg_parallel_init(&par, &dp, o->mpi, layout.n_params, e);
+        rc = tg_parallel_init(&par, &dp, o->mpi, e);
     if (rc == TG_OK && o->resume)
         rc = resume_from(o, config, &m, &h, e);
     if (rc == TG_OK)
