@@ -56,6 +56,8 @@ tg_code tg_parallel_init(tg_parallel *p, tg_data_parallel *dp, tg_mpi *mpi, tg_e
     dp->sum_grads = sum_grads;
     dp->sum = sum;
     dp->ctx = p;
+#else
+    (void)mpi; /* without MPI there is only ever one process */
 #endif
     (void)e;
     return TG_OK;
