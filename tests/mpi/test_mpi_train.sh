@@ -60,6 +60,12 @@ mpi 3 "$train" $common --balance sample-weight -o w3.h5 --predictions q3.h5 2>w3
     fail "weighted, 3 ranks: $(cat w3.log)"
 same_curve w1.log w3.log || fail "weighted curve differs on 3 ranks"
 
+# a sweep is one process's work: refused under mpirun as bad usage
+mpi 2 "$train" store.h5 --sweep-steps 1,2 --sweep-out sw 2>sweep.err
+[ $? -eq 2 ] || fail "a sweep under mpirun must be a usage error: $(cat sweep.err)"
+grep -q "not under mpirun" sweep.err || fail "says why: $(cat sweep.err)"
+[ -e sw ] && fail "the refused sweep wrote something"
+
 # up to date: rank 0 decides for all
 mpi 2 "$train" store.h5 --epochs 3 --hidden 32 --lr 0.01 --threads 1 -o m2-mpi.h5 \
     --predictions p2-mpi.h5 2>up.log || fail "rerun"
