@@ -72,9 +72,11 @@ static int cmp_rows(const void *pa, const void *pb)
     return (a->city > b->city) - (a->city < b->city);
 }
 
-/* Feeds n pseudo-random rows through a tg_runs of mem bytes and compares its output
- * with sorting and summing everything in memory. */
-static void check_sort(size_t n, size_t mem, int expect_spills, int expect_passes)
+/* Feeds n pseudo-random rows (album indices below albums) through a tg_runs of mem
+ * bytes whose sorts may use threads threads, and compares its output with sorting and
+ * summing everything in memory with qsort. */
+static void check_sort_with(size_t n, size_t mem, int expect_spills, int expect_passes,
+                            uint64_t albums, unsigned threads)
 {
     char dir[] = "/tmp/tg-runs-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
@@ -83,12 +85,13 @@ static void check_sort(size_t n, size_t mem, int expect_spills, int expect_passe
     tg_runs r;
     tg_error e = {0};
     cr_assert_eq(tg_runs_open(&r, mem, near, &e), TG_OK, "%s", e.msg);
+    r.sort_threads = threads;
     tg_row *all = malloc(n * sizeof *all);
     cr_assert_not_null(all);
     uint64_t x = 88172645463325252ull;
     for (size_t i = 0; i < n; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        tg_row row = {(uint32_t)(x % 37), (int32_t)((x >> 8) % 300) - 100,
+        tg_row row = {(uint32_t)(x % albums), (int32_t)((x >> 8) % 300) - 100,
                       (uint32_t)((x >> 20) % 53), 0, (x >> 32) % 9, (x >> 40) % 17};
         all[i] = row;
         cr_assert_eq(tg_runs_add(&r, &row, &e), TG_OK, "%s", e.msg);
@@ -123,7 +126,23 @@ static void check_sort(size_t n, size_t mem, int expect_spills, int expect_passe
     cr_assert_eq(rmdir(dir), 0, "the spill file is removed");
 }
 
+static void check_sort(size_t n, size_t mem, int expect_spills, int expect_passes)
+{
+    check_sort_with(n, mem, expect_spills, expect_passes, 37, 1);
+}
+
 Test(runs, in_memory) { check_sort(50000, (size_t)8 << 20, 0, 0); }
+/* The sort buckets rows by album: one bucket each up to 64 Ki albums, album ranges
+ * beyond (the high bits of the index) above; two threads split the buckets. */
+Test(runs, album_buckets)
+{
+    check_sort_with(100000, (size_t)8 << 20, 0, 0, 1, 1);            /* one album */
+    check_sort_with(100000, (size_t)8 << 20, 0, 0, 70000, 1);        /* 2 albums a bucket */
+    check_sort_with(100000, (size_t)8 << 20, 0, 0, UINT32_MAX, 1);   /* 64 Ki buckets */
+    check_sort_with(100000, (size_t)8 << 20, 0, 0, 1557, 2);
+    check_sort_with(100000, (size_t)8 << 20, 0, 0, UINT32_MAX, 2);
+    check_sort_with(200000, TG_RUNS_MIN_MEM, 1, 0, 1557, 2);
+}
 Test(runs, spills_then_one_merge) { check_sort(200000, TG_RUNS_MIN_MEM, 1, 0); }
 Test(runs, spills_and_merge_passes) { check_sort(700000, TG_RUNS_MIN_MEM, 1, 1); }
 Test(runs, empty) { check_sort(0, TG_RUNS_MIN_MEM, 0, 0); }
