@@ -26,6 +26,7 @@ typedef struct {
     uint32_t n, cap;      /* keys, and room in off/khash */
     uint32_t *slot;       /* [nslots]: key index + 1, 0 when empty */
     size_t nslots;        /* a power of two, kept at most 3/4 full */
+    uint32_t last;        /* index + 1 of the key the last put returned, 0: none */
 } tg_intern;
 
 /* Empties d (no allocation yet). Never fails. */

@@ -43,6 +43,37 @@ Test(intern, first_seen_indices_and_byte_exact_keys)
     cr_assert_eq(tg_intern_count(&d), 0);
 }
 
+/* The previous key is answered without a probe: the answer must be the probe's, with
+ * keys that share a length or a prefix with it, the empty key, and across a growth. */
+Test(intern, repeated_key_shortcut)
+{
+    tg_intern d;
+    tg_intern_init(&d);
+    int added;
+    cr_assert_eq(put(&d, "Paris", 5, &added), 0);
+    cr_assert_eq(put(&d, "Paris", 5, &added), 0);
+    cr_assert(!added, "a repeat is not added");
+    cr_assert_eq(put(&d, "Parix", 5, &added), 1, "same length, other bytes");
+    cr_assert(added);
+    cr_assert_eq(put(&d, "Pari", 4, NULL), 2, "a prefix of the previous key");
+    cr_assert_eq(put(&d, "Paris", 5, NULL), 0, "an older key after another");
+    cr_assert_eq(put(&d, "", 0, NULL), 3);
+    cr_assert_eq(put(&d, "", 0, NULL), 3);
+    cr_assert_eq(put(&d, "Paris", 5, NULL), 0);
+    char key[16];
+    for (int i = 0; i < 1000; i++) {   /* several growths between repeats */
+        int n = snprintf(key, sizeof key, "k%d", i);
+        cr_assert_eq(put(&d, key, (size_t)n, NULL), 4u + (uint32_t)i);
+        cr_assert_eq(put(&d, key, (size_t)n, &added), 4u + (uint32_t)i);
+        cr_assert(!added);
+    }
+    cr_assert_eq(put(&d, "Parix", 5, NULL), 1);
+    cr_assert_eq(tg_intern_count(&d), 1004);
+    tg_intern_free(&d);
+    cr_assert_eq(put(&d, "Paris", 5, NULL), 0, "a freed dictionary forgets its last key");
+    tg_intern_free(&d);
+}
+
 Test(intern, growth_determinism_and_memory)
 {
     tg_intern a, b;

@@ -303,11 +303,12 @@ Test(ids, normalisation)
 
 Test(ids, bad_ids_are_rejected)
 {
-    const char *ids[] = {"42.0", "4e1", "-5", "-0", "\"\"", "true", "null", "[1]", "{\"a\": 1}"};
+    const char *ids[] = {"42.0", "4e1", "-5", "-0", "\"\"", "4E+1", "-4.5", "true", "null", "[1]",
+                         "{\"a\": 1}"};
     for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
         char text[256];
         snprintf(text, sizeof text, "{\"album_id\": %s, \"release_date\": \"2016-10-28\"}", ids[i]);
-        reject_one(text, i < 5 ? TG_REJ_BAD_ALBUM_ID : TG_REJ_WRONG_TYPE);
+        reject_one(text, i < 7 ? TG_REJ_BAD_ALBUM_ID : TG_REJ_WRONG_TYPE);
     }
     char big[1024];
     int k = snprintf(big, sizeof big, "{\"album_id\": \"");
@@ -351,6 +352,13 @@ Test(rejects, each_reason)
     reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1, \"nstreams\": -7}", TG_REJ_NEGATIVE_COUNT);
     reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 4294967296}", TG_REJ_COUNT_OVERFLOW);
     reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 99999999999}", TG_REJ_COUNT_OVERFLOW);
+    /* the order between reasons of one count: a fraction or exponent, then the sign,
+     * then the size */
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": -1.5}", TG_REJ_NOT_INTEGER);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": -0e0}", TG_REJ_NOT_INTEGER);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1E+2}", TG_REJ_NOT_INTEGER);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 5e-1}", TG_REJ_NOT_INTEGER);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": -99999999999}", TG_REJ_NEGATIVE_COUNT);
     char city[TG_REC_MAX_STR + 200];
     memset(city, 'c', sizeof city - 1);
     city[sizeof city - 1] = '\0';
