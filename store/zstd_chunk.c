@@ -5,6 +5,7 @@
 #include <zstd.h>
 #include <zstd_errors.h> /* ZSTD_getErrorCode: tell "no room" from damage */
 
+#include <pthread.h>
 #include <stdint.h>
 
 #define WHERE(w) ((w) != NULL ? (w) : "zstd frame")
@@ -15,10 +16,44 @@ size_t tg_zstd_bound(size_t n)
     return ZSTD_isError(b) ? 0 : b;
 }
 
+/* One compression context kept for the process. A fresh context clears its tables on
+ * first use (about 0.6 M instructions at level 3), which is more than compressing a
+ * small chunk: ingest wrote 90 chunks and spilled thousands of blocks, each with a new
+ * context. Whoever finds the cached one taken (another thread compressing) makes one of
+ * its own for that call. The cached context stays reachable from here until exit. */
+static pthread_mutex_t cached_lock = PTHREAD_MUTEX_INITIALIZER;
+static ZSTD_CCtx *cached_cctx;
+
+static ZSTD_CCtx *cctx_take(int *cached)
+{
+    *cached = 0;
+    if (pthread_mutex_trylock(&cached_lock) == 0) {
+        if (cached_cctx == NULL)
+            cached_cctx = ZSTD_createCCtx();
+        if (cached_cctx != NULL) {
+            *cached = 1;
+            /* the previous call's parameters go: this call sets its own */
+            ZSTD_CCtx_reset(cached_cctx, ZSTD_reset_session_and_parameters);
+            return cached_cctx;
+        }
+        pthread_mutex_unlock(&cached_lock);
+    }
+    return ZSTD_createCCtx();
+}
+
+static void cctx_give(ZSTD_CCtx *cctx, int cached)
+{
+    if (cached)
+        pthread_mutex_unlock(&cached_lock);
+    else
+        ZSTD_freeCCtx(cctx);
+}
+
 tg_code tg_zstd_encode(const void *src, size_t n, int level, void *dst, size_t cap,
                        size_t *written, const char *where, tg_error *e)
 {
-    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    int cached;
+    ZSTD_CCtx *cctx = cctx_take(&cached);
     if (cctx == NULL)
         return tg_fail(e, TG_ERR_NOMEM, "%s: cannot allocate a zstd compression context", WHERE(where));
     /* The content size lets a reader allocate exactly and check what it got; the
@@ -29,14 +64,14 @@ tg_code tg_zstd_encode(const void *src, size_t n, int level, void *dst, size_t c
     if (!ZSTD_isError(r))
         r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
     if (ZSTD_isError(r)) {
-        ZSTD_freeCCtx(cctx);
+        cctx_give(cctx, cached);
         return tg_fail(e, TG_ERR_LIBRARY, "%s: zstd refused a parameter: %s", WHERE(where),
                        ZSTD_getErrorName(r));
     }
     /* ZSTD_compress2 sees the whole input at once, so it writes one frame whose header
      * holds the exact size (0 included). */
     r = ZSTD_compress2(cctx, dst, cap, src, n);
-    ZSTD_freeCCtx(cctx);
+    cctx_give(cctx, cached);
     if (ZSTD_isError(r)) {
         if (ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall)
             return tg_fail(e, TG_ERR_LIMIT, "%s: %zu bytes do not compress into %zu bytes",
