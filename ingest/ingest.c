@@ -193,6 +193,7 @@ tg_code igs_write_output(sink_ctx *s, igs_row_source next, void *next_ctx, const
     tg_code rc = tg_ingest_writer_open(&w, tmp, e);
     if (rc != TG_OK)
         return rc;
+    tg_ingest_writer_threads(w, s->runs.sort_threads);
     tg_row row;
     int done = 0;
     while (rc == TG_OK) {

@@ -64,6 +64,10 @@ typedef struct tg_ingest_writer tg_ingest_writer;
  * with nothing to close (path may exist, empty or partial: the caller discards it). */
 tg_code tg_ingest_writer_open(tg_ingest_writer **w, const char *path, tg_error *e);
 
+/* Lets a chunk's five columns be compressed by up to threads threads at once (1, the
+ * default: by the calling thread alone). The file is the same whatever the number. */
+void tg_ingest_writer_threads(tg_ingest_writer *w, unsigned threads);
+
 /* Appends one row; rows must come in key order (checked: TG_ERR_FORMAT otherwise, a
  * programmer error upstream). Buffered: a chunk is written every TG_INGEST_CHUNK_ROWS. */
 tg_code tg_ingest_writer_row(tg_ingest_writer *w, uint32_t album, int32_t day, uint32_t city,

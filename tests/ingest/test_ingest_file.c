@@ -39,17 +39,52 @@ static tg_ingest_meta meta(void)
                             cnames, cvalues, 2, "tracegenre-provenance 1\n"};
 }
 
-static void write_file(int n_rows)
+static void write_file_threads(int n_rows, unsigned threads)
 {
     tg_ingest_writer *w;
     tg_error e = {0};
     cr_assert_eq(tg_ingest_writer_open(&w, path, &e), TG_OK, "%s", e.msg);
+    tg_ingest_writer_threads(w, threads);
     for (int i = 0; i < n_rows; i++)
         cr_assert_eq(tg_ingest_writer_row(w, (uint32_t)(i / 50000), i % 50000, (uint32_t)(i % 3),
                                           (uint64_t)i, 5000000000ull + (uint64_t)i, &e),
                      TG_OK, "%s", e.msg);
     tg_ingest_meta m = meta();
     cr_assert_eq(tg_ingest_writer_finish(w, &m, &e), TG_OK, "%s", e.msg);
+}
+
+static void write_file(int n_rows) { write_file_threads(n_rows, 1); }
+
+static unsigned char *file_bytes(size_t *n)
+{
+    FILE *fp = fopen(path, "rb");
+    cr_assert_not_null(fp);
+    cr_assert_eq(fseek(fp, 0, SEEK_END), 0);
+    long len = ftell(fp);
+    cr_assert_gt(len, 0);
+    rewind(fp);
+    unsigned char *b = malloc((size_t)len);
+    cr_assert_not_null(b);
+    cr_assert_eq(fread(b, 1, (size_t)len, fp), (size_t)len);
+    fclose(fp);
+    *n = (size_t)len;
+    return b;
+}
+
+/* Row chunks are compressed by the writer's threads and written directly: the file is
+ * the same bytes whatever their number, the short last chunk included. */
+Test(ingest_file, same_bytes_whatever_the_threads, .init = setup, .fini = teardown)
+{
+    size_t n1, n;
+    write_file_threads(99999, 1);   /* a full chunk and a short one */
+    unsigned char *one = file_bytes(&n1);
+    for (unsigned t = 2; t <= 8; t += 3) {
+        write_file_threads(99999, t);
+        unsigned char *b = file_bytes(&n);
+        cr_assert(n == n1 && memcmp(b, one, n) == 0, "threads %u", t);
+        free(b);
+    }
+    free(one);
 }
 
 Test(ingest_file, round_trip, .init = setup, .fini = teardown)
