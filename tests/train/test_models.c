@@ -231,6 +231,36 @@ Test(models, one_step_gradients_match_central_differences)
     check_gradients(factorized(TG_TEMPORAL_GRU, 1, 3), &x);
 }
 
+/* The demo's nbSteps 28: back-propagation through 28 steps, each album's state carried
+ * through silent steps (album 1 stops after step 3, as an album released late does), at
+ * more channels than embed, so that a stride or a step's offset wrong only past a few
+ * steps or for non-square W_hh blocks shows. */
+Test(models, gru_gradients_over_28_steps_match_central_differences)
+{
+    enum { T = 28, CITIES = 4, NNZ_MAX = 3 * T * CITIES };
+    static int64_t ptr[4];
+    static int32_t idx[NNZ_MAX];
+    static float val[NNZ_MAX];
+    int64_t k = 0;
+    for (int b = 0; b < 3; b++) {
+        ptr[b] = k;
+        for (int t = 0; t < T; t++)
+            for (int c = 0; c < CITIES - 1; c++) {
+                /* album 0 every few cells, album 1 a decaying launch, album 2 a late wave */
+                int on = b == 0 ? (t * 7 + c * 3) % 4 == 0 : b == 1 ? t < 4 : t > 20 && c != 1;
+                if (!on)
+                    continue;
+                idx[k] = t * CITIES + c;
+                val[k++] = 0.5f + (float)((t * 5 + c * 11 + b * 3) % 7) / 4.0f;
+            }
+    }
+    ptr[3] = k;
+    tg_csr_batch x = {.rows = 3, .indptr = ptr, .indices = idx, .values = val};
+    tg_net_spec s = factorized(TG_TEMPORAL_GRU, T, 1);
+    s.channels = 6;
+    check_gradients(s, &x);
+}
+
 /* ---- nn.GRU's forward, by hand: steps 2, cities 2, embed 1, channels (hidden) 1,
  * genres 2; W_out makes logit 0 = 2 mean_t h_t = h_0 + h_1 and logit 1 = max_t h_t. */
 Test(models, gru_forward_matches_hand_computed_steps)
