@@ -108,10 +108,17 @@ int tg_net_spec_text(const tg_net_spec *s, char *buf, size_t size)
         return snprintf(buf, size, "model=mlp\nhidden=%lld\n", (long long)s->hidden);
     case TG_NET_CNN:
         return snprintf(buf, size, "model=cnn\nhidden=%lld\n", (long long)s->hidden);
-    case TG_NET_FACTORIZED:
-        return snprintf(buf, size, "model=factorized\nembed=%lld\nchannels=%lld\nkernel=%lld\n"
-                        "temporal=%s\n", (long long)s->embed, (long long)s->channels,
-                        (long long)s->kernel, tg_temporal_names[s->temporal]);
+    case TG_NET_FACTORIZED: {
+        int n = snprintf(buf, size, "model=factorized\nembed=%lld\nchannels=%lld\nkernel=%lld\n"
+                         "temporal=%s\n", (long long)s->embed, (long long)s->channels,
+                         (long long)s->kernel, tg_temporal_names[s->temporal]);
+        if (n < 0 || s->temporal != TG_TEMPORAL_GRU)
+            return n;
+        /* a GRU's input and head were scaled otherwise before version 2 (see the parse) */
+        int m = snprintf((size_t)n < size ? buf + n : NULL, (size_t)n < size ? size - (size_t)n : 0,
+                         "gru_version=%d\n", TG_GRU_VERSION);
+        return m < 0 ? m : n + m;
+    }
     default:
         return snprintf(buf, size, "model=%s\n", tg_net_kind_names[s->kind]);
     }
@@ -160,6 +167,15 @@ tg_code tg_net_spec_parse(const char *config, tg_net_spec *s, tg_error *e)
     }
     const char *temporal = tg_net_config_value(config, "temporal", buf, sizeof buf);
     s->temporal = temporal && strcmp(temporal, "gru") == 0 ? TG_TEMPORAL_GRU : TG_TEMPORAL_CONV;
+    if (s->kind == TG_NET_FACTORIZED && s->temporal == TG_TEMPORAL_GRU) {
+        /* an older GRU's weights would be read through another input and head scaling
+         * and score wrongly without any error: refuse them */
+        const char *v = tg_net_config_value(config, "gru_version", buf, sizeof buf);
+        if (v == NULL || atoi(v) != TG_GRU_VERSION)
+            return tg_fail(e, TG_ERR_FORMAT, "model config: a GRU model of gru_version %s, "
+                           "this build reads version %d (its input and head scaling changed "
+                           "on 2026-12-03); train it again", v ? v : "1", TG_GRU_VERSION);
+    }
     tg_code rc = int_of(config, "hidden", &s->hidden, e);
     if (rc == TG_OK)
         rc = int_of(config, "embed", &s->embed, e);

@@ -27,6 +27,11 @@ extern const char *const tg_net_kind_names[]; /* in enum order, NULL-terminated 
 typedef enum { TG_TEMPORAL_CONV = 0, TG_TEMPORAL_GRU } tg_temporal;
 extern const char *const tg_temporal_names[]; /* "conv", "gru", NULL */
 
+/* The factorized GRU's pooled features are multiplied by this before the head
+ * (net_factorized.c says why); model.h5's config marks such models gru_version=2. */
+#define TG_GRU_HEAD_GAIN 10.0f
+#define TG_GRU_VERSION 2
+
 typedef enum { TG_BACKEND_CPU = 0, TG_BACKEND_CUDA } tg_backend;
 
 /* What a model is: its kind, the input plane (steps x cities, an album's row being its

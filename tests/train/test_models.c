@@ -71,6 +71,17 @@ static void ref_logits(const tg_net_spec *s, const tg_net_layout *l, const doubl
     } else {
         const double *Wih = tensor(l, th, "W_ih"), *Whh = tensor(l, th, "W_hh");
         const double *bih = tensor(l, th, "b_ih"), *bhh = tensor(l, th, "b_hh");
+        /* what surrounds nn.GRU (net_factorized.c): the album's steps scaled by
+         * log1p(m) / m (m its mean step total) and read from the last one back */
+        double m = 0, *u = calloc((size_t)(T * D), sizeof *u);
+        for (int j = 0; j < T * Cn; j++)
+            m += plane[j] / T;
+        const double scale = m > 0 ? log1p(m) / m : 1;
+        for (int t = 0; t < T; t++)
+            for (int i = 0; i < D; i++)
+                u[t * D + i] = scale * e[(T - 1 - t) * D + i];
+        memcpy(e, u, (size_t)(T * D) * sizeof *e);
+        free(u);
         double *h = calloc((size_t)C, sizeof *h);
         for (int t = 0; t < T; t++) {
             double a[3][64], u[3][64]; /* gates r, z, n: input side a, hidden side u */
@@ -94,6 +105,7 @@ static void ref_logits(const tg_net_spec *s, const tg_net_layout *l, const doubl
         free(h);
     }
     const double *Wo = tensor(l, th, "W_out"), *bo = tensor(l, th, "b_out");
+    const double gain = s->temporal == TG_TEMPORAL_GRU ? 10 : 1; /* TG_GRU_HEAD_GAIN */
     for (int g = 0; g < G; g++)
         out[g] = bo[g];
     for (int o = 0; o < C; o++) {
@@ -101,7 +113,7 @@ static void ref_logits(const tg_net_spec *s, const tg_net_layout *l, const doubl
         for (int t = 0; t < T; t++)
             mean += y[t * C + o] / T, max = fmax(max, y[t * C + o]);
         for (int g = 0; g < G; g++)
-            out[g] += mean * Wo[o * G + g] + max * Wo[(C + o) * G + g];
+            out[g] += gain * (mean * Wo[o * G + g] + max * Wo[(C + o) * G + g]);
     }
     free(plane), free(e), free(y);
 }
@@ -231,8 +243,42 @@ Test(models, one_step_gradients_match_central_differences)
     check_gradients(factorized(TG_TEMPORAL_GRU, 1, 3), &x);
 }
 
+/* The demo's nbSteps 28: back-propagation through 28 steps, each album's state carried
+ * through silent steps (album 1 stops after step 3, as an album released late does), at
+ * more channels than embed, so that a stride or a step's offset wrong only past a few
+ * steps or for non-square W_hh blocks shows. */
+Test(models, gru_gradients_over_28_steps_match_central_differences)
+{
+    enum { T = 28, CITIES = 4, NNZ_MAX = 3 * T * CITIES };
+    static int64_t ptr[4];
+    static int32_t idx[NNZ_MAX];
+    static float val[NNZ_MAX];
+    int64_t k = 0;
+    for (int b = 0; b < 3; b++) {
+        ptr[b] = k;
+        for (int t = 0; t < T; t++)
+            for (int c = 0; c < CITIES - 1; c++) {
+                /* album 0 every few cells, album 1 a decaying launch, album 2 a late wave */
+                int on = b == 0 ? (t * 7 + c * 3) % 4 == 0 : b == 1 ? t < 4 : t > 20 && c != 1;
+                if (!on)
+                    continue;
+                idx[k] = t * CITIES + c;
+                val[k++] = 0.5f + (float)((t * 5 + c * 11 + b * 3) % 7) / 4.0f;
+            }
+    }
+    ptr[3] = k;
+    tg_csr_batch x = {.rows = 3, .indptr = ptr, .indices = idx, .values = val};
+    tg_net_spec s = factorized(TG_TEMPORAL_GRU, T, 1);
+    s.channels = 6;
+    check_gradients(s, &x);
+}
+
 /* ---- nn.GRU's forward, by hand: steps 2, cities 2, embed 1, channels (hidden) 1,
- * genres 2; W_out makes logit 0 = 2 mean_t h_t = h_0 + h_1 and logit 1 = max_t h_t. */
+ * genres 2; W_out makes logit 0 = g 2 mean_t h_t = g (h_0 + h_1) and logit 1 = g max_t h_t
+ * (g = TG_GRU_HEAD_GAIN). The GRU reads the album from its last step, so the step it
+ * reads first (t = 0 below) is the album's step 1; E is divided by the album's input
+ * scale a = log1p(m) / m (m = 4 / 2, its mean step total) so that the GRU's inputs are
+ * the round numbers below. */
 Test(models, gru_forward_matches_hand_computed_steps)
 {
     tg_net_spec s = {.kind = TG_NET_FACTORIZED, .steps = 2, .cities = 2, .genres = 2,
@@ -240,9 +286,10 @@ Test(models, gru_forward_matches_hand_computed_steps)
     tg_net *n = NULL;
     tg_error e = {0};
     cr_assert_eq(tg_net_create(&n, &s, TG_BACKEND_CPU, 1, 1, 1, &e), TG_OK, "%s", e.msg);
+    const double a = log1p(2.0) / 2.0;
     /* E [2, 1], W_ih [3, 1], W_hh [3, 1], b_ih [3], b_hh [3], W_out [2, 2], b_out [2];
      * gates in PyTorch's order r, z, n */
-    const float params[] = {0.5f, -1.0f,          /* E: city 0, city 1 */
+    const float params[] = {(float)(0.5 / a), (float)(-1.0 / a), /* E: city 0, city 1 */
                             0.5f, -0.5f, 1.0f,    /* W_ir, W_iz, W_in */
                             -1.0f, 0.5f, 2.0f,    /* W_hr, W_hz, W_hn */
                             0.1f, 0.2f, -0.3f,    /* b_ir, b_iz, b_in */
@@ -251,14 +298,15 @@ Test(models, gru_forward_matches_hand_computed_steps)
                             0.0f, 0.0f};
     cr_assert_eq(n->layout.n_params, sizeof params / sizeof *params);
     cr_assert_eq(n->ops->set_state(n, params, NULL, NULL, &e), TG_OK);
-    /* step 0: city 0 x 2; step 1: cities 0 and 1 x 1 (columns 2 and 3) */
+    /* step 0: cities 0 and 1 x 1 (columns 0 and 1); step 1: city 0 x 2 (column 2) */
     static const int64_t ptr[] = {0, 3};
-    static const int32_t idx[] = {0, 2, 3};
-    static const float val[] = {2.0f, 1.0f, 1.0f};
+    static const int32_t idx[] = {0, 1, 2};
+    static const float val[] = {1.0f, 1.0f, 2.0f};
     tg_csr_batch x = {.rows = 1, .indptr = ptr, .indices = idx, .values = val};
-    float logits[2];
-    cr_assert_eq(tg_net_forward(n, &x, logits, &e), TG_OK);
-    /* e_0 = 2 x 0.5 = 1;  e_1 = 0.5 - 1 = -0.5
+    float out[2];
+    cr_assert_eq(tg_net_forward(n, &x, out, &e), TG_OK);
+    const float logits[2] = {out[0] / TG_GRU_HEAD_GAIN, out[1] / TG_GRU_HEAD_GAIN};
+    /* the GRU's inputs: e_0 = a 2 (0.5 / a) = 1 (step 1);  e_1 = a (0.5 - 1) / a = -0.5
      * t = 0, h = 0:
      *   r = sigmoid(0.5 x 1 + 0.1 + 0 + 0)      = sigmoid(0.6)  = 0.6456563062
      *   z = sigmoid(-0.5 x 1 + 0.2 + 0 - 0.1)   = sigmoid(-0.4) = 0.4013123399

@@ -307,6 +307,11 @@ Test(trainer, spec_survives_its_config_text)
     cr_assert_eq(b.channels, 9);
     cr_assert_eq(b.kernel, 5);
     cr_assert_eq(b.temporal, TG_TEMPORAL_GRU);
+    /* a GRU trained before its input and head scaling (no gru_version) would score
+     * wrongly: refused, naming what to do */
+    cr_assert_eq(tg_net_spec_parse("model=factorized\ntemporal=gru\n", &b, &e), TG_ERR_FORMAT);
+    cr_assert(strstr(e.msg, "gru_version 1") && strstr(e.msg, "train it again"), "%s", e.msg);
+    cr_assert_eq(tg_net_spec_parse("model=factorized\ntemporal=conv\n", &b, &e), TG_OK);
     cr_assert_eq(tg_net_spec_parse("model=transformer\n", &b, &e), TG_ERR_FORMAT);
     cr_assert_eq(tg_net_spec_parse("model=mlp\nhidden=-3\n", &b, &e), TG_ERR_FORMAT);
     cr_assert_eq(tg_net_spec_parse("steps=2\nhidden=12\n", &b, &e), TG_OK);
