@@ -379,8 +379,7 @@ static recall_result point_recall(const char *path, const char *dir, tg_prov *pr
     if (r == RECALL_DONE && strcmp(pred, "-") != 0) {
         /* the row names its predictions file: it must be the one trained with it */
         char *p = out_path(dir, pred);
-        if (p == NULL || !file_id(p, &size, &mtime) || size != rsize || mtime != rmtime ||
-            strlen(pred) >= sizeof pt->predictions)
+        if (p == NULL || !file_id(p, &size, &mtime) || size != rsize || mtime != rmtime)
             r = RECALL_OTHER;
         free(p);
     }
