@@ -13,6 +13,7 @@
 #include <cblas.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,7 @@ typedef struct {
     tg_net_kind kind;
     int32_t steps;
     int trained;
+    int resumed;             /* taken from its record in out_dir, not trained now */
     char reason[sizeof ((tg_error *)0)->msg]; /* why not trained */
     double map, macro_f1, soft_accuracy, hamming_score, exact_match, hamming_loss;
     size_t map_genres;
@@ -190,11 +192,218 @@ static tg_code point_metrics(const tg_predictions *p, double threshold, point *p
     return TG_OK;
 }
 
-/* Trains one point as `train --model K --steps N` would, and fills pt. A model that is
- * not built (TG_ERR_USAGE) or does not fit (TG_ERR_LIMIT) leaves pt->trained 0 with
- * the reason and returns TG_OK; other errors are returned. */
+/* ---- point records: what makes an interrupted sweep resume ---- */
+
+/* A trained point is recorded in out_dir as soon as it is done, in
+ * point-MODEL-STEPS.txt, so that a sweep killed halfway does not train its finished
+ * points again. The record is plain text, written through a temporary and renamed (a
+ * kill leaves the previous record or none, never half of one):
+ *
+ *   tracegenre-sweep-point 1
+ *   tracegenre-provenance 1            the point's provenance: the store's identity
+ *   program train 0.1.0                and every option that changes its numbers, as a
+ *   param model=mlp ...                `train --model M --steps N` run records them,
+ *   param steps=4 ...                  plus the memory budget and the backend
+ *   input size=... xxh64=... path=store.h5
+ *   output predictions=predictions-mlp-4.h5 size=123 mtime_ns=456   ("-": none)
+ *   output result map=... seconds=...  every number of the point's row, %.17g
+ *   output reason=...                  (may be empty)
+ *   output end
+ *
+ * A rerun takes the row from the record when the provenance matches (tg_prov_matches:
+ * a touched but unchanged store still matches) and the predictions file is the one the
+ * record names; otherwise it trains the point again. The timings are those measured when
+ * the point was trained. The first line tells a record from any other file of that name:
+ * such a file, or a damaged record, is trained again with a warning. Skipped points are
+ * not recorded: deciding a skip costs no training. */
+#define POINT_MAGIC "tracegenre-sweep-point 1\n"
+#define POINT_MAX 16384 /* far above any record we write (about 1 kB) */
+
+/* Test hook, as ranks.h's TG_MPI_TEST_KILL: when TG_SWEEP_TEST_KILL is N, the process
+ * raises SIGKILL right after recording its Nth point, as a sweep killed there would
+ * stop (no handler runs, nothing after it is written). */
+static void point_test_kill(size_t recorded)
+{
+    const char *spec = getenv("TG_SWEEP_TEST_KILL");
+    if (spec != NULL && strtoull(spec, NULL, 10) == recorded)
+        raise(SIGKILL);
+}
+
+/* The record's name in out_dir, or NULL (out of memory). Caller frees. */
+static char *point_record_path(const char *dir, const point *pt)
+{
+    char name[64];
+    snprintf(name, sizeof name, "point-%s-%d.txt", tg_net_kind_names[pt->kind], pt->steps);
+    return out_path(dir, name);
+}
+
+/* The point's provenance: the config of a `train --model M --steps N` run (spec is the
+ * point's, resolved), the memory budget and the backend (they decide a skip and the
+ * numbers), and the store with its hash, computed once per sweep. */
+static tg_code point_provenance(const tg_train_options *o, const tg_net_spec *spec,
+                                uint64_t store_hash, tg_prov *prov, tg_error *e)
+{
+    char config[1024];
+    if (tg_train_config_text(o, spec, config, sizeof config) < 0)
+        return tg_fail(e, TG_ERR_USAGE, "the options do not fit the config record");
+    tg_code rc = tg_prov_input(prov, o->store_path, e);
+    if (rc == TG_OK)
+        tg_prov_set_hash(prov, 0, store_hash);
+    if (rc == TG_OK)
+        rc = tg_train_prov_params(prov, config, e);
+    if (rc == TG_OK && (tg_prov_param(prov, "mem_limit", "%llu",
+                                      (unsigned long long)tg_train_mem_limit(o)) != TG_OK ||
+                        tg_prov_param(prov, "backend", "%d", (int)o->backend) != TG_OK))
+        rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
+    return rc;
+}
+
+/* The size and modification time of path; 0 when it cannot be stat'ed. */
+static int file_id(const char *path, unsigned long long *size, long long *mtime_ns)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0;
+    *size = (unsigned long long)st.st_size;
+    *mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    return 1;
+}
+
+/* Writes pt's record (pt trained) to path, prov being the point's provenance. On
+ * failure the previous record, if any, is left as it was. */
+static tg_code point_record_write(const char *path, const char *dir, const tg_prov *prov,
+                                  const point *pt, tg_error *e)
+{
+    unsigned long long size = 0;
+    long long mtime = 0;
+    if (pt->predictions[0]) {
+        char *pred = out_path(dir, pt->predictions);
+        if (pred == NULL)
+            return tg_fail(e, TG_ERR_NOMEM, "out of memory");
+        int ok = file_id(pred, &size, &mtime);
+        if (!ok)
+            tg_fail_errno(e, TG_ERR_IO, "%s: cannot stat the point's predictions", pred);
+        free(pred);
+        if (!ok)
+            return TG_ERR_IO;
+    }
+    char *text = NULL;
+    tg_code rc = tg_prov_text(prov, &text, e);
+    tg_outfile out;
+    if (rc == TG_OK)
+        rc = tg_outfile_open(&out, path, e);
+    if (rc != TG_OK) {
+        free(text);
+        return rc;
+    }
+    FILE *f = out.fp;
+    fprintf(f, POINT_MAGIC "%soutput predictions=%s size=%llu mtime_ns=%lld\n", text,
+            pt->predictions[0] ? pt->predictions : "-", size, mtime);
+    fprintf(f, "output result map=%.17g map_genres=%zu macro_f1=%.17g soft_accuracy=%.17g "
+               "hamming_score=%.17g exact_match=%.17g hamming_loss=%.17g params=%llu "
+               "seconds_per_epoch=%.17g peak_rss=%llu seconds=%.17g\n",
+            pt->map, pt->map_genres, pt->macro_f1, pt->soft_accuracy, pt->hamming_score,
+            pt->exact_match, pt->hamming_loss, (unsigned long long)pt->params,
+            pt->seconds_per_epoch, (unsigned long long)pt->peak_rss, pt->seconds);
+    /* the reason is one line of the record: a newline in it would end it early */
+    fputs("output reason=", f);
+    for (const char *r = pt->reason; *r; r++)
+        fputc(*r == '\n' || *r == '\r' ? ' ' : *r, f);
+    fputs("\noutput end\n", f);
+    free(text);
+    return tg_outfile_commit(&out, e);
+}
+
+typedef enum {
+    RECALL_NONE,        /* no record: train */
+    RECALL_DONE,        /* pt filled from the record */
+    RECALL_OTHER,       /* made with other options, another store or version, or its
+                           predictions are gone or changed: train (no warning) */
+    RECALL_DAMAGED,     /* not a record, or a damaged one: train, with a warning */
+} recall_result;
+
+/* Reads path's record into pt when it matches prov (the point's provenance) and its
+ * predictions file in dir is the one it names. pt->params must already be the point's
+ * (its layout's): a record giving another count is damaged. On RECALL_DAMAGED, why
+ * says why. pt's metrics are changed only on RECALL_DONE. */
+static recall_result point_recall(const char *path, const char *dir, tg_prov *prov, point *pt,
+                                  char *why, size_t why_size)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        if (errno == ENOENT)
+            return RECALL_NONE;
+        snprintf(why, why_size, "cannot be opened (%s)", strerror(errno));
+        return RECALL_DAMAGED;
+    }
+    char *buf = malloc(POINT_MAX);
+    size_t n = buf ? fread(buf, 1, POINT_MAX - 1, f) : 0;
+    int read_error = ferror(f);
+    fclose(f);
+    if (buf == NULL) { /* out of memory: training again is still right */
+        snprintf(why, why_size, "cannot be read (out of memory)");
+        return RECALL_DAMAGED;
+    }
+    recall_result r = RECALL_DAMAGED;
+    buf[n] = '\0';
+    char pred[64];
+    unsigned long long size, rsize, params, peak;
+    long long mtime, rmtime;
+    point got = *pt;
+    int end = 0;
+    const char *out = strstr(buf, "\noutput predictions=");
+    const char *res = strstr(buf, "\noutput result ");
+    const char *reason = strstr(buf, "\noutput reason=");
+    if (read_error)
+        snprintf(why, why_size, "cannot be read");
+    else if (n == POINT_MAX - 1 || strlen(buf) != n || strncmp(buf, POINT_MAGIC, strlen(POINT_MAGIC)))
+        snprintf(why, why_size, "is not a sweep point record");
+    else if (out == NULL || res == NULL || reason == NULL ||
+             sscanf(out + 1, "output predictions=%63s size=%llu mtime_ns=%lld", pred, &rsize,
+                    &rmtime) != 3 ||
+             sscanf(res + 1, "output result map=%lf map_genres=%zu macro_f1=%lf "
+                    "soft_accuracy=%lf hamming_score=%lf exact_match=%lf hamming_loss=%lf "
+                    "params=%llu seconds_per_epoch=%lf peak_rss=%llu seconds=%lf\n%n",
+                    &got.map, &got.map_genres, &got.macro_f1, &got.soft_accuracy,
+                    &got.hamming_score, &got.exact_match, &got.hamming_loss, &params,
+                    &got.seconds_per_epoch, &peak, &got.seconds, &end) != 11 || end == 0 ||
+             strstr(reason + 1, "\noutput end\n") == NULL)
+        snprintf(why, why_size, "is damaged (its result does not read back)");
+    else if (!tg_prov_matches(prov, buf + strlen(POINT_MAGIC)))
+        r = RECALL_OTHER;
+    else if (params != pt->params)
+        snprintf(why, why_size, "is damaged (%llu parameters, the model has %llu)", params,
+                 (unsigned long long)pt->params);
+    else
+        r = RECALL_DONE;
+    if (r == RECALL_DONE && strcmp(pred, "-") != 0) {
+        /* the row names its predictions file: it must be the one trained with it */
+        char *p = out_path(dir, pred);
+        if (p == NULL || !file_id(p, &size, &mtime) || size != rsize || mtime != rmtime)
+            r = RECALL_OTHER;
+        free(p);
+    }
+    if (r == RECALL_DONE) {
+        const char *text = reason + strlen("\noutput reason="), *nl = strchr(text, '\n');
+        got.trained = 1;
+        got.params = params;
+        got.peak_rss = peak;
+        snprintf(got.predictions, sizeof got.predictions, "%s", strcmp(pred, "-") ? pred : "");
+        snprintf(got.reason, sizeof got.reason, "%.*s", (int)(nl - text), text);
+        *pt = got;
+    }
+    free(buf);
+    return r;
+}
+
+/* Trains one point as `train --model K --steps N` would, and fills pt, unless the
+ * point's record in out_dir says it was trained with the same store and options (then
+ * pt comes from there and pt->resumed is 1; --force ignores records). A trained point is
+ * recorded before returning. A model that is not built (TG_ERR_USAGE) or does not fit
+ * (TG_ERR_LIMIT) leaves pt->trained 0 with the reason and returns TG_OK; other errors
+ * are returned. store_hash is the store's XXH64. */
 static tg_code run_point(const tg_sweep_options *so, tg_store *s, const tg_train_data *d,
-                         point *pt, tg_error *e)
+                         uint64_t store_hash, point *pt, tg_error *e)
 {
     tg_train_options o = so->train;
     o.spec.kind = pt->kind;
@@ -205,24 +414,52 @@ static tg_code run_point(const tg_sweep_options *so, tg_store *s, const tg_train
     tg_model_history h = {0};
     tg_loader *loader = NULL;
     tg_predictions p = {0};
+    tg_prov prov;
+    tg_prov_init(&prov, "train", TG_VERSION);
+    char *record = NULL;
+    tg_batch_source src = {0};
+    int reset = 0;
     uint64_t budget = 0, t0 = tg_clock_ns();
     tg_code rc = tg_train_spec_for(&o, s, pt->steps, &spec, &layout, e);
     if (rc == TG_OK)
         pt->params = layout.n_params;
     if (rc == TG_OK)
         rc = tg_train_check_memory(&o, &spec, &layout, &budget, e);
-    int reset = peak_rss_reset();
+    if (rc == TG_ERR_USAGE || rc == TG_ERR_LIMIT) {
+        snprintf(pt->reason, sizeof pt->reason, "%s", e->msg);
+        rc = TG_OK;
+        goto end;
+    }
+    if (rc == TG_OK)
+        rc = point_provenance(&o, &spec, store_hash, &prov, e);
+    if (rc == TG_OK && (record = point_record_path(so->out_dir, pt)) == NULL)
+        rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
+    if (rc == TG_OK && !o.force) {
+        char why[256];
+        recall_result r = point_recall(record, so->out_dir, &prov, pt, why, sizeof why);
+        if (r == RECALL_DONE) {
+            pt->resumed = 1;
+            goto end;
+        }
+        if (r == RECALL_DAMAGED)
+            TG_DISPLAY(2, "train: warning: %s %s: the point is trained again\n", record, why);
+        else if (r == RECALL_OTHER)
+            TG_DISPLAY(3, "train: %s was made with other options, another store or version, "
+                       "or its predictions changed: the point is trained again\n", record);
+    }
+    reset = peak_rss_reset();
     if (rc == TG_OK)
         rc = tg_model_alloc(&m, &spec, o.backend, o.batch, o.seed, o.threads, e);
     if (rc == TG_ERR_USAGE || rc == TG_ERR_LIMIT) {
         snprintf(pt->reason, sizeof pt->reason, "%s", e->msg);
-        return TG_OK;
+        rc = TG_OK;
+        goto end;
     }
-    tg_loader_config lc = {.store = s, .steps = pt->steps, .transform = o.transform,
-                           .cache_bytes = budget, .batch = o.batch, .depth = 4};
-    if (rc == TG_OK)
+    if (rc == TG_OK) {
+        tg_loader_config lc = {.store = s, .steps = pt->steps, .transform = o.transform,
+                               .cache_bytes = budget, .batch = o.batch, .depth = 4};
         rc = tg_loader_open(&loader, &lc, e);
-    tg_batch_source src = {0};
+    }
     if (rc == TG_OK) {
         src = tg_loader_source(loader);
         rc = tg_train_epochs(&m, &o, d, &src, NULL, &h, 3, e);
@@ -250,11 +487,17 @@ static tg_code run_point(const tg_sweep_options *so, tg_store *s, const tg_train
         if (!reset)
             snprintf(pt->reason, sizeof pt->reason, "peak RSS of the whole process");
     }
+    /* after its predictions: a record names them, so it must not appear before them */
+    if (rc == TG_OK)
+        rc = point_record_write(record, so->out_dir, &prov, pt, e);
+end:
     if (p.scores != NULL)
         tg_train_predictions_release(&p);
     tg_loader_close(loader);
     tg_model_free(&m);
     tg_model_history_free(&h);
+    tg_prov_free(&prov);
+    free(record);
     return rc;
 }
 
@@ -669,6 +912,12 @@ tg_code tg_sweep_run(const tg_sweep_options *o, tg_error *e)
         TG_DISPLAY(2, "train: the sweep in %s is up to date\n", o->out_dir);
         goto end;
     }
+    /* the store's hash now rather than after the points: each point's record carries
+     * it (tg_prov_matches may have computed it already, then this reads nothing) */
+    rc = tg_prov_hash_inputs(&prov, e);
+    if (rc != TG_OK)
+        goto end;
+    const uint64_t store_hash = prov.inputs[0].hash;
     if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) {
         rc = tg_fail_errno(e, TG_ERR_IO, "%s: cannot create the sweep's folder", o->out_dir);
         goto end;
@@ -690,22 +939,33 @@ tg_code tg_sweep_run(const tg_sweep_options *o, tg_error *e)
     TG_DISPLAY(2, "train: sweep of %zu model%s at %zu nbSteps on %s (%zu train and %zu test "
                "albums, %d epochs each)\n", o->n_models, o->n_models == 1 ? "" : "s", n_steps,
                o->train.store_path, n_train, n_test, o->train.epochs);
+    size_t recorded = 0, resumed = 0;
     for (size_t i = 0; rc == TG_OK && i < n_points; i++) {
         point *p = &pts[i];
         p->kind = o->models[i / n_steps];
         p->steps = steps[i % n_steps];
         p->map = p->macro_f1 = p->soft_accuracy = p->hamming_score = p->exact_match =
             p->hamming_loss = p->seconds_per_epoch = p->seconds = NAN;
-        rc = run_point(o, s, &d, p, e);
-        if (rc == TG_OK && p->trained)
+        rc = run_point(o, s, &d, store_hash, p, e);
+        if (rc == TG_OK && p->resumed) {
+            resumed++;
+            TG_DISPLAY(2, "train: sweep %zu/%zu: %s at %d steps: trained before (its record in "
+                       "%s): test MAP %.4f, macro F1 %.4f\n", i + 1, n_points,
+                       tg_net_kind_names[p->kind], p->steps, o->out_dir, p->map, p->macro_f1);
+        } else if (rc == TG_OK && p->trained) {
             TG_DISPLAY(2, "train: sweep %zu/%zu: %s at %d steps: test MAP %.4f, macro F1 %.4f, "
                        "%.2f s/epoch, peak RSS %.0f MB\n", i + 1, n_points,
                        tg_net_kind_names[p->kind], p->steps, p->map, p->macro_f1,
                        p->seconds_per_epoch, (double)p->peak_rss / 1e6);
-        else if (rc == TG_OK)
+            point_test_kill(++recorded);
+        } else if (rc == TG_OK) {
             TG_DISPLAY(2, "train: sweep %zu/%zu: %s at %d steps skipped: %s\n", i + 1, n_points,
                        tg_net_kind_names[p->kind], p->steps, p->reason);
+        }
     }
+    if (rc == TG_OK && resumed > 0)
+        TG_DISPLAY(2, "train: resumed: %zu point%s taken from %s's records, %zu trained\n",
+                   resumed, resumed == 1 ? "" : "s", o->out_dir, recorded);
     if (rc == TG_OK)
         rc = tg_prov_hash_inputs(&prov, e);
     if (rc == TG_OK)

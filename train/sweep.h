@@ -32,7 +32,8 @@ typedef struct {
     const tg_net_kind *models; /* in the order of the table, unique */
     size_t n_models;
     const char *out_dir;     /* sweep.csv, sweep.json, sweep.html (each with a .prov
-                                stamp) and predictions-MODEL-STEPS.h5 go there; created
+                                stamp), predictions-MODEL-STEPS.h5 and each trained
+                                point's record point-MODEL-STEPS.txt go there; created
                                 when missing */
 } tg_sweep_options;
 
@@ -49,7 +50,11 @@ tg_code tg_sweep_parse_steps(const char *list, int32_t **steps, size_t *n, tg_er
 tg_code tg_sweep_parse_models(const char *list, tg_net_kind *kinds, size_t *n, tg_error *e);
 
 /* Runs the sweep. Returns TG_OK when done or up to date (said on stderr); the table goes
- * to stdout. Errors: TG_ERR_USAGE (a step beyond the store's: the message names its
+ * to stdout. Each trained point is recorded in out_dir as soon as it is done; a point
+ * whose record matches the store and options (and whose predictions file is the one
+ * recorded) is taken from it rather than trained, unless train.force: so an interrupted
+ * sweep resumes and writes the table of an uninterrupted one. A damaged or foreign
+ * record is trained again with a warning. Errors: TG_ERR_USAGE (a step beyond the store's: the message names its
  * steps), TG_ERR_IO (the output folder or files), and those of the store, loader and
  * training; a point that cannot be built or does not fit is not an error. Outputs are
  * written atomically: a failure leaves the previous table files as they were (the
