@@ -204,16 +204,19 @@ static cuda_module *cuda_load(void)
     if (cuda.tried)
         return cuda.handle ? &cuda : NULL;
     cuda.tried = 1;
+    /* A module named by TG_CUDA_MODULE is the only one tried: falling back to another
+     * copy would run code the user did not ask for and hide why theirs failed. */
     const char *env = getenv("TG_CUDA_MODULE");
-    const char *paths[] = {env && *env ? env : NULL, TG_CUDA_MODULE_BUILD,
-                           TG_CUDA_MODULE_INSTALLED};
-    for (int i = 0; i < 3 && cuda.handle == NULL; i++) {
-        if (paths[i] == NULL || (i > 0 && access(paths[i], R_OK) != 0))
+    const char *paths[] = {TG_CUDA_MODULE_BUILD, TG_CUDA_MODULE_INSTALLED};
+    const char *const *try = env && *env ? &env : paths;
+    int n_try = env && *env ? 1 : 2;
+    for (int i = 0; i < n_try && cuda.handle == NULL; i++) {
+        if (try != &env && access(try[i], R_OK) != 0)
             continue;
-        cuda.handle = dlopen(paths[i], RTLD_NOW | RTLD_LOCAL);
+        cuda.handle = dlopen(try[i], RTLD_NOW | RTLD_LOCAL);
         if (cuda.handle == NULL) {
             const char *d = dlerror();
-            snprintf(cuda.why, sizeof cuda.why, "%s", d ? d : paths[i]);
+            snprintf(cuda.why, sizeof cuda.why, "%s", d ? d : try[i]);
         }
     }
     if (cuda.handle == NULL) {

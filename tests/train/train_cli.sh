@@ -20,6 +20,14 @@ common="store.h5 --epochs 6 --hidden 32 --lr 0.01 --threads 1"
 grep -q "has 20 steps" err || fail "names the store's steps: $(cat err)"
 "$train" missing.h5 2>err; [ $? -eq 1 ] || fail "missing store exits 1"
 
+# TG_CUDA_MODULE names the one CUDA module tried: a bad one is an error naming it, never
+# a silent fall back to the build tree's copy (a build without CUDA refuses earlier)
+TG_CUDA_MODULE="$dir/none.so" "$train" $common --backend cuda 2>err; [ $? -ne 0 ] || fail "a bad TG_CUDA_MODULE trains"
+if grep -q "cannot load the CUDA backend" err; then
+    grep -q "$dir/none.so" err || fail "names the module it tried: $(cat err)"
+fi
+[ -e model.h5 ] && fail "nothing written without the backend"
+
 # the report's rule at 20 steps x 12 cities is tiny; a budget of 1 MB refuses hidden 4096
 "$train" $common --hidden 4096 --mem 1M 2>err; [ $? -eq 1 ] || fail "too big is an error"
 grep -q "lower --steps (now 20) or --hidden (now 4096)" err || fail "says how to shrink: $(cat err)"
