@@ -50,7 +50,7 @@ demo: build
 	$(BUILD)/ingest/ingest $(OUT)/traces.ndjson -o $(OUT)/ingest.h5
 	$(BUILD)/aggregate/aggregate $(OUT)/ingest.h5 -o $(OUT)/store.h5
 	$(BUILD)/train/train $(OUT)/store.h5 -o $(OUT)/model.h5 --predictions $(OUT)/predictions.h5 \
-	  --model factorized --transform log1p --steps 28 --epochs 30 --threads 2
+	  --model factorized --transform raw --steps 28 --epochs 30 --threads 2
 	$(BUILD)/eval/eval $(OUT)/predictions.h5 --html $(OUT)/report.html
 
 test: build $(SAN)/build.ninja

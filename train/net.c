@@ -52,6 +52,12 @@ tg_code tg_net_spec_resolve(tg_net_spec *s, tg_error *e)
          * depend on steps */
         if (s->kernel == 0)
             s->kernel = 31;
+        if (s->temporal == TG_TEMPORAL_CONV && s->conv_version == 0)
+            s->conv_version = TG_CONV_VERSION;
+        if (s->temporal == TG_TEMPORAL_CONV &&
+            (s->conv_version < 1 || s->conv_version > TG_CONV_VERSION))
+            return tg_fail(e, TG_ERR_USAGE, "conv_version %d: this build knows 1 to %d",
+                           s->conv_version, TG_CONV_VERSION);
     }
     if (s->hidden < 0 || s->embed < 0 || s->channels < 0 || s->kernel < 0)
         return tg_fail(e, TG_ERR_USAGE, "negative model size");
@@ -112,11 +118,19 @@ int tg_net_spec_text(const tg_net_spec *s, char *buf, size_t size)
         int n = snprintf(buf, size, "model=factorized\nembed=%lld\nchannels=%lld\nkernel=%lld\n"
                          "temporal=%s\n", (long long)s->embed, (long long)s->channels,
                          (long long)s->kernel, tg_temporal_names[s->temporal]);
-        if (n < 0 || s->temporal != TG_TEMPORAL_GRU)
+        if (n < 0)
             return n;
+        char *rest = (size_t)n < size ? buf + n : NULL;
+        size_t left = (size_t)n < size ? size - (size_t)n : 0;
+        int m = 0;
         /* a GRU's input and head were scaled otherwise before version 2 (see the parse) */
-        int m = snprintf((size_t)n < size ? buf + n : NULL, (size_t)n < size ? size - (size_t)n : 0,
-                         "gru_version=%d\n", TG_GRU_VERSION);
+        if (s->temporal == TG_TEMPORAL_GRU)
+            m = snprintf(rest, left, "gru_version=%d\n", TG_GRU_VERSION);
+        /* version 1 is written as it was then, without the key, so that --resume of such
+         * a model finds its config unchanged; 0 is a spec not resolved yet (a sweep's) */
+        else if (s->conv_version != 1)
+            m = snprintf(rest, left, "conv_version=%d\n",
+                         s->conv_version ? s->conv_version : TG_CONV_VERSION);
         return m < 0 ? m : n + m;
     }
     default:
@@ -175,6 +189,19 @@ tg_code tg_net_spec_parse(const char *config, tg_net_spec *s, tg_error *e)
             return tg_fail(e, TG_ERR_FORMAT, "model config: a GRU model of gru_version %s, "
                            "this build reads version %d (its input and head scaling changed "
                            "on 2026-12-03); train it again", v ? v : "1", TG_GRU_VERSION);
+    }
+    s->conv_version = 0;
+    if (s->kind == TG_NET_FACTORIZED && s->temporal == TG_TEMPORAL_CONV) {
+        /* a conv trained before its input was scaled has no key: read it as it was
+         * trained, unscaled (its weights stay right, unlike an old GRU's) */
+        const char *v = tg_net_config_value(config, "conv_version", buf, sizeof buf);
+        char *end = NULL;
+        long version = v ? strtol(v, &end, 10) : 1;
+        if (v && (*v == '\0' || *end != '\0' || version < 1 || version > TG_CONV_VERSION))
+            return tg_fail(e, TG_ERR_FORMAT, "model config: a conv model of conv_version %s, "
+                           "this build reads versions 1 to %d; use a newer build", v,
+                           TG_CONV_VERSION);
+        s->conv_version = (int)version;
     }
     tg_code rc = int_of(config, "hidden", &s->hidden, e);
     if (rc == TG_OK)

@@ -32,6 +32,12 @@ extern const char *const tg_temporal_names[]; /* "conv", "gru", NULL */
 #define TG_GRU_HEAD_GAIN 10.0f
 #define TG_GRU_VERSION 2
 
+/* The factorized conv multiplies each album's input by TG_CONV_INPUT_GAIN log1p(m) / m
+ * (net_factorized.c says why) since conv_version 2, which model.h5's config records; a
+ * conv model without the key was trained before (version 1) and is read without it. */
+#define TG_CONV_INPUT_GAIN 10.0f
+#define TG_CONV_VERSION 2
+
 typedef enum { TG_BACKEND_CPU = 0, TG_BACKEND_CUDA } tg_backend;
 
 /* What a model is: its kind, the input plane (steps x cities, an album's row being its
@@ -46,6 +52,8 @@ typedef struct {
     int64_t channels;     /* factorized: temporal channels */
     int64_t kernel;       /* factorized conv: temporal kernel width */
     tg_temporal temporal; /* factorized: conv or gru */
+    int conv_version;     /* factorized conv: 1 unscaled input (models before 2026-12-03),
+                             2 scaled (TG_CONV_VERSION; 0: that, for a new model) */
 } tg_net_spec;
 
 #define TG_NET_MAX_TENSORS 16
@@ -82,7 +90,9 @@ uint64_t tg_net_bytes(const tg_net_layout *l);
 
 /* The spec as "key=value\n" lines (model=..., and the kind's hyper-parameters), appended
  * to buf; and back from such text (model.h5's config, see run.c): keys it does not know
- * are ignored, a missing model= means the MLP (files of the first schema). */
+ * are ignored, a missing model= means the MLP (files of the first schema), a conv without
+ * conv_version= means version 1; a GRU before gru_version 2 or a conv_version this build
+ * does not know is TG_ERR_FORMAT. */
 int tg_net_spec_text(const tg_net_spec *spec, char *buf, size_t size);
 tg_code tg_net_spec_parse(const char *config, tg_net_spec *spec, tg_error *e);
 

@@ -5,9 +5,13 @@
  * For an album x [steps, cities] (a CSR row, column = step * cities + city), with
  * T = steps, D = embed, C = channels, K = kernel, G = genres:
  *   e_s   = sum_c x[s, c] E[c, :]                         [T, D]  straight from the row
- *   conv: y_t = relu(b_conv + sum_j W_conv[j] e_{t+j-p})  [T, C]  p = (K-1)/2, zero outside
+ *   a     = c log1p(m) / m                                [1]     m = sum_s,c x[s, c] / T;
+ *                                                                 conv: c = 10
+ *                                                                 (TG_CONV_INPUT_GAIN), a = 1
+ *                                                                 if conv_version 1; gru: c = 1
+ *   conv: y_t = relu(b_conv + sum_j W_conv[j] a e_{t+j-p}) [T, C] p = (K-1)/2, zero outside
  *         f   = [mean_t y_t, max_t y_t]                   [2C]
- *   gru:  u_t = a e_{T-1-t},  a = log1p(m) / m            [T, D]  m = sum_s,c x[s, c] / T
+ *   gru:  u_t = a e_{T-1-t}                               [T, D]
  *         y_t = h_t of nn.GRU(D, C) over u_0 .. u_{T-1}   [T, C]  h_{-1} = 0
  *         f   = g [mean_t y_t, max_t y_t]                 [2C]    g = TG_GRU_HEAD_GAIN (10)
  *   logits = f W_out + b_out                              [G]
@@ -32,6 +36,17 @@
  * back to its release adds 0.07 (0.58): the release's steps, the loudest, are then read
  * with the rest of the album already in the state, as the conv's wide window sees it. None
  * of it changes nn.GRU itself: W_ih, W_hh, b_ih, b_hh mean what they mean in PyTorch.
+ *
+ * Why the conv's input is scaled too, by 10 log1p(m) / m (conv_version 2, 2026-12-03;
+ * demo store, 30 epochs, seeds 1-3, README's train section has the table): at nbSteps
+ * 28 with raw counts test MAP goes from 0.606, 0.702, 0.668 to 0.719, 0.725, 0.726, above
+ * the unscaled conv's best (log1p: 0.654, 0.697, 0.629); with log1p the scale is level
+ * (0.660 -> 0.668 on average, seed 2 lower). c = 1 and 3 gave 0.720 and 0.722 with raw
+ * counts; 10 was best with both transforms. It costs at nbSteps 1, where an album has no
+ * shape over time and the scale leaves it its cities' shares and a compressed level:
+ * 0.272 -> 0.168 (raw), 0.237 -> 0.207 (log1p); and at 358 with log1p, 0.526 -> 0.489
+ * (with raw counts 0.459 -> 0.492). A model trained before (no conv_version in model.h5)
+ * is read unscaled, as it was trained: its weights are right for that.
  *
  * Why mean and max: the mean is the album's average level in each channel (what a
  * linear model over the steps sums), but at 358 steps it divides a two-week burst by
@@ -103,9 +118,9 @@ static tg_code fact_layout(const tg_net_spec *s, int32_t batch, tg_net_layout *l
         rc = tg_net_layout_add(l, "b_out", 1, &G, e);
     /* what fact_acts_alloc takes, in floats per album (argmax counted as a float) */
     uint64_t T = (uint64_t)s->steps;
-    uint64_t per = 2 * T * (uint64_t)D + 2 * T * (uint64_t)C + 5 * (uint64_t)C;
+    uint64_t per = 2 * T * (uint64_t)D + 2 * T * (uint64_t)C + 5 * (uint64_t)C + 1;
     if (s->temporal == TG_TEMPORAL_GRU)
-        per += 10 * T * (uint64_t)C + 4 * (uint64_t)C + 1;
+        per += 10 * T * (uint64_t)C + 4 * (uint64_t)C;
     l->act_bytes = (uint64_t)batch * per * sizeof(float);
     return rc;
 }
@@ -158,7 +173,7 @@ typedef struct {
     float *dgh;           /* [B, T, 3C] gradients of W_hh h_{t-1} + b_hh */
     float *gh;            /* [B, 3C] W_hh h_{t-1} + b_hh of the current step */
     float *dh;            /* [B, C] d loss / d h_{t-1} carried back through time */
-    float *scale;         /* [B] each album's input scale a = log1p(m) / m */
+    float *scale;         /* [B] each album's input scale a (1 where it is not scaled) */
 } fact_acts;
 
 static void fact_acts_free(void *acts)
@@ -187,14 +202,14 @@ static tg_code fact_acts_alloc(const tg_net_spec *s, int32_t max_batch, void **a
              (a->dseq = malloc(B * T * C * sizeof(float))) != NULL &&
              (a->argmax = malloc(B * C * sizeof(int32_t))) != NULL &&
              (a->pooled = malloc(B * 2 * C * sizeof(float))) != NULL &&
-             (a->dpooled = malloc(B * 2 * C * sizeof(float))) != NULL;
+             (a->dpooled = malloc(B * 2 * C * sizeof(float))) != NULL &&
+             (a->scale = malloc(B * sizeof(float))) != NULL;
     if (ok && s->temporal == TG_TEMPORAL_GRU)
         ok = (a->gi = malloc(B * T * 3 * C * sizeof(float))) != NULL &&
              (a->gates = malloc(B * T * 4 * C * sizeof(float))) != NULL &&
              (a->dgh = malloc(B * T * 3 * C * sizeof(float))) != NULL &&
              (a->gh = malloc(B * 3 * C * sizeof(float))) != NULL &&
-             (a->dh = malloc(B * C * sizeof(float))) != NULL &&
-             (a->scale = malloc(B * sizeof(float))) != NULL;
+             (a->dh = malloc(B * C * sizeof(float))) != NULL;
     if (!ok) {
         fact_acts_free(a);
         return tg_fail(e, TG_ERR_NOMEM, "out of memory for the factorized model's "
@@ -204,8 +219,17 @@ static tg_code fact_acts_alloc(const tg_net_spec *s, int32_t max_batch, void **a
     return TG_OK;
 }
 
-/* ---- embedding: e[b, s, :] = sum over the row's non-zeros at step s of x E[city, :]
- * (for the GRU: at row T-1-s, times the album's scale a, see the top of the file) */
+/* ---- embedding: e[b, s, :] = sum over the row's non-zeros at step s of a x E[city, :]
+ * (a the album's input scale; for the GRU at row T-1-s; see the top of the file) */
+
+/* c of the input scale a = c log1p(m) / m, or 0 where the input is not scaled (a conv
+ * model of conv_version 1, trained before the scale). */
+static double input_gain(const tg_net_spec *s)
+{
+    if (s->temporal == TG_TEMPORAL_GRU)
+        return 1.0;
+    return s->conv_version >= 2 ? TG_CONV_INPUT_GAIN : 0.0;
+}
 
 /* The row of emb that step goes to: the GRU reads the album from its last step. */
 static size_t emb_row(const tg_net_spec *s, size_t step)
@@ -213,22 +237,23 @@ static size_t emb_row(const tg_net_spec *s, size_t step)
     return s->temporal == TG_TEMPORAL_GRU ? (size_t)s->steps - 1 - step : step;
 }
 
-/* Fills emb and, for the GRU, scale [x->rows]. */
+/* Fills emb and scale [x->rows]. */
 static void embed_forward(const tg_net_spec *s, const float *E, const tg_csr_batch *x,
                           float *emb, float *scale)
 {
     const size_t T = (size_t)s->steps, D = (size_t)s->embed, cities = (size_t)s->cities;
+    const double c = input_gain(s);
     memset(emb, 0, (size_t)x->rows * T * D * sizeof(float));
     for (int32_t b = 0; b < x->rows; b++) {
         float a = 1.0f;
-        if (s->temporal == TG_TEMPORAL_GRU) {
+        if (c > 0) {
             double m = 0;
             for (int64_t k = x->indptr[b]; k < x->indptr[b + 1]; k++)
                 m += x->values[k];
             m /= (double)T;
-            a = m > 0 ? (float)(log1p(m) / m) : 1.0f;
-            scale[b] = a;
+            a = m > 0 ? (float)(c * log1p(m) / m) : 1.0f;
         }
+        scale[b] = a;
         for (int64_t k = x->indptr[b]; k < x->indptr[b + 1]; k++) {
             size_t col = (size_t)x->indices[k], step = col / cities, city = col % cities;
             cblas_saxpy((int)D, a * x->values[k], E + city * D, 1,
@@ -243,7 +268,7 @@ static void embed_backward(const tg_net_spec *s, float *dE, const tg_csr_batch *
 {
     const size_t T = (size_t)s->steps, D = (size_t)s->embed, cities = (size_t)s->cities;
     for (int32_t b = 0; b < x->rows; b++) {
-        const float a = s->temporal == TG_TEMPORAL_GRU ? scale[b] : 1.0f;
+        const float a = scale[b];
         for (int64_t k = x->indptr[b]; k < x->indptr[b + 1]; k++) {
             size_t col = (size_t)x->indices[k], step = col / cities, city = col % cities;
             cblas_saxpy((int)D, a * x->values[k], demb + ((size_t)b * T + emb_row(s, step)) * D,

@@ -128,6 +128,25 @@ static int up_to_date(const tg_train_options *o, tg_prov *prov)
     return ok;
 }
 
+/* --resume of a conv model trained before its input scale (conv_version 1): continues it
+ * as it was trained, unscaled, rather than refusing it for a config it cannot change.
+ * Leaves spec alone when model.h5 is not such a model or cannot be read (resume_from
+ * then says why). */
+static void resume_conv_version(const tg_train_options *o, tg_net_spec *spec)
+{
+    if (!o->resume || spec->kind != TG_NET_FACTORIZED || spec->temporal != TG_TEMPORAL_CONV)
+        return;
+    tg_model_file f;
+    tg_error ignored = {0};
+    if (tg_model_file_read(o->model_path, &f, &ignored) != TG_OK)
+        return;
+    tg_net_spec old = *spec;
+    if (tg_net_spec_parse(f.meta.config, &old, &ignored) == TG_OK &&
+        old.kind == TG_NET_FACTORIZED && old.temporal == TG_TEMPORAL_CONV)
+        spec->conv_version = old.conv_version;
+    tg_model_file_free(&f);
+}
+
 /* Restores parameters, Adam's state and history from model.h5 for --resume. */
 static tg_code resume_from(const tg_train_options *o, const char *config, tg_model *m,
                            tg_model_history *h, tg_error *e)
@@ -327,6 +346,8 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     tg_net_spec spec;
     tg_net_layout layout;
     rc = tg_train_spec_for(o, s, steps, &spec, &layout, e);
+    if (rc == TG_OK)
+        resume_conv_version(o, &spec);
     if (rc == TG_OK && tg_train_config_text(o, &spec, config, sizeof config) < 0)
         rc = tg_fail(e, TG_ERR_USAGE, "the options do not fit the config record");
     if (rc != TG_OK)

@@ -55,6 +55,17 @@ static void ref_logits(const tg_net_spec *s, const tg_net_layout *l, const doubl
         for (int i = 0; i < D; i++)
             for (int c = 0; c < Cn; c++)
                 e[t * D + i] += plane[t * Cn + c] * E[c * D + i];
+    /* what surrounds the temporal model (net_factorized.c): the album's steps scaled by
+     * c log1p(m) / m, m its mean step total; c is 1 for the GRU, TG_CONV_INPUT_GAIN for
+     * a conv of conv_version 2, and a conv of version 1 is not scaled */
+    const double gain = s->temporal == TG_TEMPORAL_GRU ? 1 : s->conv_version >= 2 ? 10 : 0;
+    /* (10: TG_CONV_INPUT_GAIN) */
+    double m = 0;
+    for (int j = 0; j < T * Cn; j++)
+        m += plane[j] / T;
+    const double scale = gain > 0 && m > 0 ? gain * log1p(m) / m : 1;
+    for (int j = 0; j < T * D; j++)
+        e[j] *= scale;
     if (s->temporal == TG_TEMPORAL_CONV) {
         /* torch: weight [C, D, K], ours [K, D, C]; padding 'same' pads (K-1)//2 left */
         const double *W = tensor(l, th, "W_conv"), *bc = tensor(l, th, "b_conv");
@@ -71,15 +82,11 @@ static void ref_logits(const tg_net_spec *s, const tg_net_layout *l, const doubl
     } else {
         const double *Wih = tensor(l, th, "W_ih"), *Whh = tensor(l, th, "W_hh");
         const double *bih = tensor(l, th, "b_ih"), *bhh = tensor(l, th, "b_hh");
-        /* what surrounds nn.GRU (net_factorized.c): the album's steps scaled by
-         * log1p(m) / m (m its mean step total) and read from the last one back */
-        double m = 0, *u = calloc((size_t)(T * D), sizeof *u);
-        for (int j = 0; j < T * Cn; j++)
-            m += plane[j] / T;
-        const double scale = m > 0 ? log1p(m) / m : 1;
+        /* and nn.GRU reads the album from its last step back */
+        double *u = calloc((size_t)(T * D), sizeof *u);
         for (int t = 0; t < T; t++)
             for (int i = 0; i < D; i++)
-                u[t * D + i] = scale * e[(T - 1 - t) * D + i];
+                u[t * D + i] = e[(T - 1 - t) * D + i];
         memcpy(e, u, (size_t)(T * D) * sizeof *e);
         free(u);
         double *h = calloc((size_t)C, sizeof *h);
@@ -105,7 +112,7 @@ static void ref_logits(const tg_net_spec *s, const tg_net_layout *l, const doubl
         free(h);
     }
     const double *Wo = tensor(l, th, "W_out"), *bo = tensor(l, th, "b_out");
-    const double gain = s->temporal == TG_TEMPORAL_GRU ? 10 : 1; /* TG_GRU_HEAD_GAIN */
+    const double head = s->temporal == TG_TEMPORAL_GRU ? 10 : 1; /* TG_GRU_HEAD_GAIN */
     for (int g = 0; g < G; g++)
         out[g] = bo[g];
     for (int o = 0; o < C; o++) {
@@ -113,7 +120,7 @@ static void ref_logits(const tg_net_spec *s, const tg_net_layout *l, const doubl
         for (int t = 0; t < T; t++)
             mean += y[t * C + o] / T, max = fmax(max, y[t * C + o]);
         for (int g = 0; g < G; g++)
-            out[g] += gain * (mean * Wo[o * G + g] + max * Wo[(C + o) * G + g]);
+            out[g] += head * (mean * Wo[o * G + g] + max * Wo[(C + o) * G + g]);
     }
     free(plane), free(e), free(y);
 }
@@ -220,11 +227,44 @@ Test(models, logreg_gradients_match_central_differences)
 
 Test(models, conv_gradients_match_central_differences)
 {
+    /* a new conv (conv_version 2): each album's input scaled by c log1p(m) / m */
     check_gradients(factorized(TG_TEMPORAL_CONV, 5, 3), &TINY);
     /* an even kernel pads one more on the right, as padding='same' does */
     check_gradients(factorized(TG_TEMPORAL_CONV, 5, 2), &TINY);
     /* a kernel wider than the album */
     check_gradients(factorized(TG_TEMPORAL_CONV, 5, 7), &TINY);
+    /* a conv trained before the scale (conv_version 1) is still read without it */
+    tg_net_spec old = factorized(TG_TEMPORAL_CONV, 5, 3);
+    old.conv_version = 1;
+    check_gradients(old, &TINY);
+}
+
+/* The conv's input scale by hand: an album of one step and one city heard x times gives
+ * e = a x E with a = c log1p(x) / x, i.e. c log1p(x) E whatever x; a version 1 conv
+ * gives x E. Kernel 1, one channel, W_conv 1, no bias: the logit is max = mean = relu(e). */
+Test(models, conv_input_scale_by_hand)
+{
+    for (int version = 1; version <= 2; version++) {
+        tg_net_spec s = {.kind = TG_NET_FACTORIZED, .steps = 1, .cities = 1, .genres = 1,
+                         .embed = 1, .channels = 1, .kernel = 1, .conv_version = version};
+        tg_net *n = NULL;
+        tg_error e = {0};
+        cr_assert_eq(tg_net_create(&n, &s, TG_BACKEND_CPU, 1, 1, 1, &e), TG_OK, "%s", e.msg);
+        /* E, W_conv, b_conv, W_out [2, 1] (mean, max), b_out */
+        const float params[] = {0.5f, 1.0f, 0.0f, 0.0f, 1.0f, 0.0f};
+        cr_assert_eq(n->layout.n_params, sizeof params / sizeof *params);
+        cr_assert_eq(n->ops->set_state(n, params, NULL, NULL, &e), TG_OK);
+        static const int64_t ptr[] = {0, 1};
+        static const int32_t idx[] = {0};
+        static const float val[] = {6.0f};
+        tg_csr_batch x = {.rows = 1, .indptr = ptr, .indices = idx, .values = val};
+        float out;
+        cr_assert_eq(tg_net_forward(n, &x, &out, &e), TG_OK);
+        const double want = version == 1 ? 6 * 0.5 : TG_CONV_INPUT_GAIN * log1p(6.0) * 0.5;
+        cr_assert_float_eq(out, (float)want, 1e-5, "version %d: %.8g, want %.8g", version, out,
+                           want);
+        tg_net_destroy(n);
+    }
 }
 
 Test(models, gru_gradients_match_central_differences)

@@ -311,7 +311,30 @@ Test(trainer, spec_survives_its_config_text)
      * wrongly: refused, naming what to do */
     cr_assert_eq(tg_net_spec_parse("model=factorized\ntemporal=gru\n", &b, &e), TG_ERR_FORMAT);
     cr_assert(strstr(e.msg, "gru_version 1") && strstr(e.msg, "train it again"), "%s", e.msg);
+    /* a conv trained before its input scale (no conv_version) is read as it was trained,
+     * unscaled, and its config text stays what it was (so that --resume matches it) */
     cr_assert_eq(tg_net_spec_parse("model=factorized\ntemporal=conv\n", &b, &e), TG_OK);
+    cr_assert_eq(b.conv_version, 1);
+    b.steps = 3, b.cities = 5, b.genres = 2; /* what model.h5's other fields give */
+    cr_assert_eq(tg_net_spec_resolve(&b, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(b.conv_version, 1, "resolving keeps an old conv's version");
+    cr_assert(tg_net_spec_text(&b, buf, sizeof buf) > 0);
+    cr_assert_null(strstr(buf, "conv_version"), "%s", buf);
+    /* a new conv records its version, and reads back as it */
+    tg_net_spec c = a;
+    c.temporal = TG_TEMPORAL_CONV;
+    cr_assert_eq(tg_net_spec_resolve(&c, &e), TG_OK);
+    cr_assert_eq(c.conv_version, TG_CONV_VERSION);
+    cr_assert(tg_net_spec_text(&c, buf, sizeof buf) > 0);
+    cr_assert_not_null(strstr(buf, "conv_version=2\n"), "%s", buf);
+    cr_assert_eq(tg_net_spec_parse(buf, &b, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(b.conv_version, TG_CONV_VERSION);
+    /* a version this build does not know is refused rather than read another way */
+    cr_assert_eq(tg_net_spec_parse("model=factorized\ntemporal=conv\nconv_version=3\n", &b, &e),
+                 TG_ERR_FORMAT);
+    cr_assert(strstr(e.msg, "conv_version 3"), "%s", e.msg);
+    cr_assert_eq(tg_net_spec_parse("model=factorized\nconv_version=x\n", &b, &e),
+                 TG_ERR_FORMAT);
     cr_assert_eq(tg_net_spec_parse("model=transformer\n", &b, &e), TG_ERR_FORMAT);
     cr_assert_eq(tg_net_spec_parse("model=mlp\nhidden=-3\n", &b, &e), TG_ERR_FORMAT);
     cr_assert_eq(tg_net_spec_parse("steps=2\nhidden=12\n", &b, &e), TG_OK);
