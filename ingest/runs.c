@@ -7,6 +7,7 @@
 #include "zstd_chunk.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -310,19 +311,79 @@ static tg_code open_spill(tg_runs *r, tg_error *e)
     return TG_OK;
 }
 
+/* Appends one frame of z bytes (its 4-byte size first) at the end of the spill file. */
+static tg_code append_frame(tg_runs *r, const unsigned char *frame, size_t z, tg_error *e)
+{
+    unsigned char hdr[4] = {(unsigned char)z, (unsigned char)(z >> 8),
+                            (unsigned char)(z >> 16), (unsigned char)(z >> 24)};
+    /* merges read runs through the same stream: a run always grows at the end */
+    if (fseeko(r->fp, 0, SEEK_END) != 0 || fwrite(hdr, 1, 4, r->fp) != 4 || fwrite(frame, 1, z, r->fp) != z)
+        return tg_fail_errno(e, TG_ERR_IO, "%s: cannot write a run", r->tmp_path);
+    r->spill_bytes += 4 + z;
+    return TG_OK;
+}
+
 static tg_code write_block(tg_runs *r, const tg_row *rows, size_t n, tg_error *e)
 {
     size_t z = 0;
     tg_code rc = tg_zstd_encode(rows, n * sizeof *rows, SPILL_LEVEL, r->zbuf, r->zcap, &z,
                                 r->tmp_path, e);
-    if (rc != TG_OK)
-        return rc;
-    unsigned char hdr[4] = {(unsigned char)z, (unsigned char)(z >> 8),
-                            (unsigned char)(z >> 16), (unsigned char)(z >> 24)};
-    /* merges read runs through the same stream: a run always grows at the end */
-    if (fseeko(r->fp, 0, SEEK_END) != 0 || fwrite(hdr, 1, 4, r->fp) != 4 || fwrite(r->zbuf, 1, z, r->fp) != z)
-        return tg_fail_errno(e, TG_ERR_IO, "%s: cannot write a run", r->tmp_path);
-    r->spill_bytes += 4 + z;
+    return rc == TG_OK ? append_frame(r, r->zbuf, z, e) : rc;
+}
+
+/* A spill's blocks compressed SPILL_BATCH at a time by up to sort_threads threads, each
+ * taking the next block, then written in order: the same frames and file as one thread
+ * makes. With two threads at --scale 10, a spill's compression was one thread's work
+ * while the parser threads waited for the merge to go on. */
+#define SPILL_BATCH 16
+
+typedef struct {
+    tg_runs *r;
+    const tg_row *rows;   /* the batch's first row */
+    size_t n;             /* its rows */
+    size_t size[SPILL_BATCH];
+    tg_code rc[SPILL_BATCH];
+    tg_error err[SPILL_BATCH];
+    atomic_int next;
+} spill_batch;
+
+static void *compress_batch(void *arg)
+{
+    spill_batch *b = arg;
+    size_t blocks = (b->n + TG_RUN_BLOCK_ROWS - 1) / TG_RUN_BLOCK_ROWS;
+    for (int i; (size_t)(i = atomic_fetch_add(&b->next, 1)) < blocks;) {
+        size_t at = (size_t)i * TG_RUN_BLOCK_ROWS;
+        size_t k = b->n - at < TG_RUN_BLOCK_ROWS ? b->n - at : TG_RUN_BLOCK_ROWS;
+        b->rc[i] = tg_zstd_encode(b->rows + at, k * sizeof(tg_row), SPILL_LEVEL,
+                                  b->r->zbatch + (size_t)i * b->r->zcap, b->r->zcap,
+                                  &b->size[i], b->r->tmp_path, &b->err[i]);
+    }
+    return NULL;
+}
+
+static tg_code write_blocks_threaded(tg_runs *r, const tg_row *rows, size_t n, tg_error *e)
+{
+    unsigned threads = r->sort_threads > 8 ? 8 : r->sort_threads;
+    for (size_t i = 0; i < n; i += SPILL_BATCH * TG_RUN_BLOCK_ROWS) {
+        spill_batch b = {.r = r, .rows = rows + i};
+        b.n = n - i < SPILL_BATCH * TG_RUN_BLOCK_ROWS ? n - i : SPILL_BATCH * TG_RUN_BLOCK_ROWS;
+        atomic_init(&b.next, 0);
+        pthread_t tid[8];
+        unsigned started = 0;
+        while (started + 1 < threads && pthread_create(&tid[started], NULL, compress_batch, &b) == 0)
+            started++;
+        compress_batch(&b);   /* no helper thread: this one compresses them all */
+        for (unsigned t = 0; t < started; t++)
+            pthread_join(tid[t], NULL);
+        size_t blocks = (b.n + TG_RUN_BLOCK_ROWS - 1) / TG_RUN_BLOCK_ROWS;
+        for (size_t j = 0; j < blocks; j++) {
+            if (b.rc[j] != TG_OK)
+                return tg_fail(e, b.rc[j], "%s", b.err[j].msg);
+            tg_code rc = append_frame(r, r->zbatch + j * r->zcap, b.size[j], e);
+            if (rc != TG_OK)
+                return rc;
+        }
+    }
     return TG_OK;
 }
 
@@ -353,7 +414,11 @@ tg_code tg_runs_spill(tg_runs *r, tg_error *e)
 {
     size_t n = sort_sum(r->buf, r->n, r->sort_threads);
     tg_code rc = run_begin(r, e);
-    for (size_t i = 0; i < n && rc == TG_OK; i += TG_RUN_BLOCK_ROWS) {
+    if (rc == TG_OK && r->sort_threads > 1 && r->zbatch == NULL)
+        r->zbatch = malloc(SPILL_BATCH * r->zcap);   /* none: one thread compresses */
+    if (rc == TG_OK && r->zbatch != NULL)
+        rc = write_blocks_threaded(r, r->buf, n, e);
+    for (size_t i = 0; i < n && rc == TG_OK && r->zbatch == NULL; i += TG_RUN_BLOCK_ROWS) {
         size_t k = n - i < TG_RUN_BLOCK_ROWS ? n - i : TG_RUN_BLOCK_ROWS;
         rc = write_block(r, r->buf + i, k, e);
     }
@@ -613,5 +678,6 @@ void tg_runs_close(tg_runs *r)
     free(r->buf);
     free(r->runs);
     free(r->zbuf);
+    free(r->zbatch);
     memset(r, 0, sizeof *r);
 }

@@ -50,6 +50,8 @@ typedef struct {
     tg_run *runs;
     size_t n_runs, cap_runs;
     unsigned char *zbuf;        /* one compressed frame, shared by writes and reads */
+    unsigned char *zbatch;      /* frames of a spill compressed by threads at once; NULL
+                                   until a spill has threads to use */
     size_t zcap;
     tg_merge *merge;            /* the final merge, after tg_runs_finish */
     size_t mem_i;               /* next row of the buffer when nothing was spilled */
