@@ -8,9 +8,6 @@
 #include "zstd_chunk.h"
 #include "zstd_filter.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +46,7 @@ struct tg_ingest_writer {
     uint32_t *album, *city;      /* [TG_INGEST_CHUNK_ROWS] pending rows, by column */
     int32_t *day;
     uint64_t *nusers, *nstreams;
-    unsigned char *frame[5];     /* a compressed chunk per column */
+    unsigned char *frames;       /* [5 * frame_cap] a compressed chunk per column */
     size_t frame_cap;
     unsigned threads;            /* compressing a chunk's columns at once */
     size_t nbuf;
@@ -74,8 +71,7 @@ static void writer_free(tg_ingest_writer *w)
     free(w->day);
     free(w->nusers);
     free(w->nstreams);
-    for (int c = 0; c < 5; c++)
-        free(w->frame[c]);
+    free(w->frames);
     free(w->path);
     free(w);
 }
@@ -103,12 +99,10 @@ tg_code tg_ingest_writer_open(tg_ingest_writer **out, const char *path, tg_error
     w->nusers = malloc(k * sizeof *w->nusers);
     w->nstreams = malloc(k * sizeof *w->nstreams);
     w->frame_cap = tg_zstd_bound(k * sizeof(uint64_t));
-    int frames_ok = 1;
-    for (int c = 0; c < 5; c++)
-        frames_ok &= (w->frame[c] = malloc(w->frame_cap)) != NULL;
+    w->frames = malloc(5 * w->frame_cap);
     w->threads = 1;
     if (!w->path || !w->album || !w->city || !w->day || !w->nusers || !w->nstreams ||
-        !frames_ok) {
+        !w->frames) {
         writer_free(w);
         return tg_fail(e, TG_ERR_NOMEM, "%s: out of memory", path);
     }
@@ -156,65 +150,41 @@ void tg_ingest_writer_threads(tg_ingest_writer *w, unsigned threads)
     w->threads = threads < 1 ? 1 : threads > 5 ? 5 : threads;
 }
 
-/* The five column chunks of one flush, compressed by whichever thread is free next,
- * the costliest first (on synth's data: city, nstreams, nusers, day, album). */
-typedef struct {
-    tg_ingest_writer *w;
-    const void *src[5];
-    size_t bytes[5];
-    size_t size[5];
-    tg_code rc[5];
-    tg_error err[5];
-    atomic_int next;
-} flush_job;
-
-static const int col_order[5] = {2, 4, 3, 1, 0};
-
-static void *compress_columns(void *arg)
-{
-    flush_job *j = arg;
-    for (int i; (i = atomic_fetch_add(&j->next, 1)) < 5;) {
-        int c = col_order[i];
-        char where[64];
-        snprintf(where, sizeof where, "/rows/%s chunk", col_name[c]);
-        j->rc[c] = tg_zstd_encode(j->src[c], j->bytes[c], ROWS_ZSTD_LEVEL, j->w->frame[c],
-                                  j->w->frame_cap, &j->size[c], where, &j->err[c]);
-    }
-    return NULL;
-}
-
 /* Writes the pending rows at the end of each column: one chunk, compressed here (by up
- * to w->threads threads) and written as it is. A short last chunk is padded with zeros,
+ * to w->threads threads, the costliest columns first on synth's data: city, nstreams,
+ * nusers, day, album) and written as it is. A short last chunk is padded with zeros,
  * HDF5's fill value, as HDF5 pads an edge chunk before its filter sees it. */
 static tg_code flush_rows(tg_ingest_writer *w, tg_error *e)
 {
+    static const int col_order[5] = {2, 4, 3, 1, 0};
     if (w->nbuf == 0)
         return TG_OK;
-    size_t k = TG_INGEST_CHUNK_ROWS, pad = k - w->nbuf;
-    flush_job j = {.w = w, .src = {w->album, w->day, w->city, w->nusers, w->nstreams}};
-    atomic_init(&j.next, 0);
-    for (int c = 0; c < 5; c++) {
+    void *col[5] = {w->album, w->day, w->city, w->nusers, w->nstreams};
+    const void *src[5];
+    size_t bytes[5], size[5], k = TG_INGEST_CHUNK_ROWS;
+    for (int i = 0; i < 5; i++) {
+        int c = col_order[i];
         size_t elem = c == 0 || c == 2 ? sizeof(uint32_t) : c == 1 ? sizeof(int32_t)
                                                                    : sizeof(uint64_t);
-        memset((char *)j.src[c] + w->nbuf * elem, 0, pad * elem);
-        j.bytes[c] = k * elem;
+        memset((char *)col[c] + w->nbuf * elem, 0, (k - w->nbuf) * elem);
+        src[i] = col[c];
+        bytes[i] = k * elem;
     }
-    pthread_t tid[4];
-    unsigned started = 0;
-    while (started + 1 < w->threads && pthread_create(&tid[started], NULL, compress_columns, &j) == 0)
-        started++;
-    compress_columns(&j);   /* with no helper thread, this one does all five */
-    for (unsigned t = 0; t < started; t++)
-        pthread_join(tid[t], NULL);
-    for (int c = 0; c < 5; c++)
-        if (j.rc[c] != TG_OK)
-            return tg_fail(e, j.rc[c], "%s: %s", w->path, j.err[c].msg);
-    hsize_t start = w->n_rows, size = w->n_rows + w->nbuf;
-    for (int c = 0; c < 5; c++)
-        if (H5Dset_extent(w->col[c], &size) < 0 ||
-            H5Dwrite_chunk(w->col[c], H5P_DEFAULT, 0, &start, j.size[c], w->frame[c]) < 0)
+    size_t bad = 0;
+    tg_error ze = {0};
+    tg_code rc = tg_zstd_encode_many(src, bytes, 5, ROWS_ZSTD_LEVEL, w->frames, w->frame_cap,
+                                     size, w->threads, &bad, "chunk", &ze);
+    if (rc != TG_OK)
+        return tg_fail(e, rc, "%s: /rows/%s: %s", w->path, col_name[col_order[bad]], ze.msg);
+    hsize_t start = w->n_rows, end = w->n_rows + w->nbuf;
+    for (int i = 0; i < 5; i++) {
+        int c = col_order[i];
+        if (H5Dset_extent(w->col[c], &end) < 0 ||
+            H5Dwrite_chunk(w->col[c], H5P_DEFAULT, 0, &start, size[i],
+                           w->frames + (size_t)i * w->frame_cap) < 0)
             return tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot write /rows/%s", w->path,
                               col_name[c]);
+    }
     w->n_rows += w->nbuf;
     w->nbuf = 0;
     return TG_OK;

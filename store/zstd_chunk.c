@@ -6,6 +6,7 @@
 #include <zstd_errors.h> /* ZSTD_getErrorCode: tell "no room" from damage */
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define WHERE(w) ((w) != NULL ? (w) : "zstd frame")
@@ -20,7 +21,8 @@ size_t tg_zstd_bound(size_t n)
  * first use (about 0.6 M instructions at level 3), which is more than compressing a
  * small chunk: ingest wrote 90 chunks and spilled thousands of blocks, each with a new
  * context. Whoever finds the cached one taken (another thread compressing) makes one of
- * its own for that call. The cached context stays reachable from here until exit. */
+ * its own for that call (tg_zstd_encode) or for all the buffers it takes
+ * (tg_zstd_encode_many). The cached context stays reachable from here until exit. */
 static pthread_mutex_t cached_lock = PTHREAD_MUTEX_INITIALIZER;
 static ZSTD_CCtx *cached_cctx;
 
@@ -32,8 +34,6 @@ static ZSTD_CCtx *cctx_take(int *cached)
             cached_cctx = ZSTD_createCCtx();
         if (cached_cctx != NULL) {
             *cached = 1;
-            /* the previous call's parameters go: this call sets its own */
-            ZSTD_CCtx_reset(cached_cctx, ZSTD_reset_session_and_parameters);
             return cached_cctx;
         }
         pthread_mutex_unlock(&cached_lock);
@@ -49,29 +49,26 @@ static void cctx_give(ZSTD_CCtx *cctx, int cached)
         ZSTD_freeCCtx(cctx);
 }
 
-tg_code tg_zstd_encode(const void *src, size_t n, int level, void *dst, size_t cap,
-                       size_t *written, const char *where, tg_error *e)
+/* One frame with the given context (see tg_zstd_encode). */
+static tg_code encode_with(ZSTD_CCtx *cctx, const void *src, size_t n, int level, void *dst,
+                           size_t cap, size_t *written, const char *where, tg_error *e)
 {
-    int cached;
-    ZSTD_CCtx *cctx = cctx_take(&cached);
-    if (cctx == NULL)
-        return tg_fail(e, TG_ERR_NOMEM, "%s: cannot allocate a zstd compression context", WHERE(where));
+    /* the previous frame's parameters go: this one sets its own */
+    size_t r = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
     /* The content size lets a reader allocate exactly and check what it got; the
      * checksum catches damage that still decodes. Both are explicit, not defaults. */
-    size_t r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
+    if (!ZSTD_isError(r))
+        r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
     if (!ZSTD_isError(r))
         r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
     if (!ZSTD_isError(r))
         r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
-    if (ZSTD_isError(r)) {
-        cctx_give(cctx, cached);
+    if (ZSTD_isError(r))
         return tg_fail(e, TG_ERR_LIBRARY, "%s: zstd refused a parameter: %s", WHERE(where),
                        ZSTD_getErrorName(r));
-    }
     /* ZSTD_compress2 sees the whole input at once, so it writes one frame whose header
      * holds the exact size (0 included). */
     r = ZSTD_compress2(cctx, dst, cap, src, n);
-    cctx_give(cctx, cached);
     if (ZSTD_isError(r)) {
         if (ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall)
             return tg_fail(e, TG_ERR_LIMIT, "%s: %zu bytes do not compress into %zu bytes",
@@ -80,6 +77,83 @@ tg_code tg_zstd_encode(const void *src, size_t n, int level, void *dst, size_t c
                        WHERE(where), n, ZSTD_getErrorName(r));
     }
     *written = r;
+    return TG_OK;
+}
+
+tg_code tg_zstd_encode(const void *src, size_t n, int level, void *dst, size_t cap,
+                       size_t *written, const char *where, tg_error *e)
+{
+    int cached;
+    ZSTD_CCtx *cctx = cctx_take(&cached);
+    if (cctx == NULL)
+        return tg_fail(e, TG_ERR_NOMEM, "%s: cannot allocate a zstd compression context", WHERE(where));
+    tg_code rc = encode_with(cctx, src, n, level, dst, cap, written, where, e);
+    cctx_give(cctx, cached);
+    return rc;
+}
+
+/* The buffers of one tg_zstd_encode_many call, taken by whichever thread is free next;
+ * each thread compresses all it takes with one context. */
+typedef struct {
+    const void *const *src;
+    const size_t *n;
+    size_t count, cap;
+    int level;
+    unsigned char *dst;
+    size_t *written;
+    const char *where;
+    tg_code *rc;           /* [count] */
+    tg_error *err;         /* [count] */
+    atomic_size_t next;
+} encode_job;
+
+static void *encode_items(void *arg)
+{
+    encode_job *j = arg;
+    int cached;
+    ZSTD_CCtx *cctx = cctx_take(&cached);
+    for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->count;)
+        j->rc[i] = cctx == NULL
+                       ? tg_fail(&j->err[i], TG_ERR_NOMEM, "%s: cannot allocate a zstd "
+                                 "compression context", WHERE(j->where))
+                       : encode_with(cctx, j->src[i], j->n[i], j->level, j->dst + i * j->cap,
+                                     j->cap, &j->written[i], j->where, &j->err[i]);
+    if (cctx != NULL)
+        cctx_give(cctx, cached);
+    return NULL;
+}
+
+#define ENCODE_MANY_MAX 64
+#define ENCODE_THREADS_MAX 8
+
+tg_code tg_zstd_encode_many(const void *const *src, const size_t *n, size_t count, int level,
+                            unsigned char *dst, size_t cap, size_t *written, unsigned threads,
+                            size_t *failed, const char *where, tg_error *e)
+{
+    if (count > ENCODE_MANY_MAX)
+        return tg_fail(e, TG_ERR_USAGE, "%s: %zu buffers at once, at most %d", WHERE(where),
+                       count, ENCODE_MANY_MAX);
+    tg_code rc[ENCODE_MANY_MAX];
+    tg_error err[ENCODE_MANY_MAX];
+    encode_job j = {src, n, count, cap, level, dst, written, where, rc, err, 0};
+    atomic_init(&j.next, 0);
+    if (threads > ENCODE_THREADS_MAX)
+        threads = ENCODE_THREADS_MAX;
+    if (threads > count)
+        threads = (unsigned)count;
+    pthread_t tid[ENCODE_THREADS_MAX];
+    unsigned started = 0;
+    while (started + 1 < threads && pthread_create(&tid[started], NULL, encode_items, &j) == 0)
+        started++;
+    encode_items(&j);   /* with no other thread, this one compresses them all */
+    for (unsigned t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    for (size_t i = 0; i < count; i++)
+        if (rc[i] != TG_OK) {
+            if (failed != NULL)
+                *failed = i;
+            return tg_fail(e, rc[i], "%s", err[i].msg);
+        }
     return TG_OK;
 }
 

@@ -31,6 +31,16 @@ size_t tg_zstd_bound(size_t n);
 tg_code tg_zstd_encode(const void *src, size_t n, int level, void *dst, size_t cap,
                        size_t *written, const char *where, tg_error *e);
 
+/* Compresses count buffers (src[i], n[i] bytes; count at most 64) as tg_zstd_encode
+ * does, frame i into dst + i * cap (cap bytes each) and its size into written[i], on up
+ * to threads threads (the calling one included), each using one context for every
+ * buffer it takes. The frames are the same whatever threads. On error, the first
+ * failing buffer's (in index order) code and message, and its index in *failed (when
+ * failed is not NULL); TG_ERR_USAGE for more than 64 buffers. */
+tg_code tg_zstd_encode_many(const void *const *src, const size_t *n, size_t count, int level,
+                            unsigned char *dst, size_t cap, size_t *written, unsigned threads,
+                            size_t *failed, const char *where, tg_error *e);
+
 /* Reads src[0..n)'s frame header without decoding. Succeeds only if src holds exactly
  * one zstd frame (no trailing bytes, no skippable or legacy frame). Errors:
  * TG_ERR_FORMAT (not a frame, damaged header, truncated, trailing bytes). */

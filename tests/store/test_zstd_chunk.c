@@ -219,3 +219,52 @@ Test(zstd_chunk, declared_size_must_match)
     cr_assert_eq(got, 5);
     cr_log_info("%s", e.msg);
 }
+
+/* Many buffers on several threads: frame i is the one tg_zstd_encode makes of buffer i,
+ * whatever the thread count; the first failing buffer is named; more than 64 are a
+ * usage error. */
+Test(zstd_chunk, encode_many_equals_one_at_a_time)
+{
+    enum { COUNT = 9 };
+    size_t lens[COUNT] = {0, 1, 100, 4096, 70000, 131072, 3, 50000, 8191};
+    const void *src[COUNT];
+    unsigned char *data[COUNT];
+    size_t cap = tg_zstd_bound(131072);
+    for (int i = 0; i < COUNT; i++) {
+        data[i] = malloc(lens[i] + 1);
+        cr_assert_not_null(data[i]);
+        fill(data[i], lens[i], (uint32_t)i + 7);
+        src[i] = data[i];
+    }
+    unsigned char *frames = malloc(COUNT * cap);
+    cr_assert_not_null(frames);
+    for (unsigned threads = 1; threads <= 12; threads += 4) {
+        size_t written[COUNT];
+        tg_error e = {0};
+        cr_assert_eq(tg_zstd_encode_many(src, lens, COUNT, 3, frames, cap, written, threads, NULL,
+                                         "test", &e), TG_OK, "%s", e.msg);
+        for (int i = 0; i < COUNT; i++) {
+            size_t n;
+            unsigned char *one = encode(data[i], lens[i], &n);
+            cr_assert(n == written[i] && memcmp(one, frames + i * cap, n) == 0,
+                      "buffer %d, %u threads", i, threads);
+            free(one);
+        }
+    }
+    /* room for a tiny frame only: buffer 1 (1 byte) fits, buffer 2 does not */
+    size_t written[COUNT], failed = 99;
+    tg_error e = {0};
+    cr_assert_eq(tg_zstd_encode_many(src, lens, COUNT, 3, frames, 24, written, 3, &failed,
+                                     "test", &e), TG_ERR_LIMIT);
+    cr_assert_eq(failed, 2, "the first failing buffer: %zu (%s)", failed, e.msg);
+    cr_assert(strstr(e.msg, "do not compress into 24 bytes"), "%s", e.msg);
+    const void *many[65];
+    size_t many_n[65], many_w[65];
+    for (int i = 0; i < 65; i++)
+        many[i] = data[0], many_n[i] = 0;
+    cr_assert_eq(tg_zstd_encode_many(many, many_n, 65, 3, frames, cap, many_w, 2, NULL, "test", &e),
+                 TG_ERR_USAGE);
+    for (int i = 0; i < COUNT; i++)
+        free(data[i]);
+    free(frames);
+}
