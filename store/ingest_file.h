@@ -16,7 +16,7 @@
  *   /rows/album             uint32[N]   \
  *   /rows/day               int32[N]     | one row per distinct (album, day, city),
  *   /rows/city              uint32[N]    | sorted by that key; chunks of
- *   /rows/nusers            uint64[N]    | TG_INGEST_CHUNK_ROWS rows, zstd (filter 32015)
+ *   /rows/nusers            uint64[N]    | TG_INGEST_CHUNK_ROWS rows, shuffle + zstd (32015)
  *   /rows/nstreams          uint64[N]   /  sums of the records' counts
  *   /counters/name          text[K]     "records", "albums", "rejected.bad_date", ...
  *   /counters/value         uint64[K]

@@ -3,6 +3,7 @@
 #include "store.h"
 #include "h5_error.h"
 #include "schema.h"
+#include "shuffle.h"
 #include "zstd_chunk.h"
 #include "zstd_filter.h"
 
@@ -98,14 +99,6 @@ tg_code tg_store_layout_get(tg_store *s, int which, tg_store_layout *l, tg_error
     return TG_OK;
 }
 
-/* HDF5's shuffle stores byte b of element i at b * n + i; put it back at i * size + b. */
-static void unshuffle(const uint8_t *src, uint8_t *dst, size_t n, size_t size)
-{
-    for (size_t b = 0; b < size; b++)
-        for (size_t i = 0; i < n; i++)
-            dst[i * size + b] = src[b * n + i];
-}
-
 tg_code tg_store_chunk_decode(const tg_store_layout *l, const tg_store_chunk *c, const void *raw, void *dst,
                               void *scratch, tg_error *e)
 {
@@ -130,6 +123,6 @@ tg_code tg_store_chunk_decode(const tg_store_layout *l, const tg_store_chunk *c,
         memcpy(plain, raw, bytes);
     }
     if (shuffled)
-        unshuffle(scratch, dst, (size_t)l->chunk_elems, l->elem_size);
+        tg_unshuffle(scratch, dst, (size_t)l->chunk_elems, l->elem_size);
     return TG_OK;
 }

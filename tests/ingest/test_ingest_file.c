@@ -3,6 +3,7 @@
  * missing file, an HDF5 file that is not an ingest file, another schema version and
  * rows out of range. */
 #include "ingest_file.h"
+#include "zstd_filter.h"
 
 #include <criterion/criterion.h>
 
@@ -85,6 +86,66 @@ Test(ingest_file, same_bytes_whatever_the_threads, .init = setup, .fini = teardo
         free(b);
     }
     free(one);
+}
+
+/* The writer shuffles and compresses its chunks itself: they must be the bytes HDF5's own
+ * pipeline (shuffle, then filter 32015 at the level the file records) makes of the same
+ * column, or a file written through the filters would differ from ours. */
+static unsigned char *raw_chunk(const char *file, const char *dset, hsize_t at, hsize_t *size)
+{
+    hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_assert_geq(f, 0);
+    hid_t d = H5Dopen2(f, dset, H5P_DEFAULT);
+    cr_assert_geq(d, 0);
+    hsize_t off = at;
+    cr_assert_geq(H5Dget_chunk_storage_size(d, &off, size), 0);
+    unsigned char *raw = malloc(*size);
+    cr_assert_not_null(raw);
+    uint32_t mask = 99;
+    cr_assert_geq(H5Dread_chunk(d, H5P_DEFAULT, &off, &mask, raw), 0);
+    cr_assert_eq(mask, 0);
+    H5Dclose(d);
+    H5Fclose(f);
+    return raw;
+}
+
+Test(ingest_file, chunks_are_what_the_filters_make, .init = setup, .fini = teardown)
+{
+    enum { N = 99999 };   /* a full chunk and a short, zero-padded one */
+    write_file(N);
+    char ref[80];
+    snprintf(ref, sizeof ref, "%s.ref", path);
+    static uint64_t ns[N];
+    for (int i = 0; i < N; i++)
+        ns[i] = 5000000000ull + (uint64_t)i;
+    tg_error e = {0};
+    cr_assert_eq(tg_store_register_zstd(&e), TG_OK, "%s", e.msg);
+    hid_t f = H5Fcreate(ref, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t n = N, chunk = TG_INGEST_CHUNK_ROWS;
+    hid_t space = H5Screate_simple(1, &n, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    cr_assert(f >= 0 && space >= 0 && dcpl >= 0);
+    cr_assert_geq(H5Pset_chunk(dcpl, 1, &chunk), 0);
+    cr_assert_geq(H5Pset_shuffle(dcpl), 0);
+    cr_assert_eq(tg_store_set_zstd(dcpl, 1, &e), TG_OK, "%s", e.msg);
+    hid_t d = H5Dcreate2(f, "nstreams", H5T_STD_U64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    cr_assert_geq(d, 0);
+    cr_assert_geq(H5Dwrite(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, ns), 0);
+    H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    H5Fclose(f);
+    for (hsize_t at = 0; at < N; at += TG_INGEST_CHUNK_ROWS) {
+        hsize_t n_ours, n_ref;
+        unsigned char *ours = raw_chunk(path, "/rows/nstreams", at, &n_ours);
+        unsigned char *theirs = raw_chunk(ref, "/nstreams", at, &n_ref);
+        cr_assert(n_ours == n_ref && memcmp(ours, theirs, n_ours) == 0,
+                  "chunk at row %llu: %llu bytes against HDF5's %llu", (unsigned long long)at,
+                  (unsigned long long)n_ours, (unsigned long long)n_ref);
+        free(ours);
+        free(theirs);
+    }
+    unlink(ref);
 }
 
 Test(ingest_file, round_trip, .init = setup, .fini = teardown)

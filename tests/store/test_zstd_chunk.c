@@ -1,5 +1,6 @@
 /* test_zstd_chunk.c - the chunk codec: round trips, frames from other writers (no
  * checksum, unknown size), damage, limits and refusals of what is not one frame. */
+#include "shuffle.h"
 #include "zstd_chunk.h"
 
 #include <criterion/criterion.h>
@@ -267,4 +268,26 @@ Test(zstd_chunk, encode_many_equals_one_at_a_time)
     for (int i = 0; i < COUNT; i++)
         free(data[i]);
     free(frames);
+}
+
+/* HDF5's shuffle by its definition (byte b of element i at b * n + i), and back, for the
+ * sizes with a loop of their own and others. */
+Test(shuffle, definition_and_round_trip)
+{
+    static const size_t sizes[] = {1, 2, 3, 4, 8, 12};
+    enum { N = 1001 };
+    static uint8_t src[N * 12], mid[N * 12 + 1], back[N * 12];
+    fill(src, sizeof src, 7);
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t size = sizes[s];
+        memset(mid, 0xaa, sizeof mid);
+        tg_shuffle(src, mid, N, size);
+        for (size_t i = 0; i < N; i++)
+            for (size_t b = 0; b < size; b++)
+                cr_assert_eq(mid[b * N + i], src[i * size + b], "size %zu element %zu byte %zu",
+                             size, i, b);
+        cr_assert_eq(mid[N * size], 0xaa, "size %zu: wrote past n * size", size);
+        tg_unshuffle(mid, back, N, size);
+        cr_assert_eq(memcmp(back, src, N * size), 0, "size %zu", size);
+    }
 }
