@@ -369,6 +369,31 @@ Test(rejects, each_reason)
     free(text);
 }
 
+/* The record layer remembers the last date it parsed (records arrive in day order): a
+ * repeat, a change, an invalid date between two equal ones, and a release date equal to
+ * the trace date must each give their own day. */
+Test(rejects, repeated_dates_give_their_own_days)
+{
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n,
+            "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1}\n"
+            "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"B\", \"nusers\": 1}\n"
+            "{\"album_id\": 1, \"date\": \"2016-11-04\", \"loc_city\": \"A\", \"nusers\": 1}\n"
+            "{\"album_id\": 1, \"date\": \"2016-11-34\", \"loc_city\": \"A\", \"nusers\": 1}\n"
+            "{\"album_id\": 1, \"date\": \"2016-11-04\", \"loc_city\": \"C\", \"nusers\": 1}\n"
+            "{\"album_id\": 1, \"release_date\": \"2016-11-04\", \"genres\": [\"Pop\"]}\n"
+            "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"D\", \"nusers\": 1}\n");
+    cr_assert_eq(n.rejected_by[TG_REJ_BAD_DATE], 1);
+    cr_assert_eq(c.n_traces, 5);
+    static const int32_t want[] = {17108, 17108, 17109, 17109, 17108};
+    for (size_t i = 0; i < 5; i++)
+        cr_assert_eq(c.traces[i].day, want[i], "trace %zu: day %d", i, (int)c.traces[i].day);
+    cr_assert_eq(c.n_albums, 1);
+    cr_assert_eq(c.albums[0].day, 17109);
+    col_free(&c);
+}
+
 Test(rejects, limits_of_counts_and_400_digits)
 {
     collector c;
