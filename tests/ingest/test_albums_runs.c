@@ -72,11 +72,15 @@ static int cmp_rows(const void *pa, const void *pb)
     return (a->city > b->city) - (a->city < b->city);
 }
 
-/* Feeds n pseudo-random rows (album indices below albums) through a tg_runs of mem
- * bytes whose sorts may use threads threads, and compares its output with sorting and
- * summing everything in memory with qsort. */
-static void check_sort_with(size_t n, size_t mem, int expect_spills, int expect_passes,
-                            uint64_t albums, unsigned threads)
+/* The order rows arrive in: random, by day as exports list them (the sort's fast path
+ * for each album), or by day but for one row in 1000 (its album falls back). */
+enum { RANDOM_DAYS, DAY_ORDER, DAY_ORDER_BUT_A_FEW };
+
+/* Feeds n pseudo-random rows (album indices below albums, days in the given order)
+ * through a tg_runs of mem bytes whose sorts may use threads threads, and compares its
+ * output with sorting and summing everything in memory with qsort. */
+static void check_sort_order(size_t n, size_t mem, int expect_spills, int expect_passes,
+                             uint64_t albums, unsigned threads, int order)
 {
     char dir[] = "/tmp/tg-runs-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
@@ -91,8 +95,11 @@ static void check_sort_with(size_t n, size_t mem, int expect_spills, int expect_
     uint64_t x = 88172645463325252ull;
     for (size_t i = 0; i < n; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        tg_row row = {(uint32_t)(x % albums), (int32_t)((x >> 8) % 300) - 100,
-                      (uint32_t)((x >> 20) % 53), 0, (x >> 32) % 9, (x >> 40) % 17};
+        int32_t day = (int32_t)((x >> 8) % 300) - 100;
+        if (order != RANDOM_DAYS && !(order == DAY_ORDER_BUT_A_FEW && i % 1000 == 999))
+            day = (int32_t)(i * 300 / n) - 100;
+        tg_row row = {(uint32_t)(x % albums), day, (uint32_t)((x >> 20) % 53), 0, (x >> 32) % 9,
+                      (x >> 40) % 17};
         all[i] = row;
         cr_assert_eq(tg_runs_add(&r, &row, &e), TG_OK, "%s", e.msg);
     }
@@ -126,6 +133,12 @@ static void check_sort_with(size_t n, size_t mem, int expect_spills, int expect_
     cr_assert_eq(rmdir(dir), 0, "the spill file is removed");
 }
 
+static void check_sort_with(size_t n, size_t mem, int expect_spills, int expect_passes,
+                            uint64_t albums, unsigned threads)
+{
+    check_sort_order(n, mem, expect_spills, expect_passes, albums, threads, RANDOM_DAYS);
+}
+
 static void check_sort(size_t n, size_t mem, int expect_spills, int expect_passes)
 {
     check_sort_with(n, mem, expect_spills, expect_passes, 37, 1);
@@ -142,6 +155,21 @@ Test(runs, album_buckets)
     check_sort_with(100000, (size_t)8 << 20, 0, 0, 1557, 2);
     check_sort_with(100000, (size_t)8 << 20, 0, 0, UINT32_MAX, 2);
     check_sort_with(200000, TG_RUNS_MIN_MEM, 1, 0, 1557, 2);
+}
+/* Rows in day order: a buffer with room for a copy buckets them stably and sorts each
+ * album's days by city only; a full one (spills) buckets in place; two albums sharing a
+ * bucket (70000 albums) must not pass for one album in day order. */
+Test(runs, rows_in_day_order)
+{
+    for (int order = DAY_ORDER; order <= DAY_ORDER_BUT_A_FEW; order++) {
+        check_sort_order(100000, (size_t)8 << 20, 0, 0, 1557, 1, order);
+        check_sort_order(100000, (size_t)8 << 20, 0, 0, 70000, 1, order);
+        check_sort_order(100000, (size_t)8 << 20, 0, 0, UINT32_MAX, 1, order);
+        check_sort_order(100000, (size_t)8 << 20, 0, 0, 1557, 2, order);
+        check_sort_order(100000, (size_t)8 << 20, 0, 0, 3, 1, order);   /* long runs of a day */
+        check_sort_order(200000, TG_RUNS_MIN_MEM, 1, 0, 1557, 2, order);
+        check_sort_order(700000, TG_RUNS_MIN_MEM, 1, 1, 1557, 1, order);
+    }
 }
 Test(runs, spills_then_one_merge) { check_sort(200000, TG_RUNS_MIN_MEM, 1, 0); }
 Test(runs, spills_and_merge_passes) { check_sort(700000, TG_RUNS_MIN_MEM, 1, 1); }
