@@ -1,8 +1,9 @@
 /* intern.h - a deterministic dictionary: byte strings (album ids in canonical text,
  * city names in byte-exact UTF-8) to dense indices 0, 1, 2, ... in first-seen order.
  *
- * Open addressing with linear probing over a power-of-two table of 32-bit slots; the
- * keys live once, back to back, in one growing arena. Memory is proportional to the
+ * Open addressing with linear probing over a power-of-two table of 64-bit slots (a
+ * key's hash and index: a probe that meets another key mostly stops at its hash, without
+ * touching the arena); the keys live once, back to back, in one growing arena. Memory is proportional to the
  * number and total length of distinct keys, never to how often they are seen. The
  * index of a key depends only on the order keys were first put, not on the hash or the
  * table size, so two runs over the same input give the same indices, and dictionaries
@@ -22,9 +23,8 @@ typedef struct {
     char *arena;          /* the keys, back to back */
     size_t arena_len, arena_cap;
     size_t *off;          /* [n + 1]: key i is arena[off[i] .. off[i+1]) */
-    uint32_t *khash;      /* [n]: low 32 bits of each key's hash, for rehashing */
-    uint32_t n, cap;      /* keys, and room in off/khash */
-    uint32_t *slot;       /* [nslots]: key index + 1, 0 when empty */
+    uint32_t n, cap;      /* keys, and room in off */
+    uint64_t *slot;       /* [nslots]: hash << 32 | (key index + 1), 0 when empty */
     size_t nslots;        /* a power of two, kept at most 3/4 full */
     uint32_t last;        /* index + 1 of the key the last put returned, 0: none */
 } tg_intern;

@@ -109,3 +109,45 @@ Test(intern, growth_determinism_and_memory)
     tg_intern_free(&a);
     tg_intern_free(&b);
 }
+
+/* Keys are compared word by word up to 16 bytes (overlapping words): keys of every
+ * length from 0 to 40 that differ from a base key in one byte only, at each position,
+ * are all distinct, and each finds itself again, through the table and through the
+ * repeated-key shortcut. */
+Test(intern, keys_differing_in_one_byte_at_every_position)
+{
+    tg_intern d;
+    tg_intern_init(&d);
+    tg_error e = {0};
+    char key[40];
+    uint32_t n = 0, idx;
+    int added;
+    for (size_t len = 0; len <= sizeof key; len++) {
+        memset(key, 'a', sizeof key);
+        cr_assert_eq(tg_intern_put(&d, key, len, &idx, &added, &e), TG_OK, "%s", e.msg);
+        cr_assert_eq(added, 1, "base key of %zu bytes", len);
+        n++;
+        for (size_t at = 0; at < len; at++) {
+            key[at] = 'b';
+            cr_assert_eq(tg_intern_put(&d, key, len, &idx, &added, &e), TG_OK, "%s", e.msg);
+            cr_assert_eq(added, 1, "length %zu, byte %zu: taken for another key", len, at);
+            cr_assert_eq(idx, n, "length %zu, byte %zu", len, at);
+            cr_assert_eq(tg_intern_put(&d, key, len, &idx, &added, &e), TG_OK, "%s", e.msg);
+            cr_assert(added == 0 && idx == n, "length %zu, byte %zu: repeat", len, at);
+            cr_assert_eq(tg_intern_find(&d, key, len), n);
+            key[at] = 'a';
+            n++;
+        }
+    }
+    cr_assert_eq(tg_intern_count(&d), n);
+    /* every key again, after the table grew: found, nothing added */
+    for (size_t len = 0, k = 0; len <= sizeof key; len++)
+        for (size_t at = 0; at <= len; at++, k++) {
+            memset(key, 'a', sizeof key);
+            if (at > 0)
+                key[at - 1] = 'b';
+            cr_assert_eq(tg_intern_find(&d, key, len), (uint32_t)k, "length %zu, byte %zu", len,
+                         at);
+        }
+    tg_intern_free(&d);
+}
