@@ -47,6 +47,12 @@ grep -q "wrote" log || fail "a changed option retrains"
 "$train" store.h5 --epochs 3 --hidden 32 --lr 0.01 --threads 1 -o part.h5 --predictions p.h5 --force 2>/dev/null || fail "3 epochs"
 "$train" $common -o part.h5 --predictions p.h5 --resume 2>log || fail "resume: $(cat log)"
 cmp -s part.h5 full.h5 && echo "resumed file identical"
+# a model.h5 that cannot be read is reported where --resume restores it (after the size
+# line), naming the file; nothing is written
+"$train" $common -o none.h5 --predictions np.h5 --resume 2>err; [ $? -eq 1 ] || fail "--resume of no model.h5"
+grep -q "^train: none.h5: cannot open as HDF5" err || fail "names the model: $(cat err)"
+grep -q "parameters; needs" err || fail "sized before it is restored: $(cat err)"
+[ -e none.h5 ] || [ -e np.h5 ] && fail "nothing written when --resume finds no model"
 "$train" $common -o again.h5 --predictions p2.h5 --force 2>/dev/null || fail "again"
 h5w() { /usr/bin/python3 - "$@" <<'PY'
 import sys, h5py, numpy as np
