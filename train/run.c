@@ -151,20 +151,30 @@ static void resume_file_free(resume_file *r)
     tg_model_file_free(&r->f);   /* zeroed by a failed read or a previous free: a no-op */
 }
 
-/* --resume of a conv model trained before its input scale (conv_version 1): continues it
- * as it was trained, unscaled, rather than refusing it for a config it cannot change.
- * Leaves spec alone when r's model is not such a model or could not be read (resume_from
- * then says why). */
-static void resume_conv_version(const resume_file *r, tg_net_spec *spec)
+/* --resume of a conv model continues it at its own conv_version: one trained before the
+ * input scale, or with --conv-version 1 (version 1), is continued as it was trained,
+ * unscaled, rather than refused for a config the default cannot match. An explicit
+ * --conv-version (o->spec.conv_version) that contradicts the file's is TG_ERR_USAGE,
+ * naming both; spec is then unchanged. Leaves spec alone when r's model is not a conv or
+ * could not be read (resume_from then says why). */
+static tg_code resume_conv_version(const tg_train_options *o, const resume_file *r,
+                                   tg_net_spec *spec, tg_error *e)
 {
     if (spec->kind != TG_NET_FACTORIZED || spec->temporal != TG_TEMPORAL_CONV ||
         r->rc != TG_OK)
-        return;
+        return TG_OK;
     tg_error ignored = {0};
     tg_net_spec old = *spec;
-    if (tg_net_spec_parse(r->f.meta.config, &old, &ignored) == TG_OK &&
-        old.kind == TG_NET_FACTORIZED && old.temporal == TG_TEMPORAL_CONV)
-        spec->conv_version = old.conv_version;
+    if (tg_net_spec_parse(r->f.meta.config, &old, &ignored) != TG_OK ||
+        old.kind != TG_NET_FACTORIZED || old.temporal != TG_TEMPORAL_CONV)
+        return TG_OK;
+    if (o->spec.conv_version != 0 && o->spec.conv_version != old.conv_version)
+        return tg_fail(e, TG_ERR_USAGE, "--resume: %s is a conv of conv_version %d; "
+                       "--conv-version %d contradicts it (leave it out to continue the "
+                       "model at its version)", o->model_path, old.conv_version,
+                       o->spec.conv_version);
+    spec->conv_version = old.conv_version;
+    return TG_OK;
 }
 
 /* Restores parameters, Adam's state and history from r, model.h5 as read for --resume,
@@ -372,7 +382,7 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     rc = tg_train_spec_for(o, s, steps, &spec, &layout, e);
     if (rc == TG_OK && o->resume) {
         resume_file_read(o, &old);
-        resume_conv_version(&old, &spec);
+        rc = resume_conv_version(o, &old, &spec, e);
     }
     if (rc == TG_OK && tg_train_config_text(o, &spec, config, sizeof config) < 0)
         rc = tg_fail(e, TG_ERR_USAGE, "the options do not fit the config record");
