@@ -28,6 +28,9 @@ static void usage(FILE *f)
 "  --channels C          factorized: temporal channels (default 64)\n"
 "  --kernel K            factorized: temporal convolution width (default 31)\n"
 "  --temporal T          factorized: conv (default) or gru\n"
+"  --conv-version V      factorized conv: 2 (default) scales each album's input by\n"
+"                        10 log1p(m) / m, m its mean step total; 1 does not (the conv\n"
+"                        before 2026-12-03, better at nbSteps 1 and with log1p at 358)\n"
 "  --epochs N            (default 50)        --batch B   (default 20)\n"
 "  --lr X                Adam's learning rate (default 1e-3)\n"
 "  --threshold T         for the per-epoch macro F1 and predictions.h5 (default 0.3)\n"
@@ -134,6 +137,10 @@ int main(int argc, char **argv)
         } else if ((m = tg_opt_value(argc, argv, &i, "--temporal", NULL, &val, &err)) != 0) {
             rc = m < 0 ? TG_ERR_USAGE : tg_parse_choice(val, "--temporal", tg_temporal_names, &k, &err);
             o.spec.temporal = (tg_temporal)k;
+        } else if ((m = tg_opt_value(argc, argv, &i, "--conv-version", NULL, &val, &err)) != 0) {
+            rc = m < 0 ? TG_ERR_USAGE
+                       : tg_parse_u64(val, "--conv-version", 1, TG_CONV_VERSION, &v, &err);
+            o.spec.conv_version = (int)v;
         } else if ((m = tg_opt_value(argc, argv, &i, "--epochs", NULL, &val, &err)) != 0) {
             rc = m < 0 ? TG_ERR_USAGE : tg_parse_u64(val, "--epochs", 1, 1000000, &v, &err);
             o.epochs = (int32_t)v;
@@ -176,6 +183,23 @@ int main(int argc, char **argv)
     if (rc == TG_OK && sweep && single)
         rc = tg_fail(&err, TG_ERR_USAGE, "%s is for a single run: a sweep writes its outputs in "
                      "--sweep-out and takes its steps from --sweep-steps", single);
+    /* the version is the conv's: with no conv to apply it to, it is a mistake to say so,
+     * not an option to ignore (a sweep applies it to its factorized points) */
+    if (rc == TG_OK && o.spec.conv_version != 0) {
+        int factorized = o.spec.kind == TG_NET_FACTORIZED && !(sweep && n_models > 0);
+        for (size_t j = 0; sweep && j < n_models; j++)
+            factorized |= models[j] == TG_NET_FACTORIZED;
+        if (o.spec.temporal != TG_TEMPORAL_CONV)
+            rc = tg_fail(&err, TG_ERR_USAGE, "--conv-version is for the factorized model's "
+                         "conv (--temporal conv), not --temporal %s",
+                         tg_temporal_names[o.spec.temporal]);
+        else if (!factorized)
+            rc = sweep && n_models > 0
+               ? tg_fail(&err, TG_ERR_USAGE, "--conv-version is for --model factorized (its "
+                         "conv), which --models does not list")
+               : tg_fail(&err, TG_ERR_USAGE, "--conv-version is for --model factorized (its "
+                         "conv), not --model %s", tg_net_kind_names[o.spec.kind]);
+    }
     if (rc == TG_OK && sweep && mpi.active && mpi.size > 1)
         rc = tg_fail(&err, TG_ERR_USAGE, "a sweep runs in one process, not under mpirun");
     if (mpi.rank > 0)

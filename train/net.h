@@ -34,7 +34,8 @@ extern const char *const tg_temporal_names[]; /* "conv", "gru", NULL */
 
 /* The factorized conv multiplies each album's input by TG_CONV_INPUT_GAIN log1p(m) / m
  * (net_factorized.c says why) since conv_version 2, which model.h5's config records; a
- * conv model without the key was trained before (version 1) and is read without it. */
+ * conv model without the key was trained before, or with train --conv-version 1
+ * (version 1), and is read without it. */
 #define TG_CONV_INPUT_GAIN 10.0f
 #define TG_CONV_VERSION 2
 
@@ -52,8 +53,9 @@ typedef struct {
     int64_t channels;     /* factorized: temporal channels */
     int64_t kernel;       /* factorized conv: temporal kernel width */
     tg_temporal temporal; /* factorized: conv or gru */
-    int conv_version;     /* factorized conv: 1 unscaled input (models before 2026-12-03),
-                             2 scaled (TG_CONV_VERSION; 0: that, for a new model) */
+    int conv_version;     /* factorized conv: 1 unscaled input (models before 2026-12-03,
+                             or train --conv-version 1), 2 scaled (TG_CONV_VERSION; 0:
+                             that, for a new model) */
 } tg_net_spec;
 
 #define TG_NET_MAX_TENSORS 16

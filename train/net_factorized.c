@@ -45,8 +45,9 @@
  * counts; 10 was best with both transforms. It costs at nbSteps 1, where an album has no
  * shape over time and the scale leaves it its cities' shares and a compressed level:
  * 0.272 -> 0.168 (raw), 0.237 -> 0.207 (log1p); and at 358 with log1p, 0.526 -> 0.489
- * (with raw counts 0.459 -> 0.492). A model trained before (no conv_version in model.h5)
- * is read unscaled, as it was trained: its weights are right for that.
+ * (with raw counts 0.459 -> 0.492); there train --conv-version 1 trains it unscaled. A
+ * model trained before (no conv_version in model.h5) is read unscaled, as it was trained:
+ * its weights are right for that.
  *
  * Why mean and max: the mean is the album's average level in each channel (what a
  * linear model over the steps sums), but at 358 steps it divides a two-week burst by

@@ -128,56 +128,89 @@ static int up_to_date(const tg_train_options *o, tg_prov *prov)
     return ok;
 }
 
-/* --resume of a conv model trained before its input scale (conv_version 1): continues it
- * as it was trained, unscaled, rather than refusing it for a config it cannot change.
- * Leaves spec alone when model.h5 is not such a model or cannot be read (resume_from
- * then says why). */
-static void resume_conv_version(const tg_train_options *o, tg_net_spec *spec)
+/* model.h5 as --resume found it, read once for both steps below (it holds the whole
+ * model: reading it twice cost a second read of every parameter and Adam's state). A
+ * failed read is kept, not reported, until resume_from, where it was always reported:
+ * the run says the same things in the same order as when each step read the file. */
+typedef struct {
+    tg_code rc;        /* of tg_model_file_read */
+    tg_error err;      /* its message when rc is not TG_OK */
+    tg_model_file f;   /* what was read when rc is TG_OK; zeroed otherwise */
+} resume_file;
+
+/* Reads o->model_path into r (for --resume). Never fails itself: r->rc says how the read
+ * went. Whoever calls it frees r with resume_file_free. */
+static void resume_file_read(const tg_train_options *o, resume_file *r)
 {
-    if (!o->resume || spec->kind != TG_NET_FACTORIZED || spec->temporal != TG_TEMPORAL_CONV)
-        return;
-    tg_model_file f;
-    tg_error ignored = {0};
-    if (tg_model_file_read(o->model_path, &f, &ignored) != TG_OK)
-        return;
-    tg_net_spec old = *spec;
-    if (tg_net_spec_parse(f.meta.config, &old, &ignored) == TG_OK &&
-        old.kind == TG_NET_FACTORIZED && old.temporal == TG_TEMPORAL_CONV)
-        spec->conv_version = old.conv_version;
-    tg_model_file_free(&f);
+    memset(&r->err, 0, sizeof r->err);
+    r->rc = tg_model_file_read(o->model_path, &r->f, &r->err);
 }
 
-/* Restores parameters, Adam's state and history from model.h5 for --resume. */
-static tg_code resume_from(const tg_train_options *o, const char *config, tg_model *m,
-                           tg_model_history *h, tg_error *e)
+static void resume_file_free(resume_file *r)
 {
-    tg_model_file f;
-    tg_code rc = tg_model_file_read(o->model_path, &f, e);
-    if (rc != TG_OK)
-        return rc;
+    tg_model_file_free(&r->f);   /* zeroed by a failed read or a previous free: a no-op */
+}
+
+/* --resume of a conv model continues it at its own conv_version: one trained before the
+ * input scale, or with --conv-version 1 (version 1), is continued as it was trained,
+ * unscaled, rather than refused for a config the default cannot match. An explicit
+ * --conv-version (o->spec.conv_version) that contradicts the file's is TG_ERR_USAGE,
+ * naming both; spec is then unchanged. Leaves spec alone when r's model is not a conv or
+ * could not be read (resume_from then says why). */
+static tg_code resume_conv_version(const tg_train_options *o, const resume_file *r,
+                                   tg_net_spec *spec, tg_error *e)
+{
+    if (spec->kind != TG_NET_FACTORIZED || spec->temporal != TG_TEMPORAL_CONV ||
+        r->rc != TG_OK)
+        return TG_OK;
+    tg_error ignored = {0};
+    tg_net_spec old = *spec;
+    if (tg_net_spec_parse(r->f.meta.config, &old, &ignored) != TG_OK ||
+        old.kind != TG_NET_FACTORIZED || old.temporal != TG_TEMPORAL_CONV)
+        return TG_OK;
+    if (o->spec.conv_version != 0 && o->spec.conv_version != old.conv_version)
+        return tg_fail(e, TG_ERR_USAGE, "--resume: %s is a conv of conv_version %d; "
+                       "--conv-version %d contradicts it (leave it out to continue the "
+                       "model at its version)", o->model_path, old.conv_version,
+                       o->spec.conv_version);
+    spec->conv_version = old.conv_version;
+    return TG_OK;
+}
+
+/* Restores parameters, Adam's state and history from r, model.h5 as read for --resume,
+ * or returns the error of its read. r's history is handed over to *h (r keeps the rest,
+ * which its owner frees). */
+static tg_code resume_from(const tg_train_options *o, const char *config, resume_file *r,
+                           tg_model *m, tg_model_history *h, tg_error *e)
+{
+    if (r->rc != TG_OK) {
+        *e = r->err;
+        return r->rc;
+    }
+    tg_model_file *f = &r->f;
+    tg_code rc = TG_OK;
     const tg_net_layout *l = &m->net->layout;
-    const char *a = strstr(config, "epochs="), *b = strstr(f.meta.config, "epochs=");
-    int same = f.meta.n_tensors == l->n_tensors && b && a - config == b - f.meta.config &&
-               memcmp(config, f.meta.config, (size_t)(a - config)) == 0;
+    const char *a = strstr(config, "epochs="), *b = strstr(f->meta.config, "epochs=");
+    int same = f->meta.n_tensors == l->n_tensors && b && a - config == b - f->meta.config &&
+               memcmp(config, f->meta.config, (size_t)(a - config)) == 0;
     for (int k = 0; same && k < l->n_tensors; k++)
-        same = strcmp(f.meta.tensors[k].name, l->tensors[k].name) == 0 &&
-               f.meta.tensors[k].rank == l->tensors[k].rank &&
-               memcmp(f.meta.tensors[k].dims, l->tensors[k].dims,
+        same = strcmp(f->meta.tensors[k].name, l->tensors[k].name) == 0 &&
+               f->meta.tensors[k].rank == l->tensors[k].rank &&
+               memcmp(f->meta.tensors[k].dims, l->tensors[k].dims,
                       (size_t)l->tensors[k].rank * sizeof(int64_t)) == 0;
     if (!same)
         rc = tg_fail(e, TG_ERR_USAGE, "--resume: %s was trained with other options:\n%s",
-                     o->model_path, f.meta.config);
-    else if (f.adam_m == NULL)
+                     o->model_path, f->meta.config);
+    else if (f->adam_m == NULL)
         rc = tg_fail(e, TG_ERR_USAGE, "--resume: %s holds no optimiser state", o->model_path);
     if (rc == TG_OK)
-        rc = m->net->ops->set_state(m->net, f.params, f.adam_m, f.adam_v, e);
+        rc = m->net->ops->set_state(m->net, f->params, f->adam_m, f->adam_v, e);
     if (rc == TG_OK) {
-        m->net->step = f.adam_step;
-        m->epoch = (int32_t)f.history.n;
-        *h = f.history;
-        memset(&f.history, 0, sizeof f.history); /* handed over */
+        m->net->step = f->adam_step;
+        m->epoch = (int32_t)f->history.n;
+        *h = f->history;
+        memset(&f->history, 0, sizeof f->history); /* handed over */
     }
-    tg_model_file_free(&f);
     return rc;
 }
 
@@ -338,6 +371,7 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     const int rank = o->mpi ? o->mpi->rank : 0;
     tg_parallel par = {0};
     tg_data_parallel dp;
+    resume_file old = {0};  /* model.h5 for --resume, read once, held until restored */
 
     tg_code rc = tg_store_open(o->store_path, &s, e);
     if (rc != TG_OK)
@@ -346,8 +380,10 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     tg_net_spec spec;
     tg_net_layout layout;
     rc = tg_train_spec_for(o, s, steps, &spec, &layout, e);
-    if (rc == TG_OK)
-        resume_conv_version(o, &spec);
+    if (rc == TG_OK && o->resume) {
+        resume_file_read(o, &old);
+        rc = resume_conv_version(o, &old, &spec, e);
+    }
     if (rc == TG_OK && tg_train_config_text(o, &spec, config, sizeof config) < 0)
         rc = tg_fail(e, TG_ERR_USAGE, "the options do not fit the config record");
     if (rc != TG_OK)
@@ -375,7 +411,8 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     if (rc == TG_OK)
         rc = tg_parallel_init(&par, &dp, o->mpi, e);
     if (rc == TG_OK && o->resume)
-        rc = resume_from(o, config, &m, &h, e);
+        rc = resume_from(o, config, &old, &m, &h, e);
+    resume_file_free(&old); /* restored: not held through the training */
     if (rc == TG_OK)
         rc = tg_train_split_ids(s, TG_SPLIT_TRAIN, &train, &n_train, e);
     if (rc == TG_OK)
@@ -473,6 +510,7 @@ end:
     tg_store_close(s);
     tg_model_free(&m);
     tg_model_history_free(&h);
+    resume_file_free(&old);
     tg_prov_free(&prov);
     free(prov_text), free(train), free(test);
     return rc;

@@ -21,7 +21,9 @@ typedef struct {
     const char *predictions_path;  /* default predictions.h5 */
     int32_t steps;                 /* 0: the store's */
     tg_net_spec spec;              /* the model's kind and sizes (steps, cities and
-                                      genres come from the store; 0: defaults) */
+                                      genres come from the store; 0: defaults); a
+                                      conv_version other than 0 is the user's, which
+                                      --resume checks against model.h5's */
     tg_backend backend;
     int32_t epochs, batch;
     double lr, threshold;

@@ -240,5 +240,42 @@ rm res/sweep.csv
 "$train" $rs --sweep-out res --seed 2 >/dev/null 2>log || fail "another store: $(cat log)"
 [ "$(taken log)" -eq 0 ] && [ "$(trained log)" -eq 6 ] || fail "another store retrains: $(cat log)"
 
-ls -a . sw all res | grep -q 'tmp-' && fail "temporary left behind"
+# --conv-version: the sweep's factorized points carry it (a version 1 point's record has
+# no conv_version, as its model.h5 would not), a point recorded at one version is trained
+# again at the other, --conv-version 2 is the default's point, and a version 1 point is
+# the single run's; a sweep with no factorized model refuses the option
+cv="store.h5 --epochs 1 --lr 0.01 --threads 1 --models factorized --sweep-steps 2 --sweep-out cv"
+"$train" $cv >/dev/null 2>log || fail "conv sweep: $(cat log)"
+grep -q '^param conv_version=2$' cv/point-factorized-2.txt || fail "version 2's record"
+"$train" $cv --conv-version 1 >/dev/null 2>log || fail "--conv-version 1 sweep: $(cat log)"
+[ "$(taken log)" -eq 0 ] && [ "$(trained log)" -eq 1 ] || fail "version 1 takes version 2's point: $(cat log)"
+grep -q 'conv_version' cv/point-factorized-2.txt && fail "version 1's record names a version"
+rm cv/sweep.csv
+"$train" $cv --conv-version 1 >/dev/null 2>log || fail "--conv-version 1 again: $(cat log)"
+[ "$(taken log)" -eq 1 ] && [ "$(trained log)" -eq 0 ] || fail "version 1's point taken: $(cat log)"
+"$train" $cv --conv-version 2 >/dev/null 2>log || fail "--conv-version 2 sweep: $(cat log)"
+[ "$(taken log)" -eq 0 ] && [ "$(trained log)" -eq 1 ] || fail "version 2 takes version 1's point: $(cat log)"
+rm cv/sweep.csv
+"$train" $cv >/dev/null 2>log || fail "default sweep: $(cat log)"
+[ "$(taken log)" -eq 1 ] && [ "$(trained log)" -eq 0 ] || fail "--conv-version 2 is the default: $(cat log)"
+"$train" $cv --conv-version 1 --sweep-out cv1 >/dev/null 2>log || fail "version 1 sweep: $(cat log)"
+"$train" store.h5 --epochs 1 --lr 0.01 --threads 1 --model factorized --steps 2 --conv-version 1 \
+    -o cv1.h5 --predictions cv1p.h5 2>log || fail "train --conv-version 1: $(cat log)"
+if [ $have_h5py -eq 1 ]; then
+    $py - cv1/predictions-factorized-2.h5 cv1p.h5 <<'PY' || fail "a version 1 point's scores differ from train's"
+import sys, h5py, numpy as np
+a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
+for k in ("scores", "labels", "album_id"):
+    assert np.array_equal(a[k][()], b[k][()]), k
+PY
+fi
+"$train" $common --models mlp,logreg --sweep-steps 2 --conv-version 1 2>err; [ $? -eq 2 ] \
+    || fail "--conv-version with no factorized model"
+grep -q -- "--conv-version is for --model factorized (its conv), which --models does not list" err \
+    || fail "says why: $(cat err)"
+"$train" $common --epochs 1 --models mlp,factorized --sweep-steps 2 --conv-version 1 --sweep-out mix \
+    >/dev/null 2>log || fail "--conv-version applies to a sweep's factorized points: $(cat log)"
+grep -q 'conv_version' mix/point-factorized-2.txt && fail "the mixed sweep's conv is version 1"
+
+ls -a . sw all res cv cv1 mix | grep -q 'tmp-' && fail "temporary left behind"
 echo ok

@@ -329,6 +329,18 @@ Test(trainer, spec_survives_its_config_text)
     cr_assert_not_null(strstr(buf, "conv_version=2\n"), "%s", buf);
     cr_assert_eq(tg_net_spec_parse(buf, &b, &e), TG_OK, "%s", e.msg);
     cr_assert_eq(b.conv_version, TG_CONV_VERSION);
+    /* a new conv asked for without the scale (train --conv-version 1) is written as an
+     * old one, without the key, and reads back as version 1 */
+    c.conv_version = 1;
+    cr_assert_eq(tg_net_spec_resolve(&c, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(c.conv_version, 1, "resolving keeps an asked-for version 1");
+    cr_assert(tg_net_spec_text(&c, buf, sizeof buf) > 0);
+    cr_assert_null(strstr(buf, "conv_version"), "%s", buf);
+    cr_assert_eq(tg_net_spec_parse(buf, &b, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(b.conv_version, 1);
+    c.conv_version = TG_CONV_VERSION + 1;
+    cr_assert_eq(tg_net_spec_resolve(&c, &e), TG_ERR_USAGE);
+    cr_assert(strstr(e.msg, "conv_version 3: this build knows 1 to 2"), "%s", e.msg);
     /* a version this build does not know is refused rather than read another way */
     cr_assert_eq(tg_net_spec_parse("model=factorized\ntemporal=conv\nconv_version=3\n", &b, &e),
                  TG_ERR_FORMAT);

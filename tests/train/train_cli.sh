@@ -47,6 +47,12 @@ grep -q "wrote" log || fail "a changed option retrains"
 "$train" store.h5 --epochs 3 --hidden 32 --lr 0.01 --threads 1 -o part.h5 --predictions p.h5 --force 2>/dev/null || fail "3 epochs"
 "$train" $common -o part.h5 --predictions p.h5 --resume 2>log || fail "resume: $(cat log)"
 cmp -s part.h5 full.h5 && echo "resumed file identical"
+# a model.h5 that cannot be read is reported where --resume restores it (after the size
+# line), naming the file; nothing is written
+"$train" $common -o none.h5 --predictions np.h5 --resume 2>err; [ $? -eq 1 ] || fail "--resume of no model.h5"
+grep -q "^train: none.h5: cannot open as HDF5" err || fail "names the model: $(cat err)"
+grep -q "parameters; needs" err || fail "sized before it is restored: $(cat err)"
+[ -e none.h5 ] || [ -e np.h5 ] && fail "nothing written when --resume finds no model"
 "$train" $common -o again.h5 --predictions p2.h5 --force 2>/dev/null || fail "again"
 h5w() { /usr/bin/python3 - "$@" <<'PY'
 import sys, h5py, numpy as np
@@ -127,6 +133,62 @@ c = h5py.File("cv.h5", "r").attrs["config"]
 c = c.decode() if isinstance(c, bytes) else c
 assert "conv_version" not in c and "epochs=3" in c, c
 ' || fail "a resumed old conv stays one"
+fi
+# --conv-version 1 trains a new conv without the scale: model.h5 says so as an old conv
+# does (no key), predict reads it back unscaled (train's scores), its loss is not the
+# scaled conv's, and --resume continues it at version 1 (the same bits as in one go);
+# a version contradicting a resumed model, a bad value and a model without a conv are
+# usage errors
+for bad in 0 3 x; do
+    "$train" $conv --epochs 1 --conv-version $bad 2>err; [ $? -eq 2 ] || fail "--conv-version $bad"
+    grep -q -- "--conv-version" err || fail "--conv-version $bad: names it: $(cat err)"
+done
+"$train" $conv --epochs 1 --conv-version 1 --temporal gru 2>err; [ $? -eq 2 ] || fail "gru + --conv-version"
+grep -q -- "--conv-version is for the factorized model's conv (--temporal conv), not --temporal gru" err \
+    || fail "says why for the GRU: $(cat err)"
+"$train" $common --conv-version 1 2>err; [ $? -eq 2 ] || fail "mlp + --conv-version"
+grep -q -- "--conv-version is for --model factorized (its conv), not --model mlp" err \
+    || fail "says why for the MLP: $(cat err)"
+v1="store.h5 --lr 0.01 --threads 1 --model factorized --conv-version 1"
+"$train" $v1 --epochs 2 -o v1.h5 --predictions v1p.h5 2>log1 || fail "--conv-version 1: $(cat log1)"
+"$train" $conv --epochs 2 -o v2.h5 --predictions v2p.h5 --force 2>log2 || fail "conv: $(cat log2)"
+[ "$(awk '$1 == 1 { print $2 }' log1)" != "$(awk '$1 == 1 { print $2 }' log2)" ] \
+    || fail "the same seed's loss with and without the scale: $(cat log1 log2)"
+"$train" $conv --epochs 2 -o v2e.h5 --predictions v2ep.h5 --conv-version 2 2>log || fail "explicit 2"
+awk '$1 <= 2' log2 >a; awk '$1 <= 2' log >b
+[ -s a ] && [ "$(cut -c1-50 a)" = "$(cut -c1-50 b)" ] || fail "--conv-version 2 is the default: $(cat a b)"
+"$train" $v1 --epochs 1 -o r1.h5 --predictions r1p.h5 2>/dev/null || fail "1 epoch"
+"$train" $conv --epochs 2 -o r1.h5 --predictions r1p.h5 --resume 2>log || fail "resume v1: $(cat log)"
+"$train" $conv --epochs 3 -o r1.h5 --predictions r1p.h5 --resume --conv-version 2 2>err
+[ $? -eq 2 ] || fail "--conv-version 2 resuming a version 1 conv"
+grep -q -- "--resume: r1.h5 is a conv of conv_version 1; --conv-version 2 contradicts it" err \
+    || fail "names both versions: $(cat err)"
+"$train" $conv --epochs 3 -o v2.h5 --predictions v2p.h5 --resume --conv-version 1 2>err
+[ $? -eq 2 ] || fail "--conv-version 1 resuming a version 2 conv"
+grep -q "is a conv of conv_version 2; --conv-version 1 contradicts it" err || fail "$(cat err)"
+if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+    /usr/bin/python3 - <<'PY' || fail "a conv trained with --conv-version 1"
+import h5py, numpy as np
+def config(p):
+    c = h5py.File(p, "r").attrs["config"]
+    return c.decode() if isinstance(c, bytes) else c
+assert "conv_version" not in config("v1.h5") and "temporal=conv\n" in config("v1.h5"), config("v1.h5")
+assert "conv_version=2\n" in config("v2e.h5"), config("v2e.h5")
+a, b = h5py.File("v1.h5", "r"), h5py.File("r1.h5", "r")
+for k in ("E", "W_conv", "b_conv", "W_out", "b_out"):
+    assert np.array_equal(a[k][()], b[k][()]), k + ": --resume of a version 1 conv"
+assert not np.array_equal(a["E"][()], h5py.File("v2.h5", "r")["E"][()]), "v1 trains as v2"
+PY
+    "$predict" v1.h5 store.h5 --album 5004 --top 4 -o v1.jsonl 2>err || fail "predict, v1: $(cat err)"
+    /usr/bin/python3 - <<'PY' || fail "predict reads a --conv-version 1 model as train scored it"
+import h5py, json
+f = h5py.File("v1p.h5", "r")
+ids = [i.decode() if isinstance(i, bytes) else str(i) for i in f["album_id"][()]]
+names = [n.decode() if isinstance(n, bytes) else n for n in f["genre"][()]]
+row = f["scores"][()][ids.index("5004")]
+got = dict(json.loads(open("v1.jsonl").readline())["genres"])
+assert len(got) == 4 and all(abs(got[n] - float(row[k])) < 1e-4 for k, n in enumerate(names)), (got, row)
+PY
 fi
 "$predict" full.h5 store.h5 --album nope 2>err; [ $? -eq 2 ] || fail "unknown album is bad usage"
 grep -q "no such album" err || fail "names it"
