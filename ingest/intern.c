@@ -21,6 +21,7 @@ void tg_intern_free(tg_intern *d)
  * ingest). Indices never depend on it (see intern.h). */
 static inline uint32_t hash_of(const char *key, size_t len)
 {
+    const char *start = key;
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (len * 0xff51afd7ed558ccdull);
     while (len >= 8) {
         uint64_t w;
@@ -30,8 +31,19 @@ static inline uint32_t hash_of(const char *key, size_t len)
         key += 8;
         len -= 8;
     }
+    /* the last 0 to 7 bytes without a byte loop: the tail's last word, overlapping
+     * bytes already hashed, when the key has 8 or more; two overlapping halves from 4 */
     uint64_t w = 0;
-    memcpy(&w, key, len);
+    if (len > 0 && key - start >= 8) {
+        memcpy(&w, key + len - 8, 8);
+    } else if (len >= 4) {
+        uint32_t a, b;
+        memcpy(&a, key, 4), memcpy(&b, key + len - 4, 4);
+        w = (uint64_t)a << 32 | b;
+    } else {
+        for (size_t i = 0; i < len; i++)
+            w = w << 8 | (unsigned char)key[i];
+    }
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 29;
     h *= 0xff51afd7ed558ccdull;
