@@ -59,8 +59,8 @@ typedef struct {
     char id[TG_REC_MAX_ID];
     size_t id_len;
     int32_t release_day, day;
-    char city[TG_REC_MAX_STR], age[TG_REC_MAX_STR], platform[TG_REC_MAX_STR];
-    size_t city_len, age_len, platform_len;
+    char city[TG_REC_MAX_STR];
+    size_t city_len;
     uint32_t nusers, nstreams;
     char genre_buf[TG_REC_MAX_GENRE_BYTES];
     size_t genre_used, n_genres, genre_off[TG_REC_MAX_GENRES], genre_len[TG_REC_MAX_GENRES];
@@ -152,7 +152,7 @@ static void rec_begin(parser *p, rec_t *r)
     r->unknown = 0;
     r->offset = p->chunk_base + pos;
     r->line = line_at(p, pos);
-    r->id_len = r->city_len = r->age_len = r->platform_len = 0;
+    r->id_len = r->city_len = 0;
     r->genre_used = r->n_genres = 0;
     r->group = r->pending = 0;
     r->text_len = 0;
@@ -323,15 +323,11 @@ static int rec_end(parser *p, int s, int nested)
     tg_code rc = TG_OK;
     if (has_city) {
         tg_trace_rec t = {p->file, r->offset, r->line, id, 0, r->day, {r->city, r->city_len},
-                          r->nusers, 0, 0, {NULL, 0}, {NULL, 0}};
+                          r->nusers, 0, 0};
         if (r->seen & (1u << K_NSTREAMS)) {
             t.nstreams = r->nstreams;
             t.has_nstreams = 1;
         }
-        if (r->seen & (1u << K_AGE))
-            t.age = (tg_str){r->age, r->age_len};
-        if (r->seen & (1u << K_PLATFORM))
-            t.platform = (tg_str){r->platform, r->platform_len};
         if (id.p == NULL) {
             rec_t *al = &p->slot[0];
             if (al->group == 0)
@@ -451,8 +447,11 @@ static void value_string(rec_t *r, const char *s, size_t n)
         break;
     }
     case K_LOC_CITY: put_str(r, k, r->city, &r->city_len, s, n); break;
-    case K_AGE: put_str(r, k, r->age, &r->age_len, s, n); break;
-    case K_PLATFORM: put_str(r, k, r->platform, &r->platform_len, s, n); break;
+    case K_AGE:
+    case K_PLATFORM:   /* checked, not kept (records.h) */
+        if (n > TG_REC_MAX_STR)
+            set_err(r, k, TG_REJ_TOO_LONG);
+        break;
     case K_UNKNOWN: break;
     default: set_err(r, k, TG_REJ_WRONG_TYPE); break;
     }

@@ -362,10 +362,22 @@ Test(rejects, each_reason)
     char city[TG_REC_MAX_STR + 200];
     memset(city, 'c', sizeof city - 1);
     city[sizeof city - 1] = '\0';
-    char *text = malloc(sizeof city + 200);
+    char *text = malloc(2 * sizeof city + 200);
     cr_assert_not_null(text);
     sprintf(text, "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"%s\", \"nusers\": 1}", city);
     reject_one(text, TG_REJ_TOO_LONG);
+    /* age and platform_name are not kept, but checked all the same */
+    sprintf(text, "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1, \"age\": \"%s\"}", city);
+    reject_one(text, TG_REJ_TOO_LONG);
+    sprintf(text, "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1, \"platform_name\": \"%s\"}", city);
+    reject_one(text, TG_REJ_TOO_LONG);
+    city[TG_REC_MAX_STR] = '\0';   /* the longest accepted */
+    sprintf(text, "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1, \"age\": \"%s\", \"platform_name\": \"%s\"}", city, city);
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, text);
+    cr_assert_eq(n.traces, 1);
+    col_free(&c);
     free(text);
 }
 
