@@ -242,8 +242,8 @@ static void *sort_buckets(void *arg)
 
 #define MAX_BUCKET_BITS 16   /* at most 64 Ki buckets: 1 MiB of cursors */
 
-/* Sorts rows[0..n) by key with up to threads threads and sums identical keys into
- * rows[0..m); returns m. Albums first: a bucket pass by album index, then each album's few
+/* Sorts rows[0..n) (album indices at most max) by key with up to threads threads and
+ * sums identical keys into rows[0..m); returns m. Albums first: a bucket pass by album index, then each album's few
  * hundred rows sorted in cache (sort_bucket). When the buffer (cap rows) has room for
  * a second copy, the pass is a stable counting sort into rows[n..2n), which keeps each
  * album's rows in arrival order (report-size data, 1.14 M rows: all of it). Else it is
@@ -252,11 +252,8 @@ static void *sort_buckets(void *arg)
  * --mem, and a second one would have halved it. The in-place pass took the sort from
  * 0.10 s to 0.077 s. A tiny cursor table that cannot be allocated falls back to the
  * plain introsort. */
-static size_t sort_sum(tg_row *a, size_t n, size_t cap, unsigned threads)
+static size_t sort_sum(tg_row *a, size_t n, size_t cap, uint32_t max, unsigned threads)
 {
-    uint32_t max = 0;
-    for (size_t i = 0; i < n; i++)
-        max = a[i].album > max ? a[i].album : max;
     unsigned bits = 0;
     while (bits < 32 && (max >> bits) != 0)
         bits++;
@@ -429,7 +426,7 @@ static tg_code run_begin(tg_runs *r, tg_error *e)
 
 tg_code tg_runs_spill(tg_runs *r, tg_error *e)
 {
-    size_t n = sort_sum(r->buf, r->n, r->cap, r->sort_threads);
+    size_t n = sort_sum(r->buf, r->n, r->cap, r->max_album, r->sort_threads);
     tg_code rc = run_begin(r, e);
     if (rc == TG_OK && r->sort_threads > 1 && r->zbatch == NULL)
         r->zbatch = malloc(SPILL_BATCH * r->zcap);   /* none: one thread compresses */
@@ -445,6 +442,7 @@ tg_code tg_runs_spill(tg_runs *r, tg_error *e)
     r->spilled_rows += n;
     r->spills++;
     r->n = 0;
+    r->max_album = 0;
     return TG_OK;
 }
 
@@ -637,7 +635,7 @@ tg_code tg_runs_finish(tg_runs *r, tg_error *e)
 {
     tg_code rc;
     if (r->fp == NULL) {
-        r->n = sort_sum(r->buf, r->n, r->cap, r->sort_threads);   /* everything fit: read the buffer itself */
+        r->n = sort_sum(r->buf, r->n, r->cap, r->max_album, r->sort_threads);   /* everything fit: read the buffer itself */
         r->mem_i = 0;
         return TG_OK;
     }

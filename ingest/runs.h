@@ -43,6 +43,7 @@ typedef struct tg_merge tg_merge;
 typedef struct {
     tg_row *buf;                /* [cap] the buffer; NULL once merging started */
     size_t n, cap;
+    uint32_t max_album;         /* the largest album index in buf[0..n) (0 when n is 0) */
     size_t mem;                 /* the budget in bytes */
     const char *near;           /* the output path the spill file sits next to */
     char *tmp_path;             /* spill file, NULL until the first spill */
@@ -93,6 +94,7 @@ static inline tg_code tg_runs_add(tg_runs *r, const tg_row *row, tg_error *e)
             return rc;
     }
     r->buf[r->n++] = *row;
+    r->max_album = row->album > r->max_album ? row->album : r->max_album;
     r->rows_in++;
     return TG_OK;
 }
