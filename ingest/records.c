@@ -439,7 +439,7 @@ static void value_string(rec_t *r, const char *s, size_t n)
             *day = r->date_day;
         } else if (tg_date_parse(s, n, day) != 0) {
             set_err(r, k, TG_REJ_BAD_DATE);
-        } else if (n == sizeof r->date_text) {   /* a valid date is always 10 bytes */
+        } else {   /* parsed: n is 10, the only length tg_date_parse accepts */
             memcpy(r->date_text, s, n);
             r->date_day = *day;
             r->date_cached = 1;

@@ -243,8 +243,8 @@ static void *sort_buckets(void *arg)
 #define MAX_BUCKET_BITS 16   /* at most 64 Ki buckets: 1 MiB of cursors */
 
 /* Sorts rows[0..n) (album indices at most max) by key with up to threads threads and
- * sums identical keys into rows[0..m); returns m. Albums first: a bucket pass by album index, then each album's few
- * hundred rows sorted in cache (sort_bucket). When the buffer (cap rows) has room for
+ * sums identical keys into rows[0..m); returns m. Albums first: a bucket pass by album
+ * index, then each album's few hundred rows sorted in cache (sort_bucket). When the buffer (cap rows) has room for
  * a second copy, the pass is a stable counting sort into rows[n..2n), which keeps each
  * album's rows in arrival order (report-size data, 1.14 M rows: all of it). Else it is
  * in place, with no scratch copy (American flag sort: count, then cycle each row to its

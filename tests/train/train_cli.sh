@@ -9,6 +9,25 @@ toy=$(realpath "$2")
 dir=$(mktemp -d /tmp/tg-train-cli-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# scores_agree PRED JSONL same|differs [N]: album 5004's scores in train's predictions.h5
+# (PRED) against predict's line for it (JSONL): all within 1e-4 (and N genres, if given),
+# or at least one off by more than 1e-3.
+scores_agree() {
+    /usr/bin/python3 - "$@" <<'PY'
+import h5py, json, sys
+pred, lines, how = sys.argv[1:4]
+f = h5py.File(pred, "r")
+ids = [i.decode() if isinstance(i, bytes) else str(i) for i in f["album_id"][()]]
+names = [n.decode() if isinstance(n, bytes) else n for n in f["genre"][()]]
+row = f["scores"][()][ids.index("5004")]
+got = dict(json.loads(open(lines).readline())["genres"])
+if how == "same":
+    assert len(sys.argv) < 5 or len(got) == int(sys.argv[4]), (got, row)
+    assert all(abs(got[n] - float(row[k])) < 1e-4 for k, n in enumerate(names)), (got, row)
+else:
+    assert any(abs(got[n] - float(row[k])) > 1e-3 for k, n in enumerate(names) if n in got), (got, row)
+PY
+}
 "$toy" "$dir/store.h5" 200 || fail "toy store"
 cd "$dir" || exit 1
 common="store.h5 --epochs 6 --hidden 32 --lr 0.01 --threads 1"
@@ -91,15 +110,7 @@ for m in logreg factorized "factorized --temporal gru"; do
     [ "$(wc -l <mp.jsonl)" -eq 10 ] || fail "--model $m: 10 unlabeled albums scored"
     "$predict" m.h5 store.h5 --album 5004 --top 4 -o one.jsonl 2>err || fail "predict: $(cat err)"
     if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
-        /usr/bin/python3 - <<'PY' || fail "--model $m: predict's scores are not train's"
-import h5py, json
-f = h5py.File("mp.h5", "r")
-ids = [i.decode() if isinstance(i, bytes) else str(i) for i in f["album_id"][()]]
-names = [n.decode() if isinstance(n, bytes) else n for n in f["genre"][()]]
-row = f["scores"][()][ids.index("5004")]
-got = dict(json.loads(open("one.jsonl").readline())["genres"])
-assert all(abs(got[n] - float(row[k])) < 1e-4 for k, n in enumerate(names)), (got, row)
-PY
+        scores_agree mp.h5 one.jsonl same || fail "--model $m: predict's scores are not train's"
     fi
 done
 # a conv model records conv_version=2 (its input scaled per album); one without the key,
@@ -117,15 +128,7 @@ with h5py.File("cv.h5", "r+") as f:
     f.attrs["config"] = c.replace("conv_version=2\n", "")
 PY
     "$predict" cv.h5 store.h5 --album 5004 --top 4 -o old.jsonl 2>err || fail "predict, an old conv: $(cat err)"
-    /usr/bin/python3 - <<'PY' || fail "an old conv is read unscaled"
-import h5py, json
-f = h5py.File("cvp.h5", "r")
-ids = [i.decode() if isinstance(i, bytes) else str(i) for i in f["album_id"][()]]
-names = [n.decode() if isinstance(n, bytes) else n for n in f["genre"][()]]
-row = f["scores"][()][ids.index("5004")]
-got = dict(json.loads(open("old.jsonl").readline())["genres"])
-assert any(abs(got[n] - float(row[k])) > 1e-3 for k, n in enumerate(names) if n in got), (got, row)
-PY
+    scores_agree cvp.h5 old.jsonl differs || fail "an old conv is read unscaled"
     "$train" $conv --epochs 3 --resume 2>log || fail "--resume of an old conv: $(cat log)"
     /usr/bin/python3 -c '
 import h5py
@@ -180,15 +183,7 @@ for k in ("E", "W_conv", "b_conv", "W_out", "b_out"):
 assert not np.array_equal(a["E"][()], h5py.File("v2.h5", "r")["E"][()]), "v1 trains as v2"
 PY
     "$predict" v1.h5 store.h5 --album 5004 --top 4 -o v1.jsonl 2>err || fail "predict, v1: $(cat err)"
-    /usr/bin/python3 - <<'PY' || fail "predict reads a --conv-version 1 model as train scored it"
-import h5py, json
-f = h5py.File("v1p.h5", "r")
-ids = [i.decode() if isinstance(i, bytes) else str(i) for i in f["album_id"][()]]
-names = [n.decode() if isinstance(n, bytes) else n for n in f["genre"][()]]
-row = f["scores"][()][ids.index("5004")]
-got = dict(json.loads(open("v1.jsonl").readline())["genres"])
-assert len(got) == 4 and all(abs(got[n] - float(row[k])) < 1e-4 for k, n in enumerate(names)), (got, row)
-PY
+    scores_agree v1p.h5 v1.jsonl same 4 || fail "predict reads a --conv-version 1 model as train scored it"
 fi
 "$predict" full.h5 store.h5 --album nope 2>err; [ $? -eq 2 ] || fail "unknown album is bad usage"
 grep -q "no such album" err || fail "names it"
