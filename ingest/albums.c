@@ -71,8 +71,8 @@ static tg_code put_id(tg_albums *t, const char *id, size_t len, uint32_t *index,
     return TG_OK;
 }
 
-tg_code tg_albums_trace(tg_albums *t, const char *id, size_t len, uint64_t n, uint32_t *index,
-                        tg_error *e)
+tg_code tg_albums_trace_probe(tg_albums *t, const char *id, size_t len, uint64_t n,
+                              uint32_t *index, tg_error *e)
 {
     tg_code rc = put_id(t, id, len, index, e);
     if (rc == TG_OK)

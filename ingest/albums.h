@@ -45,11 +45,23 @@ void tg_albums_init(tg_albums *t);
 /* Frees everything; t is then empty and reusable. */
 void tg_albums_free(tg_albums *t);
 
+/* tg_albums_trace past its repeat test. */
+tg_code tg_albums_trace_probe(tg_albums *t, const char *id, size_t len, uint64_t n,
+                              uint32_t *index, tg_error *e);
+
 /* The index of the album with canonical id (adding it, without a record, if new), for
  * n trace records; counts them for the orphan figures. Returns TG_OK, TG_ERR_NOMEM or
- * TG_ERR_LIMIT with t unchanged. */
-tg_code tg_albums_trace(tg_albums *t, const char *id, size_t len, uint64_t n, uint32_t *index,
-                        tg_error *e);
+ * TG_ERR_LIMIT with t unchanged. Inline for its common case, the album of the previous
+ * trace again (a function call and a table check per trace were 2 % of ingest). */
+static inline tg_code tg_albums_trace(tg_albums *t, const char *id, size_t len, uint64_t n,
+                                      uint32_t *index, tg_error *e)
+{
+    if (tg_intern_is_last(&t->ids, id, len, index)) {
+        t->traces[*index] += n;
+        return TG_OK;
+    }
+    return tg_albums_trace_probe(t, id, len, n, index, e);
+}
 
 /* Enters an album record: sets *outcome (see above) and *index. Only TG_ALBUM_NEW
  * changes the album's metadata. Returns TG_OK, TG_ERR_NOMEM or TG_ERR_LIMIT (the table

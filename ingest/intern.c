@@ -50,26 +50,6 @@ static inline uint32_t hash_of(const char *key, size_t len)
     return (uint32_t)(h ^ h >> 32);
 }
 
-/* Whether a and b, both len bytes, are equal. Keys are mostly short (album ids, city
- * names): up to 16 bytes they are compared as two overlapping words, no call and no
- * loop (memcmp's call was a third of a put). */
-static inline int same_bytes(const char *a, const char *b, size_t len)
-{
-    uint64_t x, y, u, v;
-    if (len >= 8 && len <= 16) {
-        memcpy(&x, a, 8), memcpy(&y, b, 8);
-        memcpy(&u, a + len - 8, 8), memcpy(&v, b + len - 8, 8);
-        return ((x ^ y) | (u ^ v)) == 0;
-    }
-    if (len >= 4 && len < 8) {
-        uint32_t p, q, r, t;
-        memcpy(&p, a, 4), memcpy(&q, b, 4);
-        memcpy(&r, a + len - 4, 4), memcpy(&t, b + len - 4, 4);
-        return ((p ^ q) | (r ^ t)) == 0;
-    }
-    return len == 0 || memcmp(a, b, len) == 0;
-}
-
 /* Slot holding key, or the empty slot where it would go. */
 static inline size_t probe(const tg_intern *d, const char *key, size_t len, uint32_t h)
 {
@@ -80,7 +60,7 @@ static inline size_t probe(const tg_intern *d, const char *key, size_t len, uint
             return i;
         uint32_t k = (uint32_t)s - 1;
         if ((uint32_t)(s >> 32) == h && d->off[k + 1] - d->off[k] == len &&
-            same_bytes(d->arena + d->off[k], key, len))
+            tg_intern_same(d->arena + d->off[k], key, len))
             return i;
     }
 }
@@ -141,21 +121,11 @@ static int reserve(tg_intern *d, size_t len)
     return 1;
 }
 
-tg_code tg_intern_put(tg_intern *d, const char *key, size_t len, uint32_t *index, int *added,
-                      tg_error *e)
+tg_code tg_intern_put_probe(tg_intern *d, const char *key, size_t len, uint32_t *index,
+                            int *added, tg_error *e)
 {
     if (added != NULL)
         *added = 0;
-    /* Exports list a cell's age and platform groups one after the other, so the key of
-     * the previous put comes again about half the time on synth's data: one compare
-     * instead of a hash and a probe. */
-    if (d->last != 0) {
-        uint32_t k = d->last - 1;
-        if (d->off[k + 1] - d->off[k] == len && same_bytes(d->arena + d->off[k], key, len)) {
-            *index = k;
-            return TG_OK;
-        }
-    }
     uint32_t h = hash_of(key, len);
     if (d->nslots != 0) {
         uint64_t s = d->slot[probe(d, key, len, h)];
