@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define BLOCK_BYTES (TG_RUN_BLOCK_ROWS * sizeof(tg_row))
 #define SPILL_LEVEL 1   /* spills are read once and removed: speed over ratio */
@@ -252,6 +254,27 @@ static void *sort_buckets(void *arg)
  * --mem, and a second one would have halved it. The in-place pass took the sort from
  * 0.10 s to 0.077 s. A tiny cursor table that cannot be allocated falls back to the
  * plain introsort. */
+/* Maps pages [p, p + len) writable now, in one call (MADV_POPULATE_WRITE, Linux 5.14),
+ * instead of one page fault each as the rows first touch them: the row buffer and the
+ * sort's copy are ~20 k fresh pages on a report-size file, and their faults cost 2 %
+ * of ingest. Only a speed-up: where the kernel lacks it the pages fault as before. */
+static void prefault(void *p, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+    static uintptr_t page;
+    if (page == 0) {
+        long ps = sysconf(_SC_PAGESIZE);
+        page = ps > 0 ? (uintptr_t)ps : 4096;
+    }
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t b = ((uintptr_t)p + len) & ~(page - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+#else
+    (void)p, (void)len;
+#endif
+}
+
 static size_t sort_sum(tg_row *a, size_t n, size_t cap, uint32_t max, unsigned threads)
 {
     unsigned bits = 0;
@@ -275,6 +298,7 @@ static size_t sort_sum(tg_row *a, size_t n, size_t cap, uint32_t max, unsigned t
     tg_row *out = a;
     if (n <= cap - n) {   /* room for a copy: stable */
         out = a + n;
+        prefault(out, n * sizeof *out);
         for (size_t i = 0; i < n; i++)
             out[next[a[i].album >> shift]++] = a[i];
     }
@@ -424,7 +448,8 @@ static tg_code run_begin(tg_runs *r, tg_error *e)
     return TG_OK;
 }
 
-tg_code tg_runs_spill(tg_runs *r, tg_error *e)
+/* Sorts the full buffer, sums it and writes it as a run. */
+static tg_code spill(tg_runs *r, tg_error *e)
 {
     size_t n = sort_sum(r->buf, r->n, r->cap, r->max_album, r->sort_threads);
     tg_code rc = run_begin(r, e);
@@ -444,6 +469,20 @@ tg_code tg_runs_spill(tg_runs *r, tg_error *e)
     r->n = 0;
     r->max_album = 0;
     return TG_OK;
+}
+
+/* The buffer is readied (prefault) this many rows at a time as it fills: 4 MiB. */
+#define READY_ROWS (((size_t)4 << 20) / sizeof(tg_row))
+
+tg_code tg_runs_make_room(tg_runs *r, tg_error *e)
+{
+    if (r->room < r->cap) {
+        size_t k = r->cap - r->room < READY_ROWS ? r->cap - r->room : READY_ROWS;
+        prefault(r->buf + r->room, k * sizeof *r->buf);
+        r->room += k;
+        return TG_OK;
+    }
+    return spill(r, e);
 }
 
 /* ---- merging runs ---- */
@@ -639,7 +678,7 @@ tg_code tg_runs_finish(tg_runs *r, tg_error *e)
         r->mem_i = 0;
         return TG_OK;
     }
-    if (r->n > 0 && (rc = tg_runs_spill(r, e)) != TG_OK)
+    if (r->n > 0 && (rc = spill(r, e)) != TG_OK)
         return rc;
     free(r->buf);      /* the merge's blocks take the buffer's place in the budget */
     r->buf = NULL;

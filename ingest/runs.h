@@ -43,6 +43,7 @@ typedef struct tg_merge tg_merge;
 typedef struct {
     tg_row *buf;                /* [cap] the buffer; NULL once merging started */
     size_t n, cap;
+    size_t room;                /* rows of buf made ready (<= cap): tg_runs_add's limit */
     uint32_t max_album;         /* the largest album index in buf[0..n) (0 when n is 0) */
     size_t mem;                 /* the budget in bytes */
     const char *near;           /* the output path the spill file sits next to */
@@ -70,8 +71,9 @@ typedef struct {
  * needs no tg_runs_close. */
 tg_code tg_runs_open(tg_runs *r, size_t mem, const char *near, tg_error *e);
 
-/* Spills the full buffer (internal; tg_runs_add calls it). */
-tg_code tg_runs_spill(tg_runs *r, tg_error *e);
+/* Makes room for a row: readies more of the buffer, or spills it when full (internal;
+ * tg_runs_add calls it). */
+tg_code tg_runs_make_room(tg_runs *r, tg_error *e);
 
 /* Adds one row (pad_ must be 0). May spill: TG_ERR_IO, TG_ERR_NOMEM, TG_ERR_LIBRARY.
  * The hot path: a row with the key of the previous one is summed into it at once
@@ -88,8 +90,8 @@ static inline tg_code tg_runs_add(tg_runs *r, const tg_row *row, tg_error *e)
             return TG_OK;
         }
     }
-    if (r->n == r->cap) {
-        tg_code rc = tg_runs_spill(r, e);
+    if (r->n == r->room) {
+        tg_code rc = tg_runs_make_room(r, e);
         if (rc != TG_OK)
             return rc;
     }

@@ -145,6 +145,13 @@ static void check_sort(size_t n, size_t mem, int expect_spills, int expect_passe
 }
 
 Test(runs, in_memory) { check_sort(50000, (size_t)8 << 20, 0, 0); }
+/* The buffer is readied 4 MiB (131072 rows) at a time: rows across several steps, and
+ * a buffer of 5 MiB whose second step is short and then full (spills). */
+Test(runs, buffer_readied_in_steps)
+{
+    check_sort(400000, (size_t)32 << 20, 0, 0);
+    check_sort(400000, (size_t)5 << 20, 1, 0);
+}
 /* The sort buckets rows by album: one bucket each up to 64 Ki albums, album ranges
  * beyond (the high bits of the index) above; two threads split the buckets. */
 Test(runs, album_buckets)
