@@ -389,15 +389,18 @@ static void set_err(rec_t *r, int k, tg_reject_reason why)
     }
 }
 
-/* 1 if a JSON number's text has a fraction or an exponent. yajl has checked the
- * grammar, so after an optional '-' any byte that is not a digit is one of '.', 'e',
- * 'E' or an exponent's sign: one compare a byte. */
-static inline int not_integer(const char *s, size_t n)
+/* Copies the n bytes of a JSON number's text s to dst while they are digits: 1 if all
+ * were. yajl has checked the grammar, so a byte that is not a digit is a '-', '.', 'e',
+ * 'E' or an exponent's sign: one compare a byte. On 0, dst holds a partial copy; the
+ * caller marks the value bad, so no one reads it. */
+static inline int copy_digits(char *dst, const char *s, size_t n)
 {
-    for (size_t i = n > 0 && s[0] == '-'; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if ((unsigned)(unsigned char)s[i] - '0' > 9)
-            return 1;
-    return 0;
+            return 0;
+        dst[i] = s[i];
+    }
+    return 1;
 }
 
 /* Raw JSON number text to a count in 0..2^32-1, or the reason it is not one, in one
@@ -410,7 +413,7 @@ static tg_reject_reason parse_count(const char *s, size_t n, uint32_t *out)
     uint64_t v = 0;
     for (; i < n; i++) {
         unsigned d = (unsigned)(unsigned char)s[i] - '0';
-        if (d > 9)   /* see not_integer */
+        if (d > 9)   /* see copy_digits */
             return TG_REJ_NOT_INTEGER;
         if (v <= UINT32_MAX)  /* stops growing once too large: 400 digits never wrap */
             v = v * 10 + d;
@@ -480,10 +483,11 @@ static void value_number(rec_t *r, const char *s, size_t n)
     tg_reject_reason why;
     switch (k) {
     case K_ALBUM_ID:
-        if (s[0] == '-' || not_integer(s, n) || n > TG_REC_MAX_ID) {
+        /* JSON integers are already canonical decimal: the digits are the id, checked as
+         * they are copied */
+        if (n > TG_REC_MAX_ID || !copy_digits(r->id, s, n)) {
             set_err(r, k, TG_REJ_BAD_ALBUM_ID);
         } else {
-            memcpy(r->id, s, n);  /* JSON integers are already canonical decimal */
             r->id_len = n;
         }
         break;

@@ -316,6 +316,21 @@ Test(ids, bad_ids_are_rejected)
     snprintf(big + k + TG_REC_MAX_ID + 1, sizeof big - (size_t)k - TG_REC_MAX_ID - 1,
              "\", \"release_date\": \"2016-10-28\"}");
     reject_one(big, TG_REJ_BAD_ALBUM_ID);
+    /* a number id: TG_REC_MAX_ID digits are an id, one more is too long */
+    for (int extra = 0; extra <= 1; extra++) {
+        k = snprintf(big, sizeof big, "{\"album_id\": ");
+        memset(big + k, '7', TG_REC_MAX_ID + extra);
+        snprintf(big + k + TG_REC_MAX_ID + extra, sizeof big - (size_t)k - TG_REC_MAX_ID - extra,
+                 ", \"release_date\": \"2016-10-28\"}");
+        collector c;
+        tg_rec_counts n;
+        ok_text(&c, &n, big);
+        cr_assert_eq(c.n_albums, (size_t)!extra);
+        cr_assert_eq(n.rejected_by[TG_REJ_BAD_ALBUM_ID], (uint64_t)extra);
+        if (!extra)
+            cr_assert_eq(c.albums[0].album[0], '7');
+        col_free(&c);
+    }
 }
 
 /* ---- rejections ---- */
