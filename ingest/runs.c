@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #define BLOCK_BYTES (TG_RUN_BLOCK_ROWS * sizeof(tg_row))
 #define SPILL_LEVEL 1   /* spills are read once and removed: speed over ratio */
@@ -510,8 +511,11 @@ static tg_code load_block(tg_runs *r, reader *d, tg_error *e)
     if (z > r->zcap || fread(r->zbuf, 1, z, r->fp) != z)
         return tg_fail(e, TG_ERR_FORMAT, "%s: damaged run at byte %llu", r->tmp_path,
                        (unsigned long long)d->pos);
+    if (r->dctx == NULL && (r->dctx = ZSTD_createDCtx()) == NULL)
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory (zstd decompression context)");
     size_t got = 0;
-    tg_code rc = tg_zstd_decode(r->zbuf, z, d->blk, BLOCK_BYTES, &got, r->tmp_path, e);
+    tg_code rc = tg_zstd_decode_with(r->dctx, r->zbuf, z, d->blk, BLOCK_BYTES, &got,
+                                     r->tmp_path, e);
     if (rc != TG_OK)
         return rc;
     if (got == 0 || got % sizeof(tg_row) != 0 || got / sizeof(tg_row) > d->left)
@@ -733,5 +737,6 @@ void tg_runs_close(tg_runs *r)
     free(r->runs);
     free(r->zbuf);
     free(r->zbatch);
+    ZSTD_freeDCtx(r->dctx);
     memset(r, 0, sizeof *r);
 }

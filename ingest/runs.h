@@ -55,6 +55,7 @@ typedef struct {
     unsigned char *zbatch;      /* frames of a spill compressed by threads at once; NULL
                                    until a spill has threads to use */
     size_t zcap;
+    struct ZSTD_DCtx_s *dctx;   /* decodes every block the merges read; NULL until one */
     tg_merge *merge;            /* the final merge, after tg_runs_finish */
     size_t mem_i;               /* next row of the buffer when nothing was spilled */
     uint64_t rows_in;           /* rows added */

@@ -191,6 +191,17 @@ tg_code tg_zstd_inspect(const void *src, size_t n, tg_zstd_frame *f, const char 
 tg_code tg_zstd_decode(const void *src, size_t n, void *dst, size_t cap, size_t *decoded,
                        const char *where, tg_error *e)
 {
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    if (dctx == NULL)
+        return tg_fail(e, TG_ERR_NOMEM, "%s: cannot allocate a zstd decompression context", WHERE(where));
+    tg_code rc = tg_zstd_decode_with(dctx, src, n, dst, cap, decoded, where, e);
+    ZSTD_freeDCtx(dctx);
+    return rc;
+}
+
+tg_code tg_zstd_decode_with(ZSTD_DCtx *dctx, const void *src, size_t n, void *dst, size_t cap,
+                            size_t *decoded, const char *where, tg_error *e)
+{
     tg_zstd_frame f;
     tg_code c = tg_zstd_inspect(src, n, &f, where, e);
     if (c != TG_OK)
@@ -199,13 +210,10 @@ tg_code tg_zstd_decode(const void *src, size_t n, void *dst, size_t cap, size_t 
         return tg_fail(e, TG_ERR_LIMIT, "%s: zstd frame declares %llu bytes, more than the limit of %zu",
                        WHERE(where), f.content, cap);
     /* With a declared size, give zstd exactly that much room: a frame whose blocks hold
-     * more than declared then fails here instead of writing past what was promised. */
+     * more than declared then fails here instead of writing past what was promised.
+     * ZSTD_decompressDCtx starts each frame afresh, whatever the context did before. */
     size_t room = f.content_known ? (size_t)f.content : cap;
-    ZSTD_DCtx *dctx = ZSTD_createDCtx();
-    if (dctx == NULL)
-        return tg_fail(e, TG_ERR_NOMEM, "%s: cannot allocate a zstd decompression context", WHERE(where));
     size_t r = ZSTD_decompressDCtx(dctx, dst, room, src, n);
-    ZSTD_freeDCtx(dctx);
     if (ZSTD_isError(r)) {
         if (!f.content_known && ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall)
             return tg_fail(e, TG_ERR_LIMIT, "%s: zstd frame of unknown size decodes to more than the limit of %zu bytes",

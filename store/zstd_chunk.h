@@ -57,4 +57,12 @@ tg_code tg_zstd_inspect(const void *src, size_t n, tg_zstd_frame *f, const char 
 tg_code tg_zstd_decode(const void *src, size_t n, void *dst, size_t cap, size_t *decoded,
                        const char *where, tg_error *e);
 
+struct ZSTD_DCtx_s;   /* zstd.h's ZSTD_DCtx */
+
+/* tg_zstd_decode with the caller's decompression context (ZSTD_createDCtx), kept across
+ * calls: a loop over many small frames (ingest's merge reads 128 KiB blocks) then pays
+ * for one context, not one allocation and setup of ~100 KiB per frame. */
+tg_code tg_zstd_decode_with(struct ZSTD_DCtx_s *dctx, const void *src, size_t n, void *dst,
+                            size_t cap, size_t *decoded, const char *where, tg_error *e);
+
 #endif

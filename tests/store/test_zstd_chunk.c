@@ -166,6 +166,43 @@ Test(zstd_chunk, flipped_bytes_are_format_errors)
     free(f);
 }
 
+/* One context kept across frames (ingest's merge) decodes each as a fresh one does,
+ * also right after a frame it refused half-way. */
+Test(zstd_chunk, one_context_for_many_frames)
+{
+    enum { N = 30000 };
+    static unsigned char src[4][N], back[N];
+    unsigned char *f[4];
+    size_t fn[4];
+    for (int k = 0; k < 4; k++) {
+        fill(src[k], N - 1000 * (size_t)k, (uint32_t)(11 + k));
+        f[k] = encode(src[k], N - 1000 * (size_t)k, &fn[k]);
+    }
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    cr_assert_not_null(d);
+    for (int round = 0; round < 2; round++) {
+        for (int k = 0; k < 4; k++) {
+            size_t n = N - 1000 * (size_t)k, got = 0;
+            tg_error e = {0};
+            memset(back, 0xAB, sizeof back);
+            cr_assert_eq(tg_zstd_decode_with(d, f[k], fn[k], back, sizeof back, &got, "many", &e),
+                         TG_OK, "frame %d: %s", k, e.msg);
+            cr_assert(got == n && memcmp(back, src[k], n) == 0, "frame %d: wrong bytes", k);
+            /* a damaged copy of the next frame: refused, and the context still serves */
+            unsigned char *g = malloc(fn[k]);
+            cr_assert_not_null(g);
+            memcpy(g, f[k], fn[k]);
+            g[fn[k] / 2] ^= 0x55;
+            cr_assert_neq(tg_zstd_decode_with(d, g, fn[k], back, sizeof back, &got, "bad", &e),
+                          TG_OK);
+            free(g);
+        }
+    }
+    ZSTD_freeDCtx(d);
+    for (int k = 0; k < 4; k++)
+        free(f[k]);
+}
+
 Test(zstd_chunk, not_one_frame)
 {
     size_t n = 3000, fn, got;
