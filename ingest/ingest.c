@@ -181,9 +181,9 @@ static size_t counter_table(const tg_ingest_counts *c, const char **name, uint64
     return k;
 }
 
-static tg_code runs_source(void *ctx, tg_row *row, int *done, tg_error *e)
+static tg_code runs_source(void *ctx, const tg_row **rows, size_t *n, tg_error *e)
 {
-    return tg_runs_next(ctx, row, done, e);
+    return tg_runs_next_block(ctx, rows, n, e);
 }
 
 tg_code igs_write_output(sink_ctx *s, igs_row_source next, void *next_ctx, const char *tmp,
@@ -194,14 +194,15 @@ tg_code igs_write_output(sink_ctx *s, igs_row_source next, void *next_ctx, const
     if (rc != TG_OK)
         return rc;
     tg_ingest_writer_threads(w, s->runs.sort_threads);
-    tg_row row;
-    int done = 0;
+    /* rows go in blocks: two calls a row were 2 % of a report-size ingest */
     while (rc == TG_OK) {
-        rc = next(next_ctx, &row, &done, e);
-        if (rc != TG_OK || done)
+        const tg_row *rows = NULL;
+        size_t n = 0;
+        rc = next(next_ctx, &rows, &n, e);
+        if (rc != TG_OK || n == 0)
             break;
-        rc = tg_ingest_writer_row(w, row.album, row.day, row.city, row.nusers, row.nstreams, e);
-        s->c->rows++;
+        rc = tg_ingest_writer_rows(w, rows, n, e);
+        s->c->rows += n;
     }
     /* the album genres as CSR in album order (the table keeps them in record order) */
     const tg_albums *t = &s->albums;

@@ -591,26 +591,26 @@ typedef struct {
     int ended;               /* the current rank's end-of-rows came */
 } row_stream;
 
-static tg_code stream_next(void *ctx, tg_row *row, int *done, tg_error *e)
+static tg_code stream_next(void *ctx, const tg_row **rows, size_t *n, tg_error *e)
 {
     row_stream *st = ctx;
     mpi_run *R = st->R;
+    *n = 0;
     for (;;) {
         if (st->from == 0) {
-            tg_code rc = tg_runs_next(&R->runs, row, done, e);
-            if (rc != TG_OK || !*done)
+            tg_code rc = tg_runs_next_block(&R->runs, rows, n, e);
+            if (rc != TG_OK || *n > 0)
                 return rc;
             st->from = 1;
             st->ended = 0;
             st->n = st->i = 0;
         }
-        if (st->from >= R->m->size) {
-            *done = 1;
+        if (st->from >= R->m->size)
             return TG_OK;
-        }
-        if (st->i < st->n) {
-            *row = st->batch[st->i++];
-            *done = 0;
+        if (st->i < st->n) {   /* the rest of the batch received, in one block */
+            *rows = st->batch + st->i;
+            *n = st->n - st->i;
+            st->i = st->n;
             return TG_OK;
         }
         if (st->ended) {
@@ -634,11 +634,11 @@ static tg_code stream_next(void *ctx, tg_row *row, int *done, tg_error *e)
 static void stream_drain(row_stream *st)
 {
     tg_error e;
-    tg_row row;
-    int done = 0;
+    const tg_row *rows;
+    size_t n = 1;
     if (st->from == 0)
         st->from = 1, st->ended = 0, st->n = st->i = 0;
-    while (!done && stream_next(st, &row, &done, &e) == TG_OK)
+    while (n > 0 && stream_next(st, &rows, &n, &e) == TG_OK)
         ;
 }
 
@@ -652,19 +652,23 @@ static tg_code send_rows(mpi_run *R, tg_code rc, tg_error *e)
         rc = tg_fail(e, TG_ERR_NOMEM, "out of memory (row batch)");
     int done = rc != TG_OK;
     while (!done) {
-        size_t n = 0;
-        while (n < N && rc == TG_OK) {
-            rc = tg_runs_next(&R->runs, &b[n], &done, e);
-            if (done)
+        size_t n = 0;   /* blocks gathered into one batch of at most N rows */
+        while (n + TG_RUN_BLOCK_ROWS <= N && rc == TG_OK) {
+            const tg_row *rows;
+            size_t k = 0;
+            rc = tg_runs_next_block(&R->runs, &rows, &k, e);
+            if (rc != TG_OK || k == 0) {
+                done = 1;
                 break;
-            n++;
+            }
+            memcpy(b + n, rows, k * sizeof *rows);
+            n += k;
         }
         if (n > 0) {
             tg_error se;
             if (tg_mpi_send(R->m, b, n * sizeof *b, 0, TAG_ROWS, &se) != TG_OK)
                 tg_mpi_abort(R->m, "ingest", &se);
         }
-        done |= rc != TG_OK;
     }
     tg_error se;
     if (tg_mpi_send(R->m, NULL, 0, 0, TAG_ROWS, &se) != TG_OK)

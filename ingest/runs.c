@@ -499,6 +499,7 @@ struct tg_merge {
     reader *rd;          /* [k] */
     size_t *heap;        /* [k] reader indices, a min-heap on their current row */
     size_t k, h;         /* readers, heap size */
+    tg_row *out;         /* [TG_RUN_BLOCK_ROWS] the block tg_runs_next_block hands out */
 };
 
 static tg_code load_block(tg_runs *r, reader *d, tg_error *e)
@@ -560,6 +561,7 @@ static void merge_free(tg_merge *m)
         free(m->rd[i].blk);
     free(m->rd);
     free(m->heap);
+    free(m->out);
     free(m);
 }
 
@@ -712,13 +714,30 @@ tg_code tg_runs_finish(tg_runs *r, tg_error *e)
     return merge_open(r, done, r->n_runs - done, &r->merge, e);
 }
 
-tg_code tg_runs_next(tg_runs *r, tg_row *row, int *done, tg_error *e)
+tg_code tg_runs_next_block(tg_runs *r, const tg_row **rows, size_t *n, tg_error *e)
 {
-    if (r->merge != NULL)
-        return merge_next(r, r->merge, row, done, e);
-    *done = r->mem_i == r->n;
-    if (!*done)
-        *row = r->buf[r->mem_i++];
+    *n = 0;
+    if (r->merge == NULL) {   /* everything fit: the sorted buffer itself, a block a call */
+        size_t k = r->n - r->mem_i < TG_RUN_BLOCK_ROWS ? r->n - r->mem_i : TG_RUN_BLOCK_ROWS;
+        *rows = r->buf + r->mem_i;
+        r->mem_i += k;
+        *n = k;
+        return TG_OK;
+    }
+    /* the final merge's output block (counted in the budget: see tg_runs_finish) */
+    tg_merge *m = r->merge;
+    if (m->out == NULL && (m->out = malloc(BLOCK_BYTES)) == NULL)
+        return tg_fail(e, TG_ERR_NOMEM, "out of memory (merge)");
+    int done = 0;
+    while (*n < TG_RUN_BLOCK_ROWS) {
+        tg_code rc = merge_next(r, m, &m->out[*n], &done, e);
+        if (rc != TG_OK)
+            return rc;
+        if (done)
+            break;
+        (*n)++;
+    }
+    *rows = m->out;
     return TG_OK;
 }
 

@@ -16,6 +16,7 @@
 #define TG_RUNS_H
 
 #include "error.h"
+#include "ingest_row.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -24,14 +25,10 @@
 #define TG_RUN_BLOCK_ROWS 4096   /* rows per zstd frame: 128 KiB decoded */
 #define TG_RUNS_MIN_MEM ((size_t)1 << 20)  /* room for 8 blocks: a merge of a few runs */
 
-typedef struct {
-    uint32_t album;     /* album index (albums.h) */
-    int32_t day;        /* day number (dates.h) */
-    uint32_t city;      /* city index */
-    uint32_t pad_;      /* zero: no stray bytes in spills, and rows compare as bytes */
-    uint64_t nusers;    /* sums: 64 bits, as many records may add up */
-    uint64_t nstreams;
-} tg_row;
+/* A row: album index (albums.h), day number (dates.h), city index, pad_ (zero), the
+ * sums of nusers and nstreams. The writer's row type, so sorted blocks go to it as
+ * they are. */
+typedef tg_ingest_row tg_row;
 
 typedef struct {
     uint64_t offset;    /* first block in the spill file */
@@ -107,8 +104,9 @@ static inline tg_code tg_runs_add(tg_runs *r, const tg_row *row, tg_error *e)
  * TG_ERR_LIBRARY, TG_ERR_FORMAT (a spilled frame does not read back). */
 tg_code tg_runs_finish(tg_runs *r, tg_error *e);
 
-/* The next row of the sorted, summed output: *done = 1 when there is none left. */
-tg_code tg_runs_next(tg_runs *r, tg_row *row, int *done, tg_error *e);
+/* The next block of the sorted, summed output: *rows points at *n rows (at most
+ * TG_RUN_BLOCK_ROWS), valid until the next call; *n = 0 when there is none left. */
+tg_code tg_runs_next_block(tg_runs *r, const tg_row **rows, size_t *n, tg_error *e);
 
 /* Number of runs spilled by the buffer (0: everything fit in memory). */
 uint64_t tg_runs_spills(const tg_runs *r);

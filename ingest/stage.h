@@ -114,8 +114,9 @@ tg_code igs_range_end(int fd, const char *path, uint64_t start, uint64_t want, u
  * keys), once every record went through the sink. */
 void igs_finish_counts(sink_ctx *s);
 
-/* Rows in key order for igs_write_output: *done = 1 after the last. */
-typedef tg_code (*igs_row_source)(void *ctx, tg_row *row, int *done, tg_error *e);
+/* Rows in key order for igs_write_output, a block a call: *rows points at *n rows,
+ * valid until the next call; *n = 0 after the last. */
+typedef tg_code (*igs_row_source)(void *ctx, const tg_row **rows, size_t *n, tg_error *e);
 
 /* Writes ingest.h5 at tmp: rows from next (counted in s->c->rows), then s's
  * dictionaries, counters and prov_text. */

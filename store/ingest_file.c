@@ -202,33 +202,48 @@ static tg_code flush_rows(tg_ingest_writer *w, tg_error *e)
     return TG_OK;
 }
 
+tg_code tg_ingest_writer_rows(tg_ingest_writer *w, const tg_ingest_row *rows, size_t n,
+                              tg_error *e)
+{
+    for (size_t j = 0; j < n; j++) {
+        const tg_ingest_row *r = &rows[j];
+        if (w->total > 0) {
+            int order = r->album != w->last_album ? (r->album > w->last_album ? 1 : -1)
+                        : r->day != w->last_day   ? (r->day > w->last_day ? 1 : -1)
+                        : r->city != w->last_city ? (r->city > w->last_city ? 1 : -1)
+                                                  : 0;
+            if (order <= 0)
+                return tg_fail(e, TG_ERR_FORMAT, "%s: row %llu out of order or repeated",
+                               w->path, (unsigned long long)w->total);
+        }
+        w->last_album = r->album;
+        w->last_day = r->day;
+        w->last_city = r->city;
+        if (w->total == 0 || r->album > w->max_album)
+            w->max_album = r->album;
+        if (w->total == 0 || r->city > w->max_city)
+            w->max_city = r->city;
+        w->total++;
+        size_t i = w->nbuf++;
+        w->album[i] = r->album;
+        w->day[i] = r->day;
+        w->city[i] = r->city;
+        w->nusers[i] = r->nusers;
+        w->nstreams[i] = r->nstreams;
+        if (w->nbuf == TG_INGEST_CHUNK_ROWS) {
+            tg_code rc = flush_rows(w, e);
+            if (rc != TG_OK)
+                return rc;
+        }
+    }
+    return TG_OK;
+}
+
 tg_code tg_ingest_writer_row(tg_ingest_writer *w, uint32_t album, int32_t day, uint32_t city,
                              uint64_t nusers, uint64_t nstreams, tg_error *e)
 {
-    if (w->total > 0) {
-        int order = album != w->last_album ? (album > w->last_album ? 1 : -1)
-                    : day != w->last_day   ? (day > w->last_day ? 1 : -1)
-                    : city != w->last_city ? (city > w->last_city ? 1 : -1)
-                                           : 0;
-        if (order <= 0)
-            return tg_fail(e, TG_ERR_FORMAT, "%s: row %llu out of order or repeated", w->path,
-                           (unsigned long long)w->total);
-    }
-    w->last_album = album;
-    w->last_day = day;
-    w->last_city = city;
-    if (w->total == 0 || album > w->max_album)
-        w->max_album = album;
-    if (w->total == 0 || city > w->max_city)
-        w->max_city = city;
-    w->total++;
-    size_t i = w->nbuf++;
-    w->album[i] = album;
-    w->day[i] = day;
-    w->city[i] = city;
-    w->nusers[i] = nusers;
-    w->nstreams[i] = nstreams;
-    return w->nbuf == TG_INGEST_CHUNK_ROWS ? flush_rows(w, e) : TG_OK;
+    tg_ingest_row r = {album, day, city, 0, nusers, nstreams};
+    return tg_ingest_writer_rows(w, &r, 1, e);
 }
 
 /* A 1-D dataset of n elements, contiguous (small: dictionaries and counters). */

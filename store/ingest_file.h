@@ -28,6 +28,7 @@
 #define TG_INGEST_FILE_H
 
 #include "error.h"
+#include "ingest_row.h"
 
 #include <hdf5.h>
 #include <stddef.h>
@@ -68,8 +69,13 @@ tg_code tg_ingest_writer_open(tg_ingest_writer **w, const char *path, tg_error *
  * default: by the calling thread alone). The file is the same whatever the number. */
 void tg_ingest_writer_threads(tg_ingest_writer *w, unsigned threads);
 
-/* Appends one row; rows must come in key order (checked: TG_ERR_FORMAT otherwise, a
- * programmer error upstream). Buffered: a chunk is written every TG_INGEST_CHUNK_ROWS. */
+/* Appends n rows; rows must come in key order (checked: TG_ERR_FORMAT otherwise, a
+ * programmer error upstream). Buffered: a chunk is written every TG_INGEST_CHUNK_ROWS.
+ * pad_ is ignored. */
+tg_code tg_ingest_writer_rows(tg_ingest_writer *w, const tg_ingest_row *rows, size_t n,
+                              tg_error *e);
+
+/* tg_ingest_writer_rows for one row. */
 tg_code tg_ingest_writer_row(tg_ingest_writer *w, uint32_t album, int32_t day, uint32_t city,
                              uint64_t nusers, uint64_t nstreams, tg_error *e);
 

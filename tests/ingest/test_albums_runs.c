@@ -118,14 +118,15 @@ static void check_sort_order(size_t n, size_t mem, int expect_spills, int expect
     }
     size_t got = 0;
     for (;;) {
-        tg_row row;
-        int done = 0;
-        cr_assert_eq(tg_runs_next(&r, &row, &done, &e), TG_OK, "%s", e.msg);
-        if (done)
+        const tg_row *rows = NULL;
+        size_t k = 0;
+        cr_assert_eq(tg_runs_next_block(&r, &rows, &k, &e), TG_OK, "%s", e.msg);
+        if (k == 0)
             break;
-        cr_assert_lt(got, m);
-        cr_assert(memcmp(&row, &all[got], sizeof row) == 0, "row %zu differs", got);
-        got++;
+        cr_assert_leq(k, TG_RUN_BLOCK_ROWS);
+        cr_assert_leq(k, m - got);
+        cr_assert(memcmp(rows, &all[got], k * sizeof *rows) == 0, "rows %zu.. differ", got);
+        got += k;
     }
     cr_assert_eq(got, m);
     tg_runs_close(&r);

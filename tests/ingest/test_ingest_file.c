@@ -40,16 +40,32 @@ static tg_ingest_meta meta(void)
                             cnames, cvalues, 2, "tracegenre-provenance 1\n"};
 }
 
+/* n_rows rows, one call each with one thread; with more, in blocks of uneven sizes
+ * (tg_ingest_writer_rows), so that same_bytes_whatever_the_threads also checks that
+ * blocks write what single rows do. */
 static void write_file_threads(int n_rows, unsigned threads)
 {
     tg_ingest_writer *w;
     tg_error e = {0};
     cr_assert_eq(tg_ingest_writer_open(&w, path, &e), TG_OK, "%s", e.msg);
     tg_ingest_writer_threads(w, threads);
-    for (int i = 0; i < n_rows; i++)
-        cr_assert_eq(tg_ingest_writer_row(w, (uint32_t)(i / 50000), i % 50000, (uint32_t)(i % 3),
-                                          (uint64_t)i, 5000000000ull + (uint64_t)i, &e),
-                     TG_OK, "%s", e.msg);
+    static const size_t sizes[] = {1, 4095, 17, 10000, 65536};
+    tg_ingest_row *b = malloc(65536 * sizeof *b);
+    cr_assert_not_null(b);
+    for (int i = 0, k = 0; i < n_rows; k++) {
+        size_t n = threads == 1 ? 1 : sizes[k % 5];
+        if (n > (size_t)(n_rows - i))
+            n = (size_t)(n_rows - i);
+        for (size_t j = 0; j < n; j++, i++)
+            b[j] = (tg_ingest_row){(uint32_t)(i / 50000), i % 50000, (uint32_t)(i % 3), 0,
+                                   (uint64_t)i, 5000000000ull + (uint64_t)i};
+        if (n == 1)
+            cr_assert_eq(tg_ingest_writer_row(w, b[0].album, b[0].day, b[0].city, b[0].nusers,
+                                              b[0].nstreams, &e), TG_OK, "%s", e.msg);
+        else
+            cr_assert_eq(tg_ingest_writer_rows(w, b, n, &e), TG_OK, "%s", e.msg);
+    }
+    free(b);
     tg_ingest_meta m = meta();
     cr_assert_eq(tg_ingest_writer_finish(w, &m, &e), TG_OK, "%s", e.msg);
 }
@@ -193,6 +209,10 @@ Test(ingest_file, writer_refuses_disorder_and_unknown_indices, .init = setup, .f
     cr_assert_eq(tg_ingest_writer_row(w, 1, 5, 0, 1, 1, &e), TG_ERR_FORMAT);  /* repeated */
     cr_assert_eq(tg_ingest_writer_row(w, 0, 9, 0, 1, 1, &e), TG_ERR_FORMAT);  /* backwards */
     cr_assert_eq(tg_ingest_writer_row(w, 1, 6, 7, 1, 1, &e), TG_OK);
+    /* in a block: a repeated key after a good row */
+    tg_ingest_row b[] = {{1, 7, 7, 0, 1, 1}, {1, 7, 7, 0, 2, 2}};
+    cr_assert_eq(tg_ingest_writer_rows(w, b, 2, &e), TG_ERR_FORMAT);
+    cr_assert(strstr(e.msg, "out of order or repeated") != NULL, "%s", e.msg);
     tg_ingest_meta m = meta();
     cr_assert_eq(tg_ingest_writer_finish(w, &m, &e), TG_ERR_FORMAT);  /* city 7 of 3 */
     cr_assert(strstr(e.msg, "city 7") != NULL, "%s", e.msg);
