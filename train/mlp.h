@@ -94,7 +94,9 @@ typedef struct {
  *   m = m + (1 - b1) (g - m);  v = b2 v + (1 - b2) g^2
  *   p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
  * in PyTorch's order of float operations. Every parameter moves, even with a zero
- * gradient, as PyTorch's dense Adam does. */
+ * gradient, as PyTorch's dense Adam does. On x86, values below FLT_MIN (denormals) are
+ * read and written as zero during the step, as with torch.set_flush_denormal(True):
+ * moments that decay into that range would otherwise slow every later step. */
 void tg_adam_step(const tg_adam *opt, int64_t t, float *param, const float *grad, float *m,
                   float *v, size_t n);
 

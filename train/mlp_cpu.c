@@ -6,6 +6,13 @@
 
 #include <cblas.h>
 #include <math.h>
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#define TG_HAVE_MXCSR 1
+#define TG_MXCSR_FTZ_DAZ 0x8040u   /* flush-to-zero (bit 15), denormals-are-zero (bit 6) */
+#else
+#define TG_HAVE_MXCSR 0
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,6 +154,16 @@ void tg_mlp_zero_grad(const tg_mlp_tensors *g, const tg_mlp_shape *s, const tg_c
 void tg_adam_step(const tg_adam *opt, int64_t t, float *param, const float *grad, float *m,
                   float *v, size_t n)
 {
+#if TG_HAVE_MXCSR
+    /* Denormals as zero, in and out, for this step only (the caller's mode is restored).
+     * A moment whose parameter sees no gradient decays by b1 or b2 each step into the
+     * denormal range and, rounding, stays there: after 30 epochs of the report's MLP,
+     * 15 % of m (32 M values) were denormal, each costing the x86 a microcode assist
+     * on every step; epochs went from 29 s to 195 s. Only values under FLT_MIN
+     * (1.2e-38) change, to 0: torch.set_flush_denormal(True) does the same. */
+    const unsigned csr = _mm_getcsr();
+    _mm_setcsr(csr | TG_MXCSR_FTZ_DAZ);
+#endif
     /* torch.optim.Adam (single-tensor path): bias corrections in double, then floats */
     const double bc1 = 1.0 - pow(opt->beta1, (double)t), bc2 = 1.0 - pow(opt->beta2, (double)t);
     const float step_size = (float)(opt->lr / bc1);
@@ -160,4 +177,7 @@ void tg_adam_step(const tg_adam *opt, int64_t t, float *param, const float *grad
         float denom = sqrtf(v[i]) / bc2_sqrt + eps;
         param[i] = param[i] - step_size * (m[i] / denom);
     }
+#if TG_HAVE_MXCSR
+    _mm_setcsr(csr);
+#endif
 }
