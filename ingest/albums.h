@@ -52,7 +52,8 @@ tg_code tg_albums_trace_probe(tg_albums *t, const char *id, size_t len, uint64_t
 /* The index of the album with canonical id (adding it, without a record, if new), for
  * n trace records; counts them for the orphan figures. Returns TG_OK, TG_ERR_NOMEM or
  * TG_ERR_LIMIT with t unchanged. Inline for its common case, the album of the previous
- * trace again (a function call and a table check per trace were 2 % of ingest). */
+ * trace again (a function call and a table check per trace were 1.6 % of ingest's
+ * instructions). */
 static inline tg_code tg_albums_trace(tg_albums *t, const char *id, size_t len, uint64_t n,
                                       uint32_t *index, tg_error *e)
 {
