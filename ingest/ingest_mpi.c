@@ -635,11 +635,13 @@ static void stream_drain(row_stream *st)
 {
     tg_error e;
     const tg_row *rows;
-    size_t n = 1;
+    size_t n;
     if (st->from == 0)
         st->from = 1, st->ended = 0, st->n = st->i = 0;
-    while (n > 0 && stream_next(st, &rows, &n, &e) == TG_OK)
-        ;
+    do {
+        if (stream_next(st, &rows, &n, &e) != TG_OK)
+            break;
+    } while (n > 0);
 }
 
 /* Ranks > 0: their sorted rows to rank 0, in batches, then an empty batch. The empty

@@ -526,7 +526,6 @@ static int push(parser *p, int tag)
     return 1;
 }
 
-
 /* The record owning a value at the current position, or NULL when the value belongs to
  * no record (container, skipped part, record array element). Decides an undecided
  * top-level object: a scalar value makes it a record. */

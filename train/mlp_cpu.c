@@ -6,6 +6,8 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 #if defined(__SSE__) || defined(__x86_64__)
 #include <xmmintrin.h>
 #define TG_HAVE_MXCSR 1
@@ -13,8 +15,6 @@
 #else
 #define TG_HAVE_MXCSR 0
 #endif
-#include <stdlib.h>
-#include <string.h>
 
 size_t tg_mlp_param_count(const tg_mlp_shape *s)
 {
