@@ -12,8 +12,10 @@
 #      time the trainer waited for batches / epoch time).
 # Without a GPU it says so and exits 77 before making anything. Run it on a GPU session
 # (the device tool), then copy the figures into README with the device's name.
+# TG_TIME names GNU time where it is not /usr/bin/time (bench/gpu_kit.sh brings its own).
 set -eu
 build=${1:-build}
+time_prog=${TG_TIME:-/usr/bin/time}
 epochs=${2:-2}
 dir=${TMPDIR:-/tmp}/tg-train-gpu-bench
 if [ ! -x "$build/bench/train_gpu_bench" ]; then
@@ -50,7 +52,7 @@ echo "== steps at the report's architecture, synthetic batches of $nnz non-zeros
 "$build/bench/train_gpu_bench" "$nnz" 20 100 400
 
 run() { # batch first-layer
-    TG_CUDA_FIRST_LAYER=$2 /usr/bin/time -f "peak RSS %M KB, wall %e s" -o "$dir/time" \
+    TG_CUDA_FIRST_LAYER=$2 "$time_prog" -f "peak RSS %M KB, wall %e s" -o "$dir/time" \
         "$build/train/train" "$dir/store.h5" -o "$dir/m.h5" --predictions "$dir/p.h5" \
         --steps 28 --hidden 2800 --epochs "$epochs" --batch "$1" --backend cuda --force \
         2>"$dir/log" || { cat "$dir/log"; exit 1; }
