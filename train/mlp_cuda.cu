@@ -339,7 +339,8 @@ extern "C" tg_code tg_cuda_mlp_zero_grad(tg_cuda *c, const tg_mlp_tensors *g, co
 /* ---- optimiser ---- */
 
 /* torch.optim.Adam's update in the CPU reference's order of float operations; with
- * zero_grad the gradient is zeroed in the same pass (optimizer.zero_grad() after step). */
+ * zero_grad the gradient is zeroed in the same pass (optimizer.zero_grad() after step).
+ * Denormals are zero in and out, as in tg_adam_step, by nvcc's --ftz=true (meson.build). */
 __global__ void adam_kernel(float *param, float *grad, float *m, float *v, size_t n,
                             float w1, float b2, float w2, float eps, float step_size,
                             float bc2_sqrt, int zero_grad)
