@@ -28,6 +28,11 @@ enum { K_ALBUM_ID, K_RELEASE_DATE, K_GENRES, K_TRACES, K_DATE, K_LOC_CITY, K_NUS
 static const char *const key_names[K_COUNT_] = {"album_id", "release_date", "genres", "traces",
     "date", "loc_city", "nusers", "nstreams", "age", "platform_name"};
 
+/* The keys of each kind's table in the spec; on the other kind they are unknown keys. */
+#define ALBUM_ONLY_KEYS (1u << K_RELEASE_DATE | 1u << K_GENRES | 1u << K_TRACES)
+#define TRACE_ONLY_KEYS (1u << K_DATE | 1u << K_LOC_CITY | 1u << K_NUSERS | 1u << K_NSTREAMS | \
+                         1u << K_AGE | 1u << K_PLATFORM)
+
 /* What each open container is; the stack of them is the only structure we keep. */
 enum {
     T_TOP_ARRAY,    /* top-level array: elements are records */
@@ -43,7 +48,10 @@ enum {
     T_NONE,         /* below the top level: no container open */
 };
 
-enum { MODE_UNDECIDED, MODE_RECORD, MODE_CONTAINER };
+/* MODE_MIXED: a container (decided without seeing its end, see skim_object) that met a
+ * value other than an array: the object was neither, its other values are skipped and it
+ * is rejected whole as unclassifiable when it ends. */
+enum { MODE_UNDECIDED, MODE_RECORD, MODE_CONTAINER, MODE_MIXED };
 
 #define NO_REASON TG_REJ_COUNT_
 
@@ -52,7 +60,7 @@ typedef struct {
     int active;
     unsigned seen;                    /* bit per known key */
     int key;                          /* key whose value comes next */
-    int dup;                          /* a known key came twice */
+    unsigned dup;                     /* bit per known key that came twice */
     unsigned errs;                    /* bit per key with a problem in ferr */
     unsigned char ferr[K_COUNT_];     /* per-key problem, meaningful where errs says */
     uint64_t unknown;
@@ -102,8 +110,13 @@ typedef struct {
     int depth;
     int top;                          /* stack[depth], read by every callback */
     int mode;                         /* of the current top-level object */
+    uint64_t top_offset, top_line;    /* where the current top-level object starts */
     uint64_t next_group;
     rec_t slot[2];                    /* 0: record, 1: nested trace */
+    /* a chunk's last partial line, held until the next chunk completes it (feed) */
+    unsigned char carry[TG_REC_CARRY];
+    size_t carry_len;
+    uint64_t carry_base;
 } parser;
 
 /* ---- the container stack ---- */
@@ -296,6 +309,16 @@ static int rec_end(parser *p, int s, int nested)
     if (!has_city || r->group != 0)
         cap_take(p, r, tok_end(p));
     int albumish = !has_city && (r->seen & (1u << K_RELEASE_DATE | 1u << K_GENRES));
+    /* The other kind's keys are unknown keys here (the spec: ignored and counted), so a
+     * trace's "release_date": null or an album's "nusers": "x" is no fault of the record. */
+    unsigned foreign = r->seen & (has_city ? ALBUM_ONLY_KEYS : albumish ? TRACE_ONLY_KEYS : 0);
+    if (foreign != 0) {
+        p->c->unknown_keys +=
+            (uint64_t)(__builtin_popcount(foreign) + __builtin_popcount(r->dup & foreign));
+        r->seen &= ~foreign;
+        r->errs &= ~foreign;
+        r->dup &= ~foreign;
+    }
     /* a nested trace's album is slot 0 when that is a record; the top-level object
      * owning "traces" may still be undecided (record or container) */
     int undecided = nested && p->stack[p->depth - 1] == T_TOP_OBJECT && p->mode == MODE_UNDECIDED;
@@ -482,15 +505,18 @@ static void value_number(rec_t *r, const char *s, size_t n)
     int k = r->key;
     tg_reject_reason why;
     switch (k) {
-    case K_ALBUM_ID:
-        /* JSON integers are already canonical decimal: the digits are the id, checked as
-         * they are copied */
-        if (n > TG_REC_MAX_ID || !copy_digits(r->id, s, n)) {
+    case K_ALBUM_ID: {
+        /* JSON integers are already canonical decimal (no '+', no leading zero): the
+         * text is the id, checked as it is copied, so -5 is the album "-5" */
+        size_t neg = n > 1 && s[0] == '-';
+        if (n > TG_REC_MAX_ID || !copy_digits(r->id + neg, s + neg, n - neg)) {
             set_err(r, k, TG_REJ_BAD_ALBUM_ID);
         } else {
+            r->id[0] = neg ? '-' : r->id[0];
             r->id_len = n;
         }
         break;
+    }
     case K_NUSERS:
     case K_NSTREAMS:
         why = parse_count(s, n, k == K_NUSERS ? &r->nusers : &r->nstreams);
@@ -516,6 +542,50 @@ static void genre_add(rec_t *r, const char *s, size_t n)
 }
 
 /* ---- the token dispatch ---- */
+
+/* A top-level object is a container when every one of its values is an array (the
+ * spec: the key names carry no meaning), else a record. When an undecided object meets
+ * an array, this reads ahead in the piece yajl is parsing (whole lines, see feed), from
+ * just past that array's '[', to the object's end: SKIM_CONTAINER if every value up to
+ * its '}' is an array, SKIM_RECORD at the first value that is not, SKIM_UNKNOWN if the
+ * piece ends first (a large container: records.h's rules then decide as they go). yajl has not checked these bytes: broken JSON gives some answer, and yajl then
+ * fails the document anyway. */
+enum { SKIM_UNKNOWN, SKIM_RECORD, SKIM_CONTAINER };
+static int skim_object(const unsigned char *s, size_t n)
+{
+    int depth = 2;          /* in the object, in the array */
+    int in_string = 0, want_value = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+            continue;
+        }
+        if (want_value) {   /* just past a ':' of the object itself */
+            if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+                continue;
+            if (c != '[')
+                return SKIM_RECORD;
+            want_value = 0;
+        }
+        switch (c) {
+        case '"': in_string = 1; break;
+        case '[':
+        case '{': depth++; break;
+        case ']':
+        case '}':
+            if (--depth == 0)
+                return SKIM_CONTAINER;
+            break;
+        case ':': want_value = depth == 1; break;
+        default: break;
+        }
+    }
+    return SKIM_UNKNOWN;
+}
 
 static int push(parser *p, int tag)
 {
@@ -567,8 +637,10 @@ static int on_scalar(parser *p, const char *s, size_t n, int kind)
         return 1;
     if (t == T_NONE)
         return format_error(p, "top-level value is not an object or an array");
-    if (t == T_TOP_OBJECT && p->mode == MODE_CONTAINER)
-        return format_error(p, "a value of a top-level object of arrays is not an array");
+    if (t == T_TOP_OBJECT && p->mode >= MODE_CONTAINER) {
+        p->mode = MODE_MIXED;   /* a container after all is not one: see MODE_MIXED */
+        return 1;
+    }
     if (t == T_PEEK_ARRAY) {
         p->mode = MODE_RECORD;  /* an array of scalars under an unknown key */
         set_top(p, T_SKIP);
@@ -639,6 +711,8 @@ static int cb_start_map(void *ctx)
     case T_NONE:
         p->mode = MODE_UNDECIDED;
         rec_begin(p, &p->slot[0]);
+        p->top_offset = p->slot[0].offset;
+        p->top_line = p->slot[0].line;
         return push(p, T_TOP_OBJECT);
     case T_PEEK_ARRAY:  /* an unknown key holding objects: a container after all */
         p->mode = MODE_CONTAINER;
@@ -654,8 +728,10 @@ static int cb_start_map(void *ctx)
         rec_begin(p, &p->slot[1]);
         return push(p, T_NESTED);
     case T_TOP_OBJECT:
-        if (p->mode == MODE_CONTAINER)
-            return format_error(p, "a value of a top-level object of arrays is not an array");
+        if (p->mode >= MODE_CONTAINER) {
+            p->mode = MODE_MIXED;
+            return push(p, T_SKIP);
+        }
         break;
     case T_GENRES:
         set_err(genres_owner(p), K_GENRES, TG_REJ_WRONG_TYPE);
@@ -693,11 +769,19 @@ static int cb_start_array(void *ctx)
     case T_TOP_OBJECT:
         if (p->mode == MODE_CONTAINER)
             return push(p, T_CONT_ARRAY);
+        if (p->mode == MODE_MIXED)
+            return push(p, T_SKIP);
         if (p->mode == MODE_UNDECIDED) {
+            size_t at = tok_end(p);
+            int ahead = skim_object(p->chunk + at, p->chunk_len - at);
+            if (ahead == SKIM_CONTAINER) {
+                p->mode = MODE_CONTAINER;
+                return resolve_group(p, 0) && push(p, T_CONT_ARRAY);
+            }
             int k = p->slot[0].key;
-            if (k == K_TRACES)
+            if (ahead == SKIM_UNKNOWN && k == K_TRACES)
                 return push(p, T_TRACES_ARRAY);  /* still undecided */
-            if (k == K_UNKNOWN)
+            if (ahead == SKIM_UNKNOWN && k == K_UNKNOWN)
                 return push(p, T_PEEK_ARRAY);
             p->mode = MODE_RECORD;
         }
@@ -751,7 +835,7 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
     parser *p = ctx;
     int t = top(p);
     rec_t *r;
-    if (t == T_RECORD || (t == T_TOP_OBJECT && p->mode != MODE_CONTAINER))
+    if (t == T_RECORD || (t == T_TOP_OBJECT && p->mode < MODE_CONTAINER))
         r = &p->slot[0];
     else if (t == T_NESTED)
         r = &p->slot[1];
@@ -767,7 +851,7 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
         return 1;
     }
     if (r->seen & (1u << k))
-        r->dup = 1;
+        r->dup |= 1u << k;
     r->seen |= 1u << k;
     return 1;
 }
@@ -794,6 +878,11 @@ static int cb_end_map(void *ctx)
         cap_take(p, &p->slot[0], tok_end(p));
         int ok = resolve_group(p, 0);
         p->slot[0].active = 0;
+        /* its text is gone (slot 0 held its arrays' records): the place says which */
+        if (ok && p->mode == MODE_MIXED)
+            ok = emit_reject(p, p->top_offset, p->top_line, TG_REJ_UNCLASSIFIABLE,
+                             "a top-level object holding arrays of records and other values",
+                             1, "", 0, 1);
         return ok;
     }
     p->c->unknown_keys += p->slot[0].unknown;
@@ -839,14 +928,50 @@ static tg_code yajl_failure(parser *p, size_t pos, const char *where)
                    where);
 }
 
+/* Hands yajl the n bytes at s, which sit at decoded offset base. */
+static tg_code feed_piece(parser *p, const unsigned char *s, size_t n, uint64_t base)
+{
+    p->chunk = s;
+    p->chunk_len = n;
+    p->chunk_base = base;
+    p->scan_pos = 0;
+    yajl_status st = yajl_parse(p->h, s, n);
+    if (st == yajl_status_client_canceled)
+        return p->rc;
+    if (st != yajl_status_ok)
+        return yajl_failure(p, tok_end(p), "");
+    for (int k = 0; k < 2; k++)
+        if (p->slot[k].active) {
+            cap_take(p, &p->slot[k], n);
+            p->slot[k].cap_from = 0;
+        }
+    line_at(p, n);
+    return TG_OK;
+}
+
+/* The last '\n' of the n bytes at s, or NULL. */
+static const unsigned char *last_newline(const unsigned char *s, size_t n)
+{
+    while (n > 0)
+        if (s[--n] == '\n')
+            return s + n;
+    return NULL;
+}
+
+/* yajl gets the input in pieces that end at a line's end: a chunk's last partial line
+ * waits in p->carry for the next chunk's first line. So a line of up to TG_REC_CARRY
+ * bytes, every NDJSON record in practice, is in one piece, where skim_object sees all
+ * of it: its classification depends neither on where the 256 KiB chunks fall nor on
+ * --threads' ranges. A longer line goes to yajl as it comes. */
 static tg_code feed(parser *p, tg_input *in, uint64_t start)
 {
     int first = start == 0, seen_data = 0;   /* a BOM only at the file's very start */
     uint64_t base = start;
+    tg_code rc;
     for (;;) {
         const unsigned char *data;
         size_t len;
-        tg_code rc = tg_input_read(in, &data, &len, p->e);
+        rc = tg_input_read(in, &data, &len, p->e);
         if (rc != TG_OK)
             return rc;
         if (len == 0)
@@ -855,24 +980,46 @@ static tg_code feed(parser *p, tg_input *in, uint64_t start)
         if (first && len >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF)
             skip = 3;  /* a UTF-8 BOM: some Windows tools write one; JSON does not want it */
         first = 0;
-        p->chunk = data + skip;
-        p->chunk_len = len - skip;
-        p->chunk_base = base + skip;
-        p->scan_pos = 0;
+        const unsigned char *d = data + skip;
+        size_t n = len - skip;
+        uint64_t at = base + skip;
         base += len;
         if (!seen_data)
-            seen_data = !all_space(p->chunk, p->chunk_len);
-        yajl_status st = yajl_parse(p->h, p->chunk, p->chunk_len);
-        if (st == yajl_status_client_canceled)
-            return p->rc;
-        if (st != yajl_status_ok)
-            return yajl_failure(p, tok_end(p), "");
-        for (int s = 0; s < 2; s++)
-            if (p->slot[s].active) {
-                cap_take(p, &p->slot[s], p->chunk_len);
-                p->slot[s].cap_from = 0;
+            seen_data = !all_space(d, n);
+        if (p->carry_len > 0) {   /* complete the carried line with this chunk's first */
+            const unsigned char *nl = memchr(d, '\n', n);
+            size_t take = nl != NULL ? (size_t)(nl - d) + 1 : n;
+            if (take <= TG_REC_CARRY - p->carry_len) {
+                memcpy(p->carry + p->carry_len, d, take);
+                p->carry_len += take;
+                d += take;
+                n -= take;
+                at += take;
+                if (nl == NULL)
+                    continue;     /* the line goes on in the next chunk */
             }
-        line_at(p, p->chunk_len);
+            rc = feed_piece(p, p->carry, p->carry_len, p->carry_base);
+            p->carry_len = 0;
+            if (rc != TG_OK)
+                return rc;
+        }
+        const unsigned char *nl = last_newline(d, n);
+        size_t whole = nl != NULL ? (size_t)(nl - d) + 1 : 0;
+        if (n - whole > TG_REC_CARRY)
+            whole = n;            /* a line too long to carry */
+        if (whole > 0 && (rc = feed_piece(p, d, whole, at)) != TG_OK)
+            return rc;
+        if (n > whole) {
+            memcpy(p->carry, d + whole, n - whole);
+            p->carry_len = n - whole;
+            p->carry_base = at + whole;
+        }
+    }
+    if (p->carry_len > 0) {
+        rc = feed_piece(p, p->carry, p->carry_len, p->carry_base);
+        p->carry_len = 0;
+        if (rc != TG_OK)
+            return rc;
     }
     /* An empty or whitespace-only input is an empty data set (see records.h). */
     if (!seen_data)

@@ -6,8 +6,15 @@
  * array of records and a top-level object of arrays of records are all read by the
  * same code, and several layouts may even follow each other in one file.
  *   - top-level object: a record, or a container whose values are arrays of records.
- *     Keys carry no meaning, so the role is decided from what the values are:
- *       * a scalar or object value, or a "genres" array, or any known record key
+ *     Keys carry no meaning, so the role is decided from what the values are: a
+ *     container is an object whose every value is an array, anything else is a record.
+ *     When an undecided object meets an array, records.c reads ahead to the object's
+ *     end within the bytes yajl was handed, which end at a line's end (lines up to
+ *     TG_REC_CARRY are never split), and decides exactly: every NDJSON record, and
+ *     every file up to 256 KiB, is classified by that rule, whatever the chunking or
+ *     --threads. When the end is out of sight (a large container, or a record spread
+ *     over lines across a chunk's end), it decides as it goes:
+ *       * a scalar or object value, or an array under a known key other than "traces"
  *         => a record;
  *       * an array (not under key "traces") whose first element is an object
  *         => a container; arrays whose first element is not an object => a record;
@@ -18,8 +25,10 @@
  *         nest); a later scalar key makes it an album record.
  *       * an object that ends undecided is a container, except "{}" which is an empty
  *         record (rejected: unclassifiable).
- *     A container whose value turns out not to be an array, or a container that later
- *     meets a scalar key, is a malformed document (TG_ERR_FORMAT).
+ *     A container decided so that later meets a value other than an array was neither:
+ *     the records of its arrays read so far stand, the rest of the object is skipped,
+ *     and the object counts as one rejected record (unclassifiable, at its offset, with
+ *     no text). Before 2026-12-03 that was a malformed document.
  *   - top-level array: every element is a record.
  *   - top-level scalar: TG_ERR_FORMAT.
  *   - an element of a record array that is not an object: rejected (not_object).
@@ -47,12 +56,15 @@
  *     their duplicates are not checked).
  *   - a known key with a value of the wrong JSON type (null included): wrong_type.
  *   - classification: loc_city => trace; else genres or release_date => album;
- *     else unclassifiable. An album record nested in "traces": nested_album.
- *   - album_id: JSON integer >= 0 (canonical text = its decimal digits, any length up
- *     to TG_REC_MAX_ID bytes) or a non-empty string of at most TG_REC_MAX_ID bytes,
- *     kept byte-exactly. So 42 and "42" are one album ("42"); "042", " 42", "-5" are
- *     other albums, as they are (the issue's rule: other strings as they are).
- *     Negative or non-integer numbers (42.0, 4e1), "" and longer ids: bad_album_id.
+ *     else unclassifiable. An album record nested in "traces": nested_album. The keys
+ *     of the other kind's table in the spec (release_date, genres, traces on a trace;
+ *     date, nusers, nstreams, age, platform_name on an album) are unknown keys there:
+ *     counted, never checked (so "release_date": null on a trace is no fault).
+ *   - album_id: JSON integer (canonical text = its decimal text, a '-' included, any
+ *     length up to TG_REC_MAX_ID bytes) or a non-empty string of at most TG_REC_MAX_ID
+ *     bytes, kept byte-exactly. So 42 and "42" are one album ("42"), -5 and "-5" another;
+ *     "042", " 42" are other albums, as they are (the issue's rule: other strings as
+ *     they are). Non-integer numbers (42.0, 4e1, -5e0), "" and longer ids: bad_album_id.
  *     Missing: missing_album_id.
  *   - release_date / date: strict YYYY-MM-DD real dates (tg_date_parse): bad_date;
  *     missing: missing_field.
@@ -92,6 +104,7 @@
 #define TG_REC_MAX_GENRES 64
 #define TG_REC_MAX_GENRE_BYTES 4096
 #define TG_REC_MAX_TEXT 4096         /* raw text kept for a reject */
+#define TG_REC_CARRY (64 * 1024)     /* lines up to this long reach yajl whole (feed) */
 
 /* Stable reject reasons: values are written to files; append only. */
 typedef enum {

@@ -78,7 +78,7 @@ long=$(head -c 6000 /dev/zero | tr '\0' x)
     printf '{"album_id": 7, "release_date": "2016-12-01", "genres": ["Pop", "Jazz", "Pop"]}\n'
     printf '{"album_id": 7, "release_date": "2016-12-02", "genres": ["Pop"]}\n'
     printf '{"album_id": 8, "date": "2017-02-30", "loc_city": "Nice", "nusers": 1}\n'
-    printf '{"album_id": -3, "date": "2017-02-03", "loc_city": "Nice", "nusers": 1}\n'
+    printf '{"album_id": 3.5, "date": "2017-02-03", "loc_city": "Nice", "nusers": 1}\n'
     printf '{"album_id": 8, "date": "2017-02-03", "loc_city": "Nice", "nusers": 1.5}\n'
     printf '{"album_id": 8, "date": "2017-02-03", "loc_city": "Nice", "nusers": 4294967296}\n'
     printf '{"album_id": 8, "date": "2017-02-03", "loc_city": "Nice"}\n'
