@@ -33,6 +33,11 @@ grep -q "missing.h5" err || fail "error names the missing input"
 echo "not hdf5" >text.h5
 "$agg" text.h5 -o s.h5 2>err; [ $? -eq 1 ] || fail "a text file exits 1"
 [ ! -e s.h5 ] || fail "no output after a failure"
+# an output that is the input is bad usage naming both; the input is left as it was
+cp text.h5 keep.h5
+"$agg" text.h5 -o ./text.h5 2>err; [ $? -eq 2 ] || fail "-o the input exits 2"
+grep -q -- "-o ./text.h5 and the input text.h5 are the same file" err || fail "names both: $(cat err)"
+cmp -s text.h5 keep.h5 || fail "the input was changed"
 
 # synth's default data set (the report's calibration), through ingest
 "$synth" -q -o t.ndjson || fail "synth"
