@@ -41,6 +41,19 @@ grep -q -- "--lr: -1 is out of range" err || fail "says -1 is not a rate: $(cat 
 grep -q "has 20 steps" err || fail "names the store's steps: $(cat err)"
 "$train" missing.h5 2>err; [ $? -eq 1 ] || fail "missing store exits 1"
 
+# an output that is the store, or the other output, is bad usage naming both, checked
+# before any work; the store is left as it was
+cp store.h5 keep.h5
+"$train" $common -o store.h5 2>err; [ $? -eq 2 ] || fail "-o the store exits 2"
+grep -q -- "-o store.h5 and the store store.h5 are the same file" err || fail "names both: $(cat err)"
+"$train" $common --predictions ./store.h5 2>err; [ $? -eq 2 ] || fail "--predictions the store exits 2"
+grep -q -- "--predictions ./store.h5 and the store store.h5 are the same file" err || fail "$(cat err)"
+"$train" $common -o x.h5 --predictions x.h5 2>err; [ $? -eq 2 ] || fail "-o and --predictions one file"
+grep -q -- "-o x.h5 and --predictions x.h5 are the same file" err || fail "$(cat err)"
+grep -q "parameters; needs" err && fail "refused before any work: $(cat err)"
+cmp -s store.h5 keep.h5 || fail "the store was changed"
+[ -e x.h5 ] && fail "nothing written"
+
 # TG_CUDA_MODULE names the one CUDA module tried: a bad one is an error naming it, never
 # a silent fall back to the build tree's copy (a build without CUDA refuses earlier)
 TG_CUDA_MODULE="$dir/none.so" "$train" $common --backend cuda 2>err; [ $? -ne 0 ] || fail "a bad TG_CUDA_MODULE trains"
@@ -190,6 +203,14 @@ fi
 "$predict" full.h5 store.h5 --album nope 2>err; [ $? -eq 2 ] || fail "unknown album is bad usage"
 grep -q "no such album" err || fail "names it"
 "$predict" full.h5 2>/dev/null; [ $? -eq 2 ] || fail "predict needs a store"
+# predict's -o may not replace its model or store
+cp full.h5 keep-model.h5
+"$predict" full.h5 store.h5 -o full.h5 2>err; [ $? -eq 2 ] || fail "predict -o the model exits 2"
+grep -q -- "-o full.h5 and the model full.h5 are the same file" err || fail "names both: $(cat err)"
+"$predict" full.h5 store.h5 -o ./store.h5 2>err; [ $? -eq 2 ] || fail "predict -o the store exits 2"
+grep -q -- "-o ./store.h5 and the store store.h5 are the same file" err || fail "$(cat err)"
+cmp -s full.h5 keep-model.h5 || fail "the model was changed"
+cmp -s store.h5 keep.h5 || fail "the store was changed by predict"
 
 # the report's CNN (Linear-3 32 wide): learns, records its shape, and predict reads it back
 cnn="store.h5 --model cnn --hidden 32 --epochs 6 --lr 0.01 --threads 1 -o cnn.h5 --predictions cnnp.h5"
