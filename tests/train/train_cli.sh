@@ -54,6 +54,28 @@ grep -q "parameters; needs" err && fail "refused before any work: $(cat err)"
 cmp -s store.h5 keep.h5 || fail "the store was changed"
 [ -e x.h5 ] && fail "nothing written"
 
+# an output whose directory is missing is an error before any epoch (exit 1, as synth
+# gives for one), naming it; the predictions' too
+"$train" $common -o "$dir/no/such/m.h5" 2>err; [ $? -eq 1 ] || fail "-o in a missing directory exits 1"
+grep -q "^train: $dir/no/such/m.h5: cannot create a temporary file beside it" err || fail "names it: $(cat err)"
+grep -q "epoch" err && fail "no epoch before the check: $(cat err)"
+"$train" $common --predictions "$dir/no/such/p.h5" 2>err; [ $? -eq 1 ] || fail "--predictions in a missing directory exits 1"
+grep -q "^train: $dir/no/such/p.h5: cannot create a temporary file beside it" err || fail "names it: $(cat err)"
+grep -q "epoch" err && fail "no epoch before the check: $(cat err)"
+[ -e model.h5 ] && fail "nothing written when an output cannot be"
+
+# a store with no test album: model.h5 alone, said so, and the rerun is up to date (none
+# of its predictions expected); a missing directory for predictions never written is fine
+"$toy" notest.h5 200 notest || fail "toy store without test albums"
+nt="notest.h5 --epochs 2 --hidden 32 --lr 0.01 --threads 1 -o nt.h5 --predictions ntp.h5"
+"$train" $nt 2>log || fail "no test album: $(cat log)"
+grep -q "^train: no test album: ntp.h5 not written$" log || fail "says why: $(cat log)"
+grep -q "^train: wrote nt.h5$" log || fail "says only what it wrote: $(cat log)"
+[ -e nt.h5 ] && [ ! -e ntp.h5 ] || fail "model.h5 and no predictions"
+"$train" $nt 2>log || fail "no test album, rerun: $(cat log)"
+grep -q "^train: nt.h5 is up to date (no test album: no ntp.h5)$" log || fail "rerun is up to date: $(cat log)"
+"$train" $nt --force --predictions "$dir/no/such/p.h5" 2>log || fail "unwritten predictions need no directory: $(cat log)"
+
 # TG_CUDA_MODULE names the one CUDA module tried: a bad one is an error naming it, never
 # a silent fall back to the build tree's copy (a build without CUDA refuses earlier)
 TG_CUDA_MODULE="$dir/none.so" "$train" $common --backend cuda 2>err; [ $? -ne 0 ] || fail "a bad TG_CUDA_MODULE trains"
