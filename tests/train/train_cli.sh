@@ -75,6 +75,10 @@ grep -q "^train: wrote nt.h5$" log || fail "says only what it wrote: $(cat log)"
 "$train" $nt 2>log || fail "no test album, rerun: $(cat log)"
 grep -q "^train: nt.h5 is up to date (no test album: no ntp.h5)$" log || fail "rerun is up to date: $(cat log)"
 "$train" $nt --force --predictions "$dir/no/such/p.h5" 2>log || fail "unwritten predictions need no directory: $(cat log)"
+echo mine >ntp.h5
+"$train" $nt --force 2>log || fail "no test album, a file at --predictions: $(cat log)"
+grep -q "^train: no test album: ntp.h5 not written (the file there is left as it was)$" log || fail "says so: $(cat log)"
+[ "$(cat ntp.h5)" = mine ] || fail "a file at --predictions is left alone"
 
 # TG_CUDA_MODULE names the one CUDA module tried: a bad one is an error naming it, never
 # a silent fall back to the build tree's copy (a build without CUDA refuses earlier)
