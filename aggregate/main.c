@@ -107,6 +107,8 @@ int main(int argc, char **argv)
         o.input = "ingest.h5";
     if (rc == TG_OK && strcmp(o.input, "-") == 0)
         rc = tg_fail(&err, TG_ERR_USAGE, "the input must be an ingest.h5 file, not standard input");
+    if (rc == TG_OK)
+        rc = tg_output_distinct("-o", o.output, "the input", o.input, &err);
     if (rc != TG_OK)
         goto end;
 

@@ -40,6 +40,13 @@ int tg_opt_display(const char *arg)
     return 1;
 }
 
+/* "-" then a digit, or "-." then a digit: a negative number, never an option. */
+static int looks_negative(const char *s)
+{
+    const char *p = s + 1 + (s[1] == '.');
+    return *p >= '0' && *p <= '9';
+}
+
 int tg_opt_value(int argc, char **argv, int *i, const char *name, const char *short_name,
                  const char **value, tg_error *e)
 {
@@ -52,8 +59,11 @@ int tg_opt_value(int argc, char **argv, int *i, const char *name, const char *sh
     if (!tg_opt_flag(arg, name, short_name))
         return 0;
     /* A value may not look like an option: "-o --force" is a mistake, not a file name.
-     * "-" alone (standard input/output) is allowed. */
-    if (*i + 1 >= argc || (argv[*i + 1][0] == '-' && argv[*i + 1][1] != '\0')) {
+     * "-" alone (standard input/output) is allowed, and so is a negative number ("-5",
+     * "-.5": no option looks like one), so that the option's parser says why the value
+     * is wrong rather than that it is missing. */
+    const char *next = *i + 1 < argc ? argv[*i + 1] : NULL;
+    if (next == NULL || (next[0] == '-' && next[1] != '\0' && !looks_negative(next))) {
         tg_fail(e, TG_ERR_USAGE, "option %s needs a value", arg);
         return -1;
     }
@@ -83,10 +93,12 @@ tg_code tg_parse_u64(const char *s, const char *opt, uint64_t min, uint64_t max,
                      tg_error *e)
 {
     uint64_t v;
-    const char *end = read_u64(s, &v);
+    /* a negative number is a number, out of range like any other ("-0" is 0) */
+    int negative = s[0] == '-';
+    const char *end = read_u64(s + negative, &v);
     if (end == NULL || *end != '\0')
         return tg_fail(e, TG_ERR_USAGE, "%s: '%s' is not a whole number (or is too large)", opt, s);
-    if (v < min || v > max)
+    if ((negative && v != 0) || v < min || v > max)
         return tg_fail(e, TG_ERR_USAGE, "%s: %s is out of range [%llu, %llu]", opt, s,
                        (unsigned long long)min, (unsigned long long)max);
     *out = v;

@@ -14,7 +14,8 @@
  * "--name=value") or short form (e.g. "-o", may be NULL).
  * Returns 0 when argv[*i] is not this option; 1 when it is, with *value set (the
  * value after '=' or the next argument, in which case *i is advanced); -1 when it is
- * but the value is missing or starts with '-' (e filled). */
+ * but the value is missing or starts with '-' (e filled). "-" alone and a negative
+ * number ("-5", "-0.5") are values: the option's parser then refuses or takes them. */
 int tg_opt_value(int argc, char **argv, int *i, const char *name, const char *short_name,
                  const char **value, tg_error *e);
 
@@ -31,7 +32,8 @@ int tg_opt_info(const char *arg, const char *prog, void (*usage)(FILE *));
  * returns 1 if it is one of them, else returns 0. */
 int tg_opt_display(const char *arg);
 
-/* Parses a whole decimal integer in [min, max]. */
+/* Parses a whole decimal integer in [min, max]. A negative one is out of range ("-0"
+ * is 0). */
 tg_code tg_parse_u64(const char *s, const char *opt, uint64_t min, uint64_t max, uint64_t *out,
                      tg_error *e);
 

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +168,96 @@ void tg_tmp_discard(const char *tmp_path)
         return;
     unlink(tmp_path);
     tmp_unregister(tmp_path);
+}
+
+/* path made absolute with "." and ".." and repeated slashes taken lexically, into buf
+ * (size bytes); NULL when it does not fit or the working directory is unknown. For a
+ * path whose directory does not exist, where realpath cannot help. */
+static char *lexical_path(const char *path, char *buf, size_t size)
+{
+    size_t n = 0;
+    if (path[0] != '/') {
+        if (getcwd(buf, size) == NULL)
+            return NULL;
+        n = strlen(buf);
+        if (n == 1)
+            n = 0; /* "/": its components follow */
+    }
+    for (const char *p = path; *p;) {
+        while (*p == '/')
+            p++;
+        size_t len = strcspn(p, "/");
+        if (len == 0 || (len == 1 && p[0] == '.')) {
+            /* nothing to add */
+        } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+            while (n > 0 && buf[--n] != '/')
+                ;
+        } else {
+            if (n + 1 + len + 1 > size)
+                return NULL;
+            buf[n++] = '/';
+            memcpy(buf + n, p, len);
+            n += len;
+        }
+        p += len;
+    }
+    if (n == 0)
+        buf[n++] = '/';
+    buf[n] = '\0';
+    return buf;
+}
+
+/* path normalised into buf (PATH_MAX bytes): the whole path resolved when it exists,
+ * else its directory resolved and its last component appended, else lexically. */
+static char *normal_path(const char *path, char *buf)
+{
+    if (realpath(path, buf) != NULL)
+        return buf;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    char dir[PATH_MAX];
+    if (*base != '\0' && strcmp(base, ".") != 0 && strcmp(base, "..") != 0 &&
+        snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + 1 : 1,
+                 slash ? path : ".") < (int)sizeof dir &&
+        realpath(dir, buf) != NULL) {
+        size_t n = strlen(buf);
+        if (n + 1 + strlen(base) + 1 <= PATH_MAX) {
+            snprintf(buf + n, PATH_MAX - n, "%s%s", n > 1 ? "/" : "", base);
+            return buf;
+        }
+    }
+    return lexical_path(path, buf, PATH_MAX);
+}
+
+tg_code tg_output_distinct(const char *out_opt, const char *output, const char *other_what,
+                           const char *other, tg_error *e)
+{
+    if (strcmp(output, "-") == 0 || strcmp(other, "-") == 0)
+        return TG_OK;
+    struct stat so, st;
+    int same;
+    if (stat(output, &so) == 0 && stat(other, &st) == 0) {
+        same = so.st_dev == st.st_dev && so.st_ino == st.st_ino;
+    } else {
+        char a[PATH_MAX], b[PATH_MAX];
+        const char *na = normal_path(output, a), *nb = normal_path(other, b);
+        /* a path too long to normalise is compared as written */
+        same = strcmp(na ? na : output, nb ? nb : other) == 0;
+    }
+    if (same)
+        return tg_fail(e, TG_ERR_USAGE, "%s %s and %s %s are the same file: choose another %s",
+                       out_opt, output, other_what, other, out_opt);
+    return TG_OK;
+}
+
+tg_code tg_output_probe(const char *final_path, tg_error *e)
+{
+    char *tmp = NULL;
+    tg_code rc = tg_tmp_create(final_path, &tmp, e);
+    if (rc == TG_OK)
+        tg_tmp_discard(tmp);
+    free(tmp);
+    return rc;
 }
 
 static void outfile_release(tg_outfile *o)

@@ -31,6 +31,26 @@ tg_code tg_tmp_commit(const char *tmp_path, const char *final_path, tg_error *e)
 /* Removes tmp_path and unregisters it. Never fails (an already missing file is fine). */
 void tg_tmp_discard(const char *tmp_path);
 
+/* Refuses an output that is the same file as another path the run reads or writes:
+ * renamed into place, the output would replace that file (`ingest in.ndjson -o
+ * in.ndjson` destroyed its input and said "wrote"). The same file: the same device and
+ * inode when both exist, else the same path once normalised (absolute, its directory
+ * resolved through symlinks when it exists, else "." and ".." taken lexically). "-"
+ * (standard input or output) is never the same file as anything. out_opt names the
+ * output's option ("-o"); other_what names the other path's role, as the message
+ * shows it ("the input", "the store", "--predictions"). Returns TG_OK, or TG_ERR_USAGE
+ * with a message naming both paths ("-o in.ndjson and the input in.ndjson are the same
+ * file: choose another -o"). Changes nothing on disk. */
+tg_code tg_output_distinct(const char *out_opt, const char *output, const char *other_what,
+                           const char *other, tg_error *e);
+
+/* Checks up front that final_path can be written, by creating its temporary beside it
+ * and removing it: for a program that would otherwise learn that only after its work
+ * (train, after every epoch). Returns tg_tmp_create's errors, e.g. TG_ERR_IO naming the
+ * file for a missing or read-only directory (the same message and exit status as a
+ * program that fails on opening its output); leaves nothing behind. */
+tg_code tg_output_probe(const char *final_path, tg_error *e);
+
 /* A stdio stream on a temporary, for text and binary outputs of our own.
  * path "-" writes to stdout directly (nothing to rename). */
 typedef struct {

@@ -205,6 +205,16 @@ int main(int argc, char **argv)
     int html_stdout = html_path != NULL && strcmp(html_path, "-") == 0;
     if (rc == TG_OK && json_stdout && html_stdout)
         rc = tg_fail(&err, TG_ERR_USAGE, "--json - and --html -: only one can go to standard output");
+    /* no output may replace an input or the other output */
+    const char *out_opts[2] = {"--json", "--html"}, *outs[2] = {json_path, html_path};
+    for (int k = 0; k < 2 && rc == TG_OK; k++) {
+        for (int f = 0; outs[k] != NULL && f < n_files && rc == TG_OK; f++)
+            rc = tg_output_distinct(out_opts[k], outs[k], "the input", files[f], &err);
+        if (rc == TG_OK && outs[k] != NULL && model_path != NULL)
+            rc = tg_output_distinct(out_opts[k], outs[k], "--model", model_path, &err);
+    }
+    if (rc == TG_OK && json_path != NULL && html_path != NULL)
+        rc = tg_output_distinct("--json", json_path, "--html", html_path, &err);
     /* A model given with --model must be read: failing on it is an error, and before
      * any work on the predictions. */
     if (rc == TG_OK && model_path != NULL) {
@@ -262,12 +272,20 @@ int main(int argc, char **argv)
         goto end;
 
     /* The model: --model's (read above), else the one the predictions file names. */
-    if (mi.path == NULL && meta.model != NULL && meta.model[0] != '\0')
+    if (mi.path == NULL && meta.model != NULL && meta.model[0] != '\0') {
         predictions_model(&mi, meta.model, files[0]);
-    else if (mi.path == NULL)
+        /* the model the predictions name is read too: not to be replaced by a report */
+        for (int k = 0; k < 2 && rc == TG_OK && mi.path != NULL; k++)
+            if (outs[k] != NULL)
+                rc = tg_output_distinct(out_opts[k], outs[k], "the predictions' model",
+                                        mi.path, &err);
+        if (rc != TG_OK)
+            goto end;
+    } else if (mi.path == NULL) {
         snprintf(mi.note, sizeof mi.note, "No model file given (--model)%s: the training and "
                  "test loss and test MAP per epoch are left out.",
                  n_files == 1 ? ", and the predictions file names none" : "");
+    }
 
     const eval_sweep *sw = sweeping ? &sweep : NULL;
     if (!json_stdout && !html_stdout) {

@@ -133,6 +133,15 @@ int main(int argc, char **argv)
         }
         o.rejects = rejects;
     }
+    /* neither output may replace an input, nor the other output */
+    rc = tg_output_distinct("-o", o.output, "--rejects", o.rejects, &err);
+    for (size_t i = 0; i < o.n_inputs && rc == TG_OK; i++) {
+        rc = tg_output_distinct("-o", o.output, "the input", o.inputs[i], &err);
+        if (rc == TG_OK)
+            rc = tg_output_distinct("--rejects", o.rejects, "the input", o.inputs[i], &err);
+    }
+    if (rc != TG_OK)
+        goto end;
 
     /* Make-style: what changes the output (not --mem, --threads, -q: same rows) */
     int bad = tg_prov_param(&prov, "schema", "%d", TG_INGEST_SCHEMA);

@@ -8,7 +8,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 static void usage(FILE *f)
 {
@@ -177,9 +176,16 @@ int main(int argc, char **argv)
     }
     if (rc == TG_OK && o.store_path == NULL)
         rc = tg_fail(&err, TG_ERR_USAGE, "no store given");
-    if (rc == TG_OK && strcmp(o.model_path, o.predictions_path) == 0)
-        rc = tg_fail(&err, TG_ERR_USAGE, "-o and --predictions name the same file");
     int sweep = sweep_steps || sweep_models || sweep_out;
+    /* a single run's outputs may not replace the store or each other (a sweep writes
+     * neither: its files are in --sweep-out) */
+    if (rc == TG_OK && !sweep)
+        rc = tg_output_distinct("-o", o.model_path, "--predictions", o.predictions_path, &err);
+    if (rc == TG_OK && !sweep)
+        rc = tg_output_distinct("-o", o.model_path, "the store", o.store_path, &err);
+    if (rc == TG_OK && !sweep)
+        rc = tg_output_distinct("--predictions", o.predictions_path, "the store", o.store_path,
+                                &err);
     if (rc == TG_OK && sweep && single)
         rc = tg_fail(&err, TG_ERR_USAGE, "%s is for a single run: a sweep writes its outputs in "
                      "--sweep-out and takes its steps from --sweep-steps", single);

@@ -63,6 +63,10 @@ int main(int argc, char **argv)
     }
     if (rc == TG_OK && (o.model_path == NULL || o.store_path == NULL))
         rc = tg_fail(&err, TG_ERR_USAGE, "needs a model and a store");
+    if (rc == TG_OK)
+        rc = tg_output_distinct("-o", o.output, "the model", o.model_path, &err);
+    if (rc == TG_OK)
+        rc = tg_output_distinct("-o", o.output, "the store", o.store_path, &err);
     if (rc == TG_OK) {
         if (o.n_albums)
             o.albums = ids;

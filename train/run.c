@@ -117,13 +117,16 @@ static tg_code history_add(tg_model_history *h, const tg_epoch_stats *st, tg_err
     return TG_OK;
 }
 
-/* Up to date: model.h5 records the same provenance and predictions.h5 exists. */
-static int up_to_date(const tg_train_options *o, tg_prov *prov)
+/* Up to date: model.h5 records the same provenance and, when the store has test
+ * albums (with_predictions), predictions.h5 exists. Without test albums no
+ * predictions.h5 is written, so none is expected: else every rerun would retrain. */
+static int up_to_date(const tg_train_options *o, tg_prov *prov, int with_predictions)
 {
     char *text = NULL;
     if (tg_model_file_provenance(o->model_path, &text, NULL) != TG_OK)
         return 0;
-    int ok = tg_prov_matches(prov, text) && access(o->predictions_path, R_OK) == 0;
+    int ok = tg_prov_matches(prov, text) &&
+             (!with_predictions || access(o->predictions_path, R_OK) == 0);
     free(text);
     return ok;
 }
@@ -391,19 +394,40 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     rc = tg_prov_input(&prov, o->store_path, e);
     if (rc == TG_OK)
         rc = tg_train_prov_params(&prov, config, e);
+    /* the splits say which outputs this run writes: no test album, no predictions.h5 */
+    if (rc == TG_OK)
+        rc = tg_train_split_ids(s, TG_SPLIT_TRAIN, &train, &n_train, e);
+    if (rc == TG_OK)
+        rc = tg_train_split_ids(s, TG_SPLIT_TEST, &test, &n_test, e);
     if (rc != TG_OK)
         goto end;
     /* under MPI rank 0 alone decides (it writes the outputs) and tells the others */
     rc = tg_mpi_agree(o->mpi ? o->mpi : &one, rc, e);
-    int current = rc == TG_OK && rank == 0 && !o->force && !o->resume && up_to_date(o, &prov);
+    int current = rc == TG_OK && rank == 0 && !o->force && !o->resume &&
+                  up_to_date(o, &prov, n_test > 0);
     if (rc == TG_OK)
         rc = tg_mpi_bcast(o->mpi ? o->mpi : &one, &current, sizeof current, 0, e);
     if (rc != TG_OK)
         goto end;
     if (current) {
-        TG_DISPLAY(2, "train: %s and %s are up to date\n", o->model_path, o->predictions_path);
+        if (n_test > 0)
+            TG_DISPLAY(2, "train: %s and %s are up to date\n", o->model_path,
+                       o->predictions_path);
+        else
+            TG_DISPLAY(2, "train: %s is up to date (no test album: no %s)\n", o->model_path,
+                       o->predictions_path);
         goto end;
     }
+    /* An output that cannot be written (a missing or read-only directory) is found now,
+     * as synth finds it on opening its output (exit 1), not after every epoch ran. */
+    if (rank == 0) {
+        rc = tg_output_probe(o->model_path, e);
+        if (rc == TG_OK && n_test > 0)
+            rc = tg_output_probe(o->predictions_path, e);
+    }
+    rc = tg_mpi_agree(o->mpi ? o->mpi : &one, rc, e);
+    if (rc != TG_OK)
+        goto end;
     uint64_t cache_budget = 0;
     rc = tg_train_check_memory(o, &spec, &layout, &cache_budget, e);
     if (rc == TG_OK)
@@ -413,10 +437,6 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     if (rc == TG_OK && o->resume)
         rc = resume_from(o, config, &old, &m, &h, e);
     resume_file_free(&old); /* restored: not held through the training */
-    if (rc == TG_OK)
-        rc = tg_train_split_ids(s, TG_SPLIT_TRAIN, &train, &n_train, e);
-    if (rc == TG_OK)
-        rc = tg_train_split_ids(s, TG_SPLIT_TEST, &test, &n_test, e);
     if (rc == TG_OK && n_train == 0)
         rc = tg_fail(e, TG_ERR_FORMAT, "%s: no album in the train split", o->store_path);
     if (rc != TG_OK)
@@ -477,6 +497,10 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
             rc = tg_tmp_create(o->predictions_path, &pred_tmp, e);
             if (rc == TG_OK)
                 rc = write_predictions(o, pred_tmp, s, m.net, test, n_test, &src, e);
+        } else if (access(o->predictions_path, F_OK) == 0) {
+            /* not removed: it is not this run's, and may be the user's */
+            TG_DISPLAY(2, "train: no test album: %s not written (the file there is left as "
+                       "it was)\n", o->predictions_path);
         } else {
             TG_DISPLAY(2, "train: no test album: %s not written\n", o->predictions_path);
         }
@@ -501,8 +525,10 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
         free(pred_tmp);
         free(model_tmp);
     }
-    if (rc == TG_OK)
+    if (rc == TG_OK && n_test > 0)
         TG_DISPLAY(2, "train: wrote %s and %s\n", o->model_path, o->predictions_path);
+    else if (rc == TG_OK)
+        TG_DISPLAY(2, "train: wrote %s\n", o->model_path);
 end:
     rc = tg_mpi_agree(o->mpi ? o->mpi : &one, rc, e);
     tg_parallel_free(&par);

@@ -37,7 +37,9 @@ typedef struct {
                                       writes the outputs); NULL or inactive: one process */
 } tg_train_options;
 
-/* Runs training. Returns TG_OK when done or up to date (said on stderr). Errors:
+/* Runs training. Returns TG_OK when done or up to date (said on stderr); a store with no
+ * test album gives model.h5 alone, and its rerun is up to date without predictions.h5.
+ * Errors: TG_ERR_IO for an output that cannot be written (found before training),
  * TG_ERR_LIMIT (the model does not fit: the message names the size and the options
  * that shrink it), TG_ERR_USAGE (options the store or a resumed model contradict),
  * and those of the store, loader and files. No output is left half-written. */

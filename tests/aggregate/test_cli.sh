@@ -23,6 +23,8 @@ grep -q "window" err || fail "steps > window says why: $(cat err)"
 "$agg" x.h5 --value nplays 2>err; [ $? -eq 2 ] || fail "--value nplays exits 2"
 "$agg" x.h5 --test-fraction 1.5 2>err; [ $? -eq 2 ] || fail "--test-fraction 1.5 exits 2"
 "$agg" x.h5 --min-albums 0 2>err; [ $? -eq 2 ] || fail "--min-albums 0 exits 2"
+"$agg" x.h5 --seed -1 2>err; [ $? -eq 2 ] || fail "--seed -1 exits 2"
+grep -q -- "--seed: -1 is out of range \[0, " err || fail "says -1 is not a seed: $(cat err)"
 "$agg" a.h5 b.h5 2>err; [ $? -eq 2 ] || fail "two inputs exit 2"
 "$agg" 2>err; [ $? -eq 1 ] || fail "missing default ingest.h5 exits 1"
 grep -q "ingest.h5" err || fail "error names ingest.h5: $(cat err)"
@@ -31,6 +33,11 @@ grep -q "missing.h5" err || fail "error names the missing input"
 echo "not hdf5" >text.h5
 "$agg" text.h5 -o s.h5 2>err; [ $? -eq 1 ] || fail "a text file exits 1"
 [ ! -e s.h5 ] || fail "no output after a failure"
+# an output that is the input is bad usage naming both; the input is left as it was
+cp text.h5 keep.h5
+"$agg" text.h5 -o ./text.h5 2>err; [ $? -eq 2 ] || fail "-o the input exits 2"
+grep -q -- "-o ./text.h5 and the input text.h5 are the same file" err || fail "names both: $(cat err)"
+cmp -s text.h5 keep.h5 || fail "the input was changed"
 
 # synth's default data set (the report's calibration), through ingest
 "$synth" -q -o t.ndjson || fail "synth"

@@ -114,6 +114,66 @@ Test(files, unwritable_directory_is_a_clear_error)
     cr_assert(strstr(e.msg, "/nonexistent-dir/x/out.txt") != NULL, "%s", e.msg);
 }
 
+/* An output that is an input, however it is spelled, is refused naming both; stdout
+ * and other files are not (the audit: `ingest in.ndjson -o in.ndjson` destroyed it). */
+Test(files, output_that_is_an_input_is_refused)
+{
+    cr_assert_eq(chdir(dir), 0); /* each test runs in its own process */
+    write_text("in.txt", "data");
+    cr_assert_eq(mkdir("sub", 0777), 0);
+    cr_assert_eq(symlink("sub", "link"), 0);
+    cr_assert_eq(link("in.txt", "hard.txt"), 0);
+    write_text("sub/other.txt", "x");
+    char abs_in[256];
+    snprintf(abs_in, sizeof abs_in, "%s/in.txt", dir);
+    tg_error e = {0};
+    /* the same existing file: by inode */
+    const char *same[][2] = {{"in.txt", "in.txt"}, {"./in.txt", "in.txt"},
+                             {"sub/../in.txt", "in.txt"}, {abs_in, "in.txt"},
+                             {"hard.txt", "in.txt"}, {"link/other.txt", "sub/other.txt"},
+                             /* neither exists yet: by normalised path */
+                             {"new.h5", "./new.h5"}, {"link/new.h5", "sub/new.h5"},
+                             {"nodir/new.h5", "nodir/./x/../new.h5"}};
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+        memset(&e, 0, sizeof e);
+        cr_assert_eq(tg_output_distinct("-o", same[i][0], "the input", same[i][1], &e),
+                     TG_ERR_USAGE, "%s vs %s", same[i][0], same[i][1]);
+    }
+    tg_output_distinct("-o", "./in.txt", "the input", "in.txt", &e);
+    cr_assert_str_eq(e.msg, "-o ./in.txt and the input in.txt are the same file: "
+                     "choose another -o");
+    const char *other[][2] = {{"out.txt", "in.txt"}, {"-", "in.txt"}, {"in.txt", "-"},
+                              {"-", "-"}, {"sub/in.txt", "in.txt"}, {"new.h5", "sub/new.h5"},
+                              {"nodir/a.h5", "nodir/b.h5"}, {"in.txt", "sub/other.txt"}};
+    for (size_t i = 0; i < sizeof other / sizeof *other; i++)
+        cr_assert_eq(tg_output_distinct("-o", other[i][0], "the input", other[i][1], &e), TG_OK,
+                     "%s vs %s", other[i][0], other[i][1]);
+    cr_assert_str_eq(read_text("in.txt"), "data", "the check writes nothing");
+    unlink("sub/other.txt");
+    unlink("link");
+    rmdir("sub");
+}
+
+/* The probe finds a missing or unwritable directory before any work, with the error a
+ * failed output would give later, and leaves nothing behind. */
+Test(files, probe_checks_the_directory_up_front)
+{
+    tg_error e = {0};
+    cr_assert_eq(tg_output_probe("/nonexistent-dir/x.h5", &e), TG_ERR_IO);
+    cr_assert(strstr(e.msg, "/nonexistent-dir/x.h5: cannot create a temporary file beside it")
+              == e.msg, "%s", e.msg);
+    char path[128];
+    snprintf(path, sizeof path, "%s/x.h5", dir);
+    cr_assert_eq(tg_output_probe(path, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(count_entries(), 0, "no temporary left");
+    if (geteuid() != 0) { /* root writes anywhere */
+        cr_assert_eq(chmod(dir, 0555), 0);
+        cr_assert_eq(tg_output_probe(path, &e), TG_ERR_IO);
+        cr_assert(strstr(e.msg, "Permission denied") != NULL, "%s", e.msg);
+        chmod(dir, 0700);
+    }
+}
+
 Test(files, provenance_params_and_inputs)
 {
     char in[128];

@@ -28,6 +28,41 @@ Test(options, value_forms)
     cr_assert_eq(tg_opt_value(argc, argv, &i, "--force", NULL, &v, &e), -1, "missing last value");
 }
 
+/* A negative number is a value, so that its option's parser says what is wrong with it
+ * (the audit: "synth --albums -5" said "needs a value"); an option is still not one. */
+Test(options, negative_numbers_are_values)
+{
+    char *argv[] = {"prog", "--albums", "-5", "--lr", "-.5", "--seed", "-x", "-o", "-1", NULL};
+    int argc = 9, i = 1;
+    const char *v = NULL;
+    tg_error e = {0};
+    cr_assert_eq(tg_opt_value(argc, argv, &i, "--albums", NULL, &v, &e), 1);
+    cr_assert_str_eq(v, "-5");
+    i = 3;
+    cr_assert_eq(tg_opt_value(argc, argv, &i, "--lr", NULL, &v, &e), 1);
+    cr_assert_str_eq(v, "-.5");
+    i = 5;
+    cr_assert_eq(tg_opt_value(argc, argv, &i, "--seed", NULL, &v, &e), -1, "-x is an option");
+    cr_assert(strstr(e.msg, "needs a value") != NULL, "%s", e.msg);
+    i = 7;
+    cr_assert_eq(tg_opt_value(argc, argv, &i, "--output", "-o", &v, &e), 1);
+    cr_assert_str_eq(v, "-1");
+
+    uint64_t u = 7;
+    cr_assert_eq(tg_parse_u64("-5", "--albums", 1, 100, &u, &e), TG_ERR_USAGE);
+    cr_assert_str_eq(e.msg, "--albums: -5 is out of range [1, 100]");
+    cr_assert_eq(tg_parse_u64("-1", "--seed", 0, UINT64_MAX, &u, &e), TG_ERR_USAGE);
+    cr_assert(strstr(e.msg, "--seed: -1 is out of range [0, ") == e.msg, "%s", e.msg);
+    cr_assert_eq(u, 7, "nothing stored on failure");
+    cr_assert_eq(tg_parse_u64("-0", "--seed", 0, 10, &u, &e), TG_OK, "-0 is 0");
+    cr_assert_eq(u, 0);
+    cr_assert_eq(tg_parse_u64("-", "--seed", 0, 10, &u, &e), TG_ERR_USAGE);
+    cr_assert_eq(tg_parse_u64("--5", "--seed", 0, 10, &u, &e), TG_ERR_USAGE);
+    double d;
+    cr_assert_eq(tg_parse_double("-1", "--lr", 1e-12, 10, &d, &e), TG_ERR_USAGE);
+    cr_assert_str_eq(e.msg, "--lr: -1 is out of range [1e-12, 10]");
+}
+
 Test(options, integers)
 {
     uint64_t v;

@@ -84,6 +84,27 @@ if grep -q warning "$dir/err"; then echo "FAIL model-beside: a warning"; cat "$d
 expect 0 model -- "$dir/test_labels.csv" "$dir/test_scores.csv" --model "$dir/model.h5" -q
 has "$dir/out" "Training history of $dir/model.h5: 5 epoch(s)" model
 [ -s "$dir/err" ] && { echo "FAIL model-quiet: -q should leave stderr empty"; failures=$((failures + 1)); }
+# An output that is an input (the predictions, a CSV, --model, the model the predictions
+# name) or the other output: bad usage naming both; the input is left as it was.
+cp "$h5" "$dir/keep.h5"
+expect 2 json-is-input -- "$h5" --json "$h5"
+has "$dir/err" "--json $h5 and the input $h5 are the same file" json-is-input
+expect 2 html-is-input -- "$h5" --html "$dir/./predictions.h5"
+has "$dir/err" "--html $dir/./predictions.h5 and the input $h5 are the same file" html-is-input
+same "$h5" "$dir/keep.h5" input-intact
+cp "$dir/test_labels.csv" "$dir/keep.csv"
+expect 2 json-is-csv -- "$dir/test_labels.csv" "$dir/test_scores.csv" --json "$dir/test_labels.csv"
+has "$dir/err" "and the input $dir/test_labels.csv are the same file" json-is-csv
+same "$dir/test_labels.csv" "$dir/keep.csv" csv-intact
+expect 2 html-is-model -- "$h5" --model "$dir/model.h5" --html "$dir/model.h5"
+has "$dir/err" "--html $dir/model.h5 and --model $dir/model.h5 are the same file" html-is-model
+cp "$dir/model.h5" "$dir/keep-model.h5"
+expect 2 json-is-named-model -- "$h5" --json "$dir/model.h5"
+has "$dir/err" "--json $dir/model.h5 and the predictions' model $dir/model.h5 are the same file" json-is-named-model
+same "$dir/model.h5" "$dir/keep-model.h5" model-intact
+expect 2 json-is-html -- "$h5" --json "$dir/r.out" --html "$dir/r.out"
+has "$dir/err" "--json $dir/r.out and --html $dir/r.out are the same file" json-is-html
+[ -e "$dir/r.out" ] && { echo "FAIL json-is-html: written"; failures=$((failures + 1)); }
 # A model with more than 21 epochs: first and last 10 rows only.
 "$WRITE_MODEL" "$dir/long.h5" 40 || { echo "FAIL: write_model 40"; exit 1; }
 expect 0 model-long -- "$h5" --model "$dir/long.h5"

@@ -31,6 +31,18 @@ for l in ndjson array object nested; do
     "$dump" $l.h5 counters | grep -v -e bytes -e nested >$l.counters || fail "counters $l"
 done
 [ "$(wc -l <ndjson.rows)" -gt 1000 ] || fail "rows written: $(wc -l <ndjson.rows)"
+
+# an output that is an input (or the other output) is bad usage naming both, and the
+# input is left as it was
+cp ndjson.json keep.json
+"$ingest" keep.json -o keep.json 2>err; [ $? -eq 2 ] || fail "-o the input exits 2"
+grep -q -- "-o keep.json and the input keep.json are the same file" err || fail "names both: $(cat err)"
+"$ingest" ndjson.json keep.json -o x.h5 --rejects ./keep.json 2>err; [ $? -eq 2 ] || fail "--rejects an input exits 2"
+grep -q -- "--rejects ./keep.json and the input keep.json are the same file" err || fail "$(cat err)"
+"$ingest" keep.json -o x.h5 --rejects x.h5 2>err; [ $? -eq 2 ] || fail "-o and --rejects one file exits 2"
+grep -q -- "-o x.h5 and --rejects x.h5 are the same file" err || fail "$(cat err)"
+cmp -s keep.json ndjson.json || fail "the input was changed"
+[ -e x.h5 ] && fail "nothing written"
 [ "$(wc -l <ndjson.albums)" -eq 30 ] || fail "30 albums"
 for l in array object nested; do
     cmp -s ndjson.rows $l.rows || fail "$l rows differ from ndjson's"

@@ -18,6 +18,10 @@ grep -q "unknown option '--bogus'" "$dir/err" || fail "message names the option"
 "$synth" --albums 2>"$dir/err"; rc=$?
 [ $rc -eq 2 ] || fail "missing value exits $rc"
 "$synth" --albums 0 2>/dev/null; [ $? -eq 2 ] || fail "--albums 0 is bad usage"
+# a negative number is a bad value, not a missing one
+"$synth" --albums -5 2>"$dir/err"; [ $? -eq 2 ] || fail "--albums -5 is bad usage"
+grep -q -- "--albums: -5 is out of range \[1, " "$dir/err" || fail "says -5 is not valid: $(cat "$dir/err")"
+grep -q "needs a value" "$dir/err" && fail "-5 is a value: $(cat "$dir/err")"
 "$synth" --layout xml 2>"$dir/err"; [ $? -eq 2 ] || fail "bad layout exits 2"
 grep -q "ndjson, array, object, nested" "$dir/err" || fail "bad layout lists the choices"
 "$synth" --traces 12x 2>/dev/null; [ $? -eq 2 ] || fail "bad number exits 2"

@@ -1,22 +1,25 @@
-/* toy_store.c PATH [ALBUMS] - writes a small store.h5 with a planted answer for the
- * train command's tests (until aggregate builds stores from traces): 12 cities, 20
- * steps, 4 genres; genre g's albums are heard in cities 3g..3g+2 and, for odd g, late
- * rather than early; 75 % train, 20 % test, 5 % unlabeled. */
+/* toy_store.c PATH [ALBUMS [notest]] - writes a small store.h5 with a planted answer
+ * for the train command's tests (until aggregate builds stores from traces): 12 cities,
+ * 20 steps, 4 genres; genre g's albums are heard in cities 3g..3g+2 and, for odd g, late
+ * rather than early; 75 % train, 20 % test, 5 % unlabeled ("notest": the test albums in
+ * train, as aggregate --test-fraction 0 leaves them). */
 #include "rng.h"
 #include "store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum { C = 12, S = 20, G = 4 };
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: toy_store PATH [ALBUMS]\n");
+        fprintf(stderr, "usage: toy_store PATH [ALBUMS [notest]]\n");
         return 2;
     }
     int A = argc > 2 ? atoi(argv[2]) : 200;
+    int test = !(argc > 3 && strcmp(argv[3], "notest") == 0);
     const char *cities[C] = {"Paris", "Marseille", "Lyon", "Toulouse", "Nice", "Nantes",
                              "Montpellier", "Strasbourg", "Bordeaux", "Lille", "Rennes", "Reims"};
     const char *genres[G] = {"Pop", "Rock", "Rap/Hip Hop", "Jazz"};
@@ -36,7 +39,7 @@ int main(int argc, char **argv)
     uint32_t vals[S * C];
     for (int a = 0; a < A; a++) {
         uint8_t y[G] = {0};
-        int split = a % 20 == 19 ? TG_SPLIT_UNLABELED : a % 5 == 4 ? TG_SPLIT_TEST : TG_SPLIT_TRAIN;
+        int split = a % 20 == 19 ? TG_SPLIT_UNLABELED : a % 5 == 4 && test ? TG_SPLIT_TEST : TG_SPLIT_TRAIN;
         y[tg_rng_below(&r, G)] = 1;
         if (tg_rng_uniform(&r) < 0.3)
             y[tg_rng_below(&r, G)] = 1;

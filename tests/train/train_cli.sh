@@ -35,9 +35,50 @@ common="store.h5 --epochs 6 --hidden 32 --lr 0.01 --threads 1"
 "$train" --help | grep -q -- '--resume' || fail "--help"
 "$train" 2>/dev/null; [ $? -eq 2 ] || fail "no store is bad usage"
 "$train" $common --balance odd 2>/dev/null; [ $? -eq 2 ] || fail "bad --balance"
+"$train" $common --lr -1 2>err; [ $? -eq 2 ] || fail "--lr -1 is bad usage"
+grep -q -- "--lr: -1 is out of range" err || fail "says -1 is not a rate: $(cat err)"
 "$train" $common --steps 21 2>err; [ $? -eq 2 ] || fail "--steps beyond the store's"
 grep -q "has 20 steps" err || fail "names the store's steps: $(cat err)"
 "$train" missing.h5 2>err; [ $? -eq 1 ] || fail "missing store exits 1"
+
+# an output that is the store, or the other output, is bad usage naming both, checked
+# before any work; the store is left as it was
+cp store.h5 keep.h5
+"$train" $common -o store.h5 2>err; [ $? -eq 2 ] || fail "-o the store exits 2"
+grep -q -- "-o store.h5 and the store store.h5 are the same file" err || fail "names both: $(cat err)"
+"$train" $common --predictions ./store.h5 2>err; [ $? -eq 2 ] || fail "--predictions the store exits 2"
+grep -q -- "--predictions ./store.h5 and the store store.h5 are the same file" err || fail "$(cat err)"
+"$train" $common -o x.h5 --predictions x.h5 2>err; [ $? -eq 2 ] || fail "-o and --predictions one file"
+grep -q -- "-o x.h5 and --predictions x.h5 are the same file" err || fail "$(cat err)"
+grep -q "parameters; needs" err && fail "refused before any work: $(cat err)"
+cmp -s store.h5 keep.h5 || fail "the store was changed"
+[ -e x.h5 ] && fail "nothing written"
+
+# an output whose directory is missing is an error before any epoch (exit 1, as synth
+# gives for one), naming it; the predictions' too
+"$train" $common -o "$dir/no/such/m.h5" 2>err; [ $? -eq 1 ] || fail "-o in a missing directory exits 1"
+grep -q "^train: $dir/no/such/m.h5: cannot create a temporary file beside it" err || fail "names it: $(cat err)"
+grep -q "epoch" err && fail "no epoch before the check: $(cat err)"
+"$train" $common --predictions "$dir/no/such/p.h5" 2>err; [ $? -eq 1 ] || fail "--predictions in a missing directory exits 1"
+grep -q "^train: $dir/no/such/p.h5: cannot create a temporary file beside it" err || fail "names it: $(cat err)"
+grep -q "epoch" err && fail "no epoch before the check: $(cat err)"
+[ -e model.h5 ] && fail "nothing written when an output cannot be"
+
+# a store with no test album: model.h5 alone, said so, and the rerun is up to date (none
+# of its predictions expected); a missing directory for predictions never written is fine
+"$toy" notest.h5 200 notest || fail "toy store without test albums"
+nt="notest.h5 --epochs 2 --hidden 32 --lr 0.01 --threads 1 -o nt.h5 --predictions ntp.h5"
+"$train" $nt 2>log || fail "no test album: $(cat log)"
+grep -q "^train: no test album: ntp.h5 not written$" log || fail "says why: $(cat log)"
+grep -q "^train: wrote nt.h5$" log || fail "says only what it wrote: $(cat log)"
+[ -e nt.h5 ] && [ ! -e ntp.h5 ] || fail "model.h5 and no predictions"
+"$train" $nt 2>log || fail "no test album, rerun: $(cat log)"
+grep -q "^train: nt.h5 is up to date (no test album: no ntp.h5)$" log || fail "rerun is up to date: $(cat log)"
+"$train" $nt --force --predictions "$dir/no/such/p.h5" 2>log || fail "unwritten predictions need no directory: $(cat log)"
+echo mine >ntp.h5
+"$train" $nt --force 2>log || fail "no test album, a file at --predictions: $(cat log)"
+grep -q "^train: no test album: ntp.h5 not written (the file there is left as it was)$" log || fail "says so: $(cat log)"
+[ "$(cat ntp.h5)" = mine ] || fail "a file at --predictions is left alone"
 
 # TG_CUDA_MODULE names the one CUDA module tried: a bad one is an error naming it, never
 # a silent fall back to the build tree's copy (a build without CUDA refuses earlier)
@@ -188,6 +229,14 @@ fi
 "$predict" full.h5 store.h5 --album nope 2>err; [ $? -eq 2 ] || fail "unknown album is bad usage"
 grep -q "no such album" err || fail "names it"
 "$predict" full.h5 2>/dev/null; [ $? -eq 2 ] || fail "predict needs a store"
+# predict's -o may not replace its model or store
+cp full.h5 keep-model.h5
+"$predict" full.h5 store.h5 -o full.h5 2>err; [ $? -eq 2 ] || fail "predict -o the model exits 2"
+grep -q -- "-o full.h5 and the model full.h5 are the same file" err || fail "names both: $(cat err)"
+"$predict" full.h5 store.h5 -o ./store.h5 2>err; [ $? -eq 2 ] || fail "predict -o the store exits 2"
+grep -q -- "-o ./store.h5 and the store store.h5 are the same file" err || fail "$(cat err)"
+cmp -s full.h5 keep-model.h5 || fail "the model was changed"
+cmp -s store.h5 keep.h5 || fail "the store was changed by predict"
 
 # the report's CNN (Linear-3 32 wide): learns, records its shape, and predict reads it back
 cnn="store.h5 --model cnn --hidden 32 --epochs 6 --lr 0.01 --threads 1 -o cnn.h5 --predictions cnnp.h5"
