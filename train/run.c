@@ -178,17 +178,23 @@ static tg_code resume_conv_version(const tg_train_options *o, const resume_file 
 }
 
 /* Restores parameters, Adam's state and history from r, model.h5 as read for --resume,
- * or returns the error of its read. r's history is handed over to *h (r keeps the rest,
+ * or returns the error of its read. The store s must have the model's columns
+ * (tg_model_file_fits_store: TG_ERR_FORMAT), the options its config (TG_ERR_USAGE).
+ * r's history is handed over to *h (r keeps the rest,
  * which its owner frees). */
-static tg_code resume_from(const tg_train_options *o, const char *config, resume_file *r,
-                           tg_model *m, tg_model_history *h, tg_error *e)
+static tg_code resume_from(const tg_train_options *o, const tg_store *s, const char *config,
+                           resume_file *r, tg_model *m, tg_model_history *h, tg_error *e)
 {
     if (r->rc != TG_OK) {
         *e = r->err;
         return r->rc;
     }
     tg_model_file *f = &r->f;
-    tg_code rc = TG_OK;
+    /* the same columns first: another store's cities would otherwise pass as long as
+     * their count is the model's, and continue training on shuffled inputs */
+    tg_code rc = tg_model_file_fits_store(&f->meta, o->model_path, s, e);
+    if (rc != TG_OK)
+        return rc;
     const tg_net_layout *l = &m->net->layout;
     const char *a = strstr(config, "epochs="), *b = strstr(f->meta.config, "epochs=");
     int same = f->meta.n_tensors == l->n_tensors && b && a - config == b - f->meta.config &&
@@ -411,7 +417,7 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     if (rc == TG_OK)
         rc = tg_parallel_init(&par, &dp, o->mpi, e);
     if (rc == TG_OK && o->resume)
-        rc = resume_from(o, config, &old, &m, &h, e);
+        rc = resume_from(o, s, config, &old, &m, &h, e);
     resume_file_free(&old); /* restored: not held through the training */
     if (rc == TG_OK)
         rc = tg_train_split_ids(s, TG_SPLIT_TRAIN, &train, &n_train, e);
@@ -464,7 +470,8 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     if (rc == TG_OK) {
         tg_model_meta meta = {.genres = spec.genres, .steps = steps, .cities = spec.cities,
                               .model = (char *)tg_net_kind_names[spec.kind], .config = config,
-                              .provenance = prov_text, .genre_names = s->genre_names};
+                              .provenance = prov_text, .genre_names = s->genre_names,
+                              .city_names = s->city_names};
         /* Both outputs or neither: each is written to a temporary beside its final
          * name, then the predictions are renamed into place, and model.h5 last. model.h5
          * is what says "up to date" (its provenance), so it must not appear before its

@@ -99,6 +99,37 @@ for line in open("two.jsonl"):
     assert len(r["genres"]) == 2 and r["genres"][0][1] >= r["genres"][1][1], r
 ' || fail "predict writes JSON lines, best first"
 fi
+# model.h5 records its input columns' cities (the store's names, in its order): predict
+# and --resume refuse a store with as many cities in another order (exit 1, naming both
+# files, nothing written); a model written before they were recorded is checked by the
+# count alone, as then
+"$toy" rev.h5 200 reversed || fail "toy store, cities reversed"
+"$predict" full.h5 rev.h5 -o rev.jsonl 2>err; [ $? -eq 1 ] || fail "predict, cities in another order"
+grep -q "^predict: rev.h5 and full.h5: the cities differ: city column 0 is 'Reims' in the store, 'Paris' in the model" err \
+    || fail "predict names both files and the column: $(cat err)"
+[ -e rev.jsonl ] && fail "predict wrote for a store of other columns"
+cp part.h5 part0.h5
+"$train" rev.h5 --epochs 7 --hidden 32 --lr 0.01 --threads 1 -o part.h5 --predictions p.h5 --resume 2>err
+[ $? -eq 1 ] || fail "--resume on a store with its cities in another order"
+grep -q "^train: rev.h5 and part.h5: the cities differ: city column 0 is 'Reims'" err || fail "--resume says why: $(cat err)"
+cmp -s part.h5 part0.h5 || fail "a refused --resume rewrote the model"
+if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+    /usr/bin/python3 - <<'PY' || fail "model.h5's cities/name"
+import h5py
+def names(f, k):
+    return [n.decode() if isinstance(n, bytes) else n for n in f[k][()]]
+assert names(h5py.File("full.h5", "r"), "cities/name") == names(h5py.File("store.h5", "r"), "cities/name")
+with h5py.File("old.h5", "w") as o, h5py.File("full.h5", "r") as f:
+    for k in f:
+        if k != "cities":
+            f.copy(k, o)
+    for k, v in f.attrs.items():
+        o.attrs[k] = v
+PY
+    "$predict" old.h5 rev.h5 -o old.jsonl 2>err || fail "a model without cities/name: $(cat err)"
+    "$predict" old.h5 store.h5 -o old2.jsonl 2>err || fail "a model without cities/name: $(cat err)"
+    cmp -s old2.jsonl pred.jsonl || fail "the same model without its cities scores the same"
+fi
 # the other models: model.h5 records their config, predict rebuilds the same net from it
 # and scores a test album as train's predictions.h5 did
 for m in logreg factorized "factorized --temporal gru"; do
