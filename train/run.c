@@ -177,6 +177,19 @@ static tg_code resume_conv_version(const tg_train_options *o, const resume_file 
     return TG_OK;
 }
 
+/* --resume of a model trained further than --epochs would keep its epochs under a
+ * config saying fewer (and a rerun would then call it up to date): TG_ERR_USAGE, as
+ * the other options a resumed model contradicts. Leaves r alone; says nothing when r
+ * could not be read (resume_from says why). */
+static tg_code resume_epochs(const tg_train_options *o, const resume_file *r, tg_error *e)
+{
+    if (r->rc != TG_OK || r->f.history.n <= (size_t)o->epochs)
+        return TG_OK;
+    return tg_fail(e, TG_ERR_USAGE, "--resume: %s has trained %zu epochs; --epochs %d is "
+                   "fewer (give %zu to keep it, more to continue it, or leave out --resume to "
+                   "train anew)", o->model_path, r->f.history.n, o->epochs, r->f.history.n);
+}
+
 /* Restores parameters, Adam's state and history from r, model.h5 as read for --resume,
  * or returns the error of its read. The store s must have the model's columns
  * (tg_model_file_fits_store: TG_ERR_FORMAT), the options its config (TG_ERR_USAGE).
@@ -389,6 +402,8 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     if (rc == TG_OK && o->resume) {
         resume_file_read(o, &old);
         rc = resume_conv_version(o, &old, &spec, e);
+        if (rc == TG_OK)
+            rc = resume_epochs(o, &old, e);
     }
     if (rc == TG_OK && tg_train_config_text(o, &spec, config, sizeof config) < 0)
         rc = tg_fail(e, TG_ERR_USAGE, "the options do not fit the config record");
@@ -399,9 +414,13 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
         rc = tg_train_prov_params(&prov, config, e);
     if (rc != TG_OK)
         goto end;
-    /* under MPI rank 0 alone decides (it writes the outputs) and tells the others */
+    /* under MPI rank 0 alone decides (it writes the outputs) and tells the others. A
+     * --resume with its epochs all trained has nothing to add: it is up to date as a
+     * plain rerun is (its provenance records the same config, epochs included). */
+    int finished = o->resume && old.rc == TG_OK && old.f.history.n == (size_t)o->epochs;
     rc = tg_mpi_agree(o->mpi ? o->mpi : &one, rc, e);
-    int current = rc == TG_OK && rank == 0 && !o->force && !o->resume && up_to_date(o, &prov);
+    int current = rc == TG_OK && rank == 0 && !o->force && (!o->resume || finished) &&
+                  up_to_date(o, &prov);
     if (rc == TG_OK)
         rc = tg_mpi_bcast(o->mpi ? o->mpi : &one, &current, sizeof current, 0, e);
     if (rc != TG_OK)
@@ -454,7 +473,11 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
         TG_DISPLAY(2, "train: data parallel over %d ranks: each computes up to %d rows of a "
                    "batch; %.1f MB of gradients summed per step\n", dp.parts,
                    (o->batch + dp.parts - 1) / dp.parts, 4.0 * (double)layout.n_params / 1e6);
-    rc = tg_train_epochs(&m, o, &d, &src, &dp, &h, 2, e);
+    if (m.epoch < o->epochs)
+        rc = tg_train_epochs(&m, o, &d, &src, &dp, &h, 2, e);
+    else /* --resume of a finished model whose store or predictions changed */
+        TG_DISPLAY(2, "train: %s has its %d epochs already: nothing to train; its "
+                   "predictions are written again\n", o->model_path, o->epochs);
     if (rc != TG_OK && dp.parts > 1)
         tg_mpi_abort(o->mpi, "train", e); /* the other ranks wait in an all-reduce */
     tg_mpi_test_kill(o->mpi ? o->mpi : &one, "train", "trained");

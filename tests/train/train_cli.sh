@@ -66,6 +66,25 @@ grep -q "wrote" log || fail "a changed option retrains"
 "$train" store.h5 --epochs 3 --hidden 32 --lr 0.01 --threads 1 -o part.h5 --predictions p.h5 --force 2>/dev/null || fail "3 epochs"
 "$train" $common -o part.h5 --predictions p.h5 --resume 2>log || fail "resume: $(cat log)"
 cmp -s part.h5 full.h5 && echo "resumed file identical"
+# --resume to the epochs the model has is up to date (nothing rewritten); to fewer, a
+# usage error naming both counts (nothing written: the model keeps its epochs under a
+# config that says so); with predictions.h5 gone, they are written again, nothing trained
+was=$(stat -c %y part.h5 p.h5)
+"$train" $common -o part.h5 --predictions p.h5 --resume 2>log || fail "resume, all trained: $(cat log)"
+grep -q "part.h5 and p.h5 are up to date" log || fail "resume to its own epochs is up to date: $(cat log)"
+[ "$(stat -c %y part.h5 p.h5)" = "$was" ] || fail "an up-to-date --resume rewrote its files"
+"$train" store.h5 --epochs 4 --hidden 32 --lr 0.01 --threads 1 -o part.h5 --predictions p.h5 --resume 2>err
+[ $? -eq 2 ] || fail "--resume to fewer epochs than trained"
+grep -q "^train: --resume: part.h5 has trained 6 epochs; --epochs 4 is fewer" err || fail "says so: $(cat err)"
+[ "$(stat -c %y part.h5 p.h5)" = "$was" ] || fail "a refused --resume wrote"
+"$train" store.h5 --epochs 6 --hidden 32 --lr 0.01 --threads 1 -o part.h5 --predictions p.h5 2>log \
+    || fail "plain rerun after a refused resume"
+grep -q "up to date" log || fail "the model still says 6 epochs: $(cat log)"
+rm p.h5
+"$train" $common -o part.h5 --predictions p.h5 --resume 2>log || fail "resume, predictions gone: $(cat log)"
+grep -q "part.h5 has its 6 epochs already: nothing to train" log || fail "says nothing is trained: $(cat log)"
+grep -q "^ *epoch " log && fail "an empty epoch table: $(cat log)"
+[ -e p.h5 ] || fail "the predictions are written again"
 # a model.h5 that cannot be read is reported where --resume restores it (after the size
 # line), naming the file; nothing is written
 "$train" $common -o none.h5 --predictions np.h5 --resume 2>err; [ $? -eq 1 ] || fail "--resume of no model.h5"
