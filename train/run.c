@@ -117,7 +117,9 @@ static tg_code history_add(tg_model_history *h, const tg_epoch_stats *st, tg_err
     return TG_OK;
 }
 
-/* Up to date: model.h5 records the same provenance and predictions.h5 exists. */
+/* Up to date: model.h5 records the same provenance (predictions.h5 as written among
+ * it, prov's side output 0) and predictions.h5 exists (all a model.h5 written before
+ * side outputs were recorded can tell). */
 static int up_to_date(const tg_train_options *o, tg_prov *prov)
 {
     char *text = NULL;
@@ -412,6 +414,8 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     rc = tg_prov_input(&prov, o->store_path, e);
     if (rc == TG_OK)
         rc = tg_train_prov_params(&prov, config, e);
+    if (rc == TG_OK)
+        rc = tg_prov_output(&prov, o->predictions_path, e);
     if (rc != TG_OK)
         goto end;
     /* under MPI rank 0 alone decides (it writes the outputs) and tells the others. A
@@ -488,13 +492,10 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
         goto end;
     if (rc == TG_OK)
         rc = tg_prov_hash_inputs(&prov, e);
-    if (rc == TG_OK)
-        rc = tg_prov_text(&prov, &prov_text, e);
     if (rc == TG_OK) {
         tg_model_meta meta = {.genres = spec.genres, .steps = steps, .cities = spec.cities,
                               .model = (char *)tg_net_kind_names[spec.kind], .config = config,
-                              .provenance = prov_text, .genre_names = s->genre_names,
-                              .city_names = s->city_names};
+                              .genre_names = s->genre_names, .city_names = s->city_names};
         /* Both outputs or neither: each is written to a temporary beside its final
          * name, then the predictions are renamed into place, and model.h5 last. model.h5
          * is what says "up to date" (its provenance), so it must not appear before its
@@ -507,9 +508,16 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
             rc = tg_tmp_create(o->predictions_path, &pred_tmp, e);
             if (rc == TG_OK)
                 rc = write_predictions(o, pred_tmp, s, m.net, test, n_test, &src, e);
+            /* model.h5 records the predictions as written, so that an edited one is
+             * seen (the rename below keeps what is recorded) */
+            if (rc == TG_OK)
+                rc = tg_prov_output_written(&prov, 0, pred_tmp, e);
         } else {
             TG_DISPLAY(2, "train: no test album: %s not written\n", o->predictions_path);
         }
+        if (rc == TG_OK)
+            rc = tg_prov_text(&prov, &prov_text, e);
+        meta.provenance = prov_text;
         if (rc == TG_OK)
             rc = tg_tmp_create(o->model_path, &model_tmp, e);
         /* the writer writes beside model_tmp and renames onto it: a finished file there */

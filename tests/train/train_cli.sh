@@ -59,6 +59,16 @@ awk -v m="$map" 'BEGIN { exit !(m > 0.8) }' || fail "test MAP after 6 epochs is 
 cp model.h5 full.h5
 "$train" $common 2>log || fail "rerun"
 grep -q "up to date" log || fail "second run is up to date: $(cat log)"
+# model.h5 records predictions.h5 as written: touched, it is still up to date; edited,
+# both are made again
+touch predictions.h5
+"$train" $common 2>log || fail "rerun, predictions touched"
+grep -q "up to date" log || fail "touched predictions are up to date: $(cat log)"
+cp predictions.h5 pred-keep.h5
+echo garbage >predictions.h5
+"$train" $common 2>log || fail "rerun, predictions edited: $(cat log)"
+grep -q "wrote model.h5 and predictions.h5" log || fail "edited predictions are made again: $(cat log)"
+cmp -s predictions.h5 pred-keep.h5 || fail "the same predictions again"
 "$train" $common --seed 2 2>log || fail "other seed"
 grep -q "wrote" log || fail "a changed option retrains"
 
