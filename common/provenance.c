@@ -135,7 +135,8 @@ tg_code tg_hash_file(const char *path, uint64_t *hash, tg_error *e)
 tg_code tg_prov_output_written(tg_prov *p, size_t k, const char *written, tg_error *e)
 {
     tg_input_id *out = &p->outputs[k];
-    if (stat_id(written, &out->size, &out->mtime_ns) != 0)
+    int64_t mtime;
+    if (stat_id(written, &out->size, &mtime) != 0)
         return tg_fail_errno(e, TG_ERR_IO, "%s: cannot stat output %s", out->path, written);
     tg_code rc = tg_hash_file(written, &out->hash, e);
     out->hashed = rc == TG_OK;
@@ -185,9 +186,8 @@ tg_code tg_prov_text(const tg_prov *p, char **text, tg_error *e)
         const tg_input_id *out = &p->outputs[i];
         if (out->hashed)
             used += (size_t)snprintf(t + used, size - used,
-                                     "output size=%" PRIu64 " mtime_ns=%" PRId64 " xxh64=%016"
-                                     PRIx64 " path=%s\n",
-                                     out->size, out->mtime_ns, out->hash, out->path);
+                                     "output size=%" PRIu64 " xxh64=%016" PRIx64 " path=%s\n",
+                                     out->size, out->hash, out->path);
     }
     *text = t;
     return TG_OK;
@@ -219,30 +219,28 @@ static int input_matches(tg_input_id *now, const char *line, size_t len)
     return now->hash == hash;
 }
 
-/* Reads one recorded side output line ("output size=... path=...", len bytes, no
- * newline) into *id (path malloc'd); 0 if the line is not one (a stamp's or a sweep
+/* Reads one recorded side output line ("output size=... xxh64=... path=...", len bytes,
+ * no newline) into *id (path malloc'd); 0 if the line is not one (a stamp's or a sweep
  * record's own output lines are not). */
 static int side_line(const char *line, size_t len, tg_input_id *id)
 {
     char *l = strndup(line, len); /* sscanf must not read past the line */
     int off = 0;
-    int ok = l && sscanf(l, "output size=%" SCNu64 " mtime_ns=%" SCNd64 " xxh64=%" SCNx64
-                         " path=%n", &id->size, &id->mtime_ns, &id->hash, &off) == 3 &&
+    int ok = l && sscanf(l, "output size=%" SCNu64 " xxh64=%" SCNx64 " path=%n", &id->size,
+                         &id->hash, &off) == 2 &&
              off > 0 && (id->path = strdup(l + off)) != NULL;
     free(l);
     return ok;
 }
 
 /* Whether the side output recorded as rec (from side_line) is still there as written:
- * the same size, and the same mtime or content. */
+ * the same size and content. */
 static int side_holds(const tg_input_id *rec)
 {
     uint64_t size, hash;
     int64_t mtime;
-    if (stat_id(rec->path, &size, &mtime) != 0 || size != rec->size)
-        return 0;
-    return mtime == rec->mtime_ns ||
-           (tg_hash_file(rec->path, &hash, NULL) == TG_OK && hash == rec->hash);
+    return stat_id(rec->path, &size, &mtime) == 0 && size == rec->size &&
+           tg_hash_file(rec->path, &hash, NULL) == TG_OK && hash == rec->hash;
 }
 
 int tg_prov_matches(tg_prov *p, const char *recorded)

@@ -13,14 +13,17 @@
  * changed but its content hash is the same (a `touch` does not force a rebuild).
  *
  * A side output (a file a stage writes beside its main one: train's predictions.h5,
- * ingest's rejects) is recorded after the inputs with the same identity,
+ * ingest's rejects) is recorded after the inputs by its size and content hash,
  *
- *   output size=52344 mtime_ns=1764068... xxh64=0123456789abcdef path=predictions.h5
+ *   output size=52344 xxh64=0123456789abcdef path=predictions.h5
  *
- * and holds by the same rule: an edited or removed side output makes the main one out
- * of date, a touched one does not. A record without such lines (written before they
- * were kept) leaves the side outputs to the stage's own check (that they exist). Other
- * "output ..." lines may follow: sidecar stamps and sweep records keep theirs there. */
+ * and holds while the file there has both: an edited or removed side output makes the
+ * main one out of date, a touched one does not. No mtime: a rerun of a deterministic
+ * stage then writes the same bytes (the reliability tests compare two runs), and side
+ * outputs are small enough (scores of the test albums, rejected records) to hash at
+ * each check. A record without such lines (written before they were kept) leaves the
+ * side outputs to the stage's own check (that they exist). Other "output ..." lines may
+ * follow: sidecar stamps and sweep records keep theirs there. */
 #ifndef TG_PROVENANCE_H
 #define TG_PROVENANCE_H
 
@@ -43,7 +46,7 @@ typedef struct {
     size_t params_len;
     tg_input_id *inputs;
     size_t n_inputs;
-    tg_input_id *outputs; /* side outputs; hashed: their identity is known (written) */
+    tg_input_id *outputs; /* side outputs (mtime unused); hashed: written, identified */
     size_t n_outputs;
 } tg_prov;
 
@@ -65,9 +68,9 @@ void tg_prov_set_hash(tg_prov *p, size_t input, uint64_t hash);
  * a record is current only if it names the same side outputs in the same order. */
 tg_code tg_prov_output(tg_prov *p, const char *path, tg_error *e);
 
-/* Records side output k's identity from the file at written, finished and closed (its
- * temporary, renamed to its path afterwards: a rename keeps size, mtime and content).
- * Reads the whole file once. Not called: the output is left out of the text. */
+/* Records side output k's size and hash from the file at written, finished (its
+ * temporary, renamed to its path afterwards). Reads the whole file once. Not called:
+ * the output is left out of the text. */
 tg_code tg_prov_output_written(tg_prov *p, size_t k, const char *written, tg_error *e);
 
 /* Hashes every input not yet hashed (reads each whole file once). */

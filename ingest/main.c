@@ -41,7 +41,7 @@ static void usage(FILE *f)
 "  -h, --help      this help;  --version  the version\n"
 "\n"
 "The output is up to date when it records the same inputs (path, size, mtime or\n"
-"content hash) and parameters, and the rejects file is as written (size, mtime or\n"
+"content hash) and parameters, and the rejects file is as written (size and\n"
 "content hash); ingest then says so and does nothing. Exit: 0 done or\n"
 "up to date, 1 failure (malformed input: file, byte offset and line named; no output\n"
 "written, a previous one left as it was), 2 bad usage.\n");

@@ -202,7 +202,7 @@ Test(files, side_outputs)
     cr_assert(strstr(old, "\noutput ") == NULL, "%s", old);
     cr_assert_eq(tg_prov_output_written(&p, 0, tmp, &e), TG_OK, "%s", e.msg);
     cr_assert_eq(tg_prov_text(&p, &text, &e), TG_OK);
-    cr_assert(strstr(text, "\noutput size=7 mtime_ns=") != NULL, "%s", text);
+    cr_assert(strstr(text, "\noutput size=7 xxh64=") != NULL, "%s", text);
     cr_assert(strstr(text, " path=") != NULL && strstr(text, "/predictions.h5\n") != NULL, "%s",
               text);
     tg_prov_free(&p);
