@@ -195,8 +195,7 @@ static tg_code resume_epochs(const tg_train_options *o, const resume_file *r, tg
 /* Restores parameters, Adam's state and history from r, model.h5 as read for --resume,
  * or returns the error of its read. The store s must have the model's columns
  * (tg_model_file_fits_store: TG_ERR_FORMAT), the options its config (TG_ERR_USAGE).
- * r's history is handed over to *h (r keeps the rest,
- * which its owner frees). */
+ * r's history is handed over to *h (r keeps the rest, which its owner frees). */
 static tg_code resume_from(const tg_train_options *o, const tg_store *s, const char *config,
                            resume_file *r, tg_model *m, tg_model_history *h, tg_error *e)
 {
