@@ -28,6 +28,9 @@ void tg_prov_free(tg_prov *p)
     for (size_t i = 0; i < p->n_inputs; i++)
         free(p->inputs[i].path);
     free(p->inputs);
+    for (size_t i = 0; i < p->n_outputs; i++)
+        free(p->outputs[i].path);
+    free(p->outputs);
     memset(p, 0, sizeof *p);
 }
 
@@ -60,22 +63,34 @@ static int stat_id(const char *path, uint64_t *size, int64_t *mtime_ns)
     return 0;
 }
 
+/* Appends id (its path a copy of path) to the list *ids of *n. */
+static tg_code add_id(tg_input_id **ids, size_t *n, tg_input_id id, const char *path,
+                      tg_error *e)
+{
+    id.path = strdup(path);
+    tg_input_id *grown = realloc(*ids, (*n + 1) * sizeof *grown);
+    if (grown)
+        *ids = grown;
+    if (id.path == NULL || grown == NULL) {
+        free(id.path);
+        return tg_fail(e, TG_ERR_NOMEM, "%s: out of memory", path);
+    }
+    (*ids)[(*n)++] = id;
+    return TG_OK;
+}
+
 tg_code tg_prov_input(tg_prov *p, const char *path, tg_error *e)
 {
     tg_input_id id = {0};
     if (strcmp(path, "-") != 0 && stat_id(path, &id.size, &id.mtime_ns) != 0)
         return tg_fail_errno(e, TG_ERR_IO, "%s: cannot stat input", path);
-    id.path = strdup(path);
-    tg_input_id *grown = realloc(p->inputs, (p->n_inputs + 1) * sizeof *grown);
-    if (id.path == NULL || grown == NULL) {
-        free(id.path);
-        if (grown)
-            p->inputs = grown;
-        return tg_fail(e, TG_ERR_NOMEM, "%s: out of memory", path);
-    }
-    p->inputs = grown;
-    p->inputs[p->n_inputs++] = id;
-    return TG_OK;
+    return add_id(&p->inputs, &p->n_inputs, id, path, e);
+}
+
+tg_code tg_prov_output(tg_prov *p, const char *path, tg_error *e)
+{
+    tg_input_id id = {0};
+    return add_id(&p->outputs, &p->n_outputs, id, path, e);
 }
 
 void tg_prov_set_hash(tg_prov *p, size_t input, uint64_t hash)
@@ -117,6 +132,17 @@ tg_code tg_hash_file(const char *path, uint64_t *hash, tg_error *e)
     return rc;
 }
 
+tg_code tg_prov_output_written(tg_prov *p, size_t k, const char *written, tg_error *e)
+{
+    tg_input_id *out = &p->outputs[k];
+    int64_t mtime;
+    if (stat_id(written, &out->size, &mtime) != 0)
+        return tg_fail_errno(e, TG_ERR_IO, "%s: cannot stat output %s", out->path, written);
+    tg_code rc = tg_hash_file(written, &out->hash, e);
+    out->hashed = rc == TG_OK;
+    return rc;
+}
+
 tg_code tg_prov_hash_inputs(tg_prov *p, tg_error *e)
 {
     for (size_t i = 0; i < p->n_inputs; i++) {
@@ -136,6 +162,8 @@ tg_code tg_prov_text(const tg_prov *p, char **text, tg_error *e)
     size_t size = strlen(HEADER) + sizeof p->program + 16 + p->params_len * 2 + 1;
     for (size_t i = 0; i < p->n_inputs; i++)
         size += strlen(p->inputs[i].path) + 128;
+    for (size_t i = 0; i < p->n_outputs; i++)
+        size += strlen(p->outputs[i].path) + 128;
     char *t = malloc(size);
     if (t == NULL)
         return tg_fail(e, TG_ERR_NOMEM, "provenance: out of memory");
@@ -153,6 +181,13 @@ tg_code tg_prov_text(const tg_prov *p, char **text, tg_error *e)
                                  "input size=%" PRIu64 " mtime_ns=%" PRId64 " xxh64=%016" PRIx64
                                  " path=%s\n",
                                  in->size, in->mtime_ns, in->hash, in->path);
+    }
+    for (size_t i = 0; i < p->n_outputs; i++) {
+        const tg_input_id *out = &p->outputs[i];
+        if (out->hashed)
+            used += (size_t)snprintf(t + used, size - used,
+                                     "output size=%" PRIu64 " xxh64=%016" PRIx64 " path=%s\n",
+                                     out->size, out->hash, out->path);
     }
     *text = t;
     return TG_OK;
@@ -184,6 +219,30 @@ static int input_matches(tg_input_id *now, const char *line, size_t len)
     return now->hash == hash;
 }
 
+/* Reads one recorded side output line ("output size=... xxh64=... path=...", len bytes,
+ * no newline) into *id (path malloc'd); 0 if the line is not one (a stamp's or a sweep
+ * record's own output lines are not). */
+static int side_line(const char *line, size_t len, tg_input_id *id)
+{
+    char *l = strndup(line, len); /* sscanf must not read past the line */
+    int off = 0;
+    int ok = l && sscanf(l, "output size=%" SCNu64 " xxh64=%" SCNx64 " path=%n", &id->size,
+                         &id->hash, &off) == 2 &&
+             off > 0 && (id->path = strdup(l + off)) != NULL;
+    free(l);
+    return ok;
+}
+
+/* Whether the side output recorded as rec (from side_line) is still there as written:
+ * the same size and content. */
+static int side_holds(const tg_input_id *rec)
+{
+    uint64_t size, hash;
+    int64_t mtime;
+    return stat_id(rec->path, &size, &mtime) == 0 && size == rec->size &&
+           tg_hash_file(rec->path, &hash, NULL) == TG_OK && hash == rec->hash;
+}
+
 int tg_prov_matches(tg_prov *p, const char *recorded)
 {
     if (recorded == NULL || strncmp(recorded, HEADER, strlen(HEADER)) != 0)
@@ -210,6 +269,20 @@ int tg_prov_matches(tg_prov *p, const char *recorded)
             return 0;
         r = nl + 1;
     }
+    /* side outputs: none recorded (an older record), or p's, in order, each as written */
+    size_t k = 0;
+    for (const char *nl; (nl = strchr(r, '\n')) != NULL; r = nl + 1, k++) {
+        tg_input_id rec = {0};
+        if (!side_line(r, (size_t)(nl - r), &rec))
+            break;
+        int same = k < p->n_outputs && strcmp(rec.path, p->outputs[k].path) == 0 &&
+                   side_holds(&rec);
+        free(rec.path);
+        if (!same)
+            return 0;
+    }
+    if (k > 0 && k != p->n_outputs)
+        return 0;
     return *r == '\0' || strncmp(r, "output ", 7) == 0;
 }
 

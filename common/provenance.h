@@ -10,7 +10,20 @@
  *   input size=330123456 mtime_ns=1764068... xxh64=0123456789abcdef path=traces.ndjson
  *
  * An input still matches when its size and mtime are unchanged, or when only its mtime
- * changed but its content hash is the same (a `touch` does not force a rebuild). */
+ * changed but its content hash is the same (a `touch` does not force a rebuild).
+ *
+ * A side output (a file a stage writes beside its main one: train's predictions.h5,
+ * ingest's rejects) is recorded after the inputs by its size and content hash,
+ *
+ *   output size=52344 xxh64=0123456789abcdef path=predictions.h5
+ *
+ * and holds while the file there has both: an edited or removed side output makes the
+ * main one out of date, a touched one does not. No mtime: a rerun of a deterministic
+ * stage then writes the same bytes (the reliability tests compare two runs), and side
+ * outputs are small enough (scores of the test albums, rejected records) to hash at
+ * each check. A record without such lines (written before they were kept) leaves the
+ * side outputs to the stage's own check (that they exist). Other "output ..." lines may
+ * follow: sidecar stamps and sweep records keep theirs there. */
 #ifndef TG_PROVENANCE_H
 #define TG_PROVENANCE_H
 
@@ -33,6 +46,8 @@ typedef struct {
     size_t params_len;
     tg_input_id *inputs;
     size_t n_inputs;
+    tg_input_id *outputs; /* side outputs (mtime unused); hashed: written, identified */
+    size_t n_outputs;
 } tg_prov;
 
 /* Starts an empty provenance for program and version. Never fails. */
@@ -49,15 +64,25 @@ tg_code tg_prov_input(tg_prov *p, const char *path, tg_error *e);
 /* Sets an input's hash when the stage computed it while reading the input. */
 void tg_prov_set_hash(tg_prov *p, size_t input, uint64_t hash);
 
+/* Declares a side output at path (as the stage names it), before the up-to-date check:
+ * a record is current only if it names the same side outputs in the same order. */
+tg_code tg_prov_output(tg_prov *p, const char *path, tg_error *e);
+
+/* Records side output k's size and hash from the file at written, finished (its
+ * temporary, renamed to its path afterwards). Reads the whole file once. Not called:
+ * the output is left out of the text. */
+tg_code tg_prov_output_written(tg_prov *p, size_t k, const char *written, tg_error *e);
+
 /* Hashes every input not yet hashed (reads each whole file once). */
 tg_code tg_prov_hash_inputs(tg_prov *p, tg_error *e);
 
 /* The provenance text (all inputs must be hashed). *text is malloc'd; caller frees. */
 tg_code tg_prov_text(const tg_prov *p, char **text, tg_error *e);
 
-/* 1 if recorded describes the same program version, the same parameters and inputs
- * whose identity still holds; 0 if not (any difference, damaged text, I/O error). May
- * hash an input whose mtime changed; the hash is kept in p for the run that follows. */
+/* 1 if recorded describes the same program version, the same parameters, inputs whose
+ * identity still holds, and (when it records side outputs) p's side outputs, each still
+ * as written; 0 if not (any difference, damaged text, I/O error). May hash an input whose
+ * mtime changed; the hash is kept in p for the run that follows. */
 int tg_prov_matches(tg_prov *p, const char *recorded);
 
 /* Frees what p holds; p may be reused after tg_prov_init. */

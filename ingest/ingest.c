@@ -776,6 +776,15 @@ static tg_code parse_all(sink_ctx *s, par_state *ps, tg_prov *prov, tg_error *e)
     return TG_OK;
 }
 
+tg_code igs_record_rejects(tg_outfile *rej, tg_prov *prov, tg_error *e)
+{
+    if (rej->tmp == NULL) /* standard output: nothing to record */
+        return TG_OK;
+    if (fflush(rej->fp) != 0)
+        return tg_fail_errno(e, TG_ERR_IO, "%s: write failed", rej->path);
+    return tg_prov_output_written(prov, 0, rej->tmp, e);
+}
+
 tg_code tg_ingest_run(const tg_ingest_opts *o, tg_prov *prov, tg_ingest_counts *c,
                       tg_error *e)
 {
@@ -851,6 +860,8 @@ tg_code tg_ingest_run(const tg_ingest_opts *o, tg_prov *prov, tg_ingest_counts *
     c->spills = s.runs.spills;
     c->merge_passes = s.runs.passes;
     c->spill_bytes = s.runs.spill_bytes;
+    if (rc == TG_OK)
+        rc = igs_record_rejects(&rej, prov, e);
     if (rc == TG_OK)
         rc = tg_prov_text(prov, &prov_text, e);
     if (rc == TG_OK)

@@ -748,7 +748,9 @@ static tg_code stage(mpi_run *R, tg_prov *prov, tg_ingest_counts *c, tg_error *e
     char *tmp = NULL, *prov_text = NULL;
     if (m->rank == 0) {
         row_stream st = {R, 0, NULL, 0, 0, 0, 0};
-        rc = tg_prov_text(prov, &prov_text, e);
+        rc = igs_record_rejects(&R->rej, prov, e);
+        if (rc == TG_OK)
+            rc = tg_prov_text(prov, &prov_text, e);
         if (rc == TG_OK)
             rc = tg_tmp_create(o->output, &tmp, e);
         if (rc == TG_OK)

@@ -41,7 +41,8 @@ static void usage(FILE *f)
 "  -h, --help      this help;  --version  the version\n"
 "\n"
 "The output is up to date when it records the same inputs (path, size, mtime or\n"
-"content hash) and parameters; ingest then says so and does nothing. Exit: 0 done or\n"
+"content hash) and parameters, and the rejects file is as written (size and\n"
+"content hash); ingest then says so and does nothing. Exit: 0 done or\n"
 "up to date, 1 failure (malformed input: file, byte offset and line named; no output\n"
 "written, a previous one left as it was), 2 bad usage.\n");
 }
@@ -152,6 +153,8 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < o.n_inputs && rc == TG_OK; i++)
         rc = tg_prov_input(&prov, o.inputs[i], &err);
+    if (rc == TG_OK) /* side output 0: an edited rejects file makes ingest.h5 out of date */
+        rc = tg_prov_output(&prov, o.rejects, &err);
     if ((rc = tg_mpi_agree(&m, rc, &err)) != TG_OK)
         goto end;
     /* under MPI rank 0 alone decides (it writes the outputs) and tells the others */

@@ -6,7 +6,9 @@
 #include "albums.h"
 #include "ingest.h"
 #include "intern.h"
+#include "output_file.h"
 #include "progress.h"
+#include "provenance.h"
 #include "runs.h"
 
 #include <stdint.h>
@@ -122,5 +124,11 @@ typedef tg_code (*igs_row_source)(void *ctx, const tg_row **rows, size_t *n, tg_
  * dictionaries, counters and prov_text. */
 tg_code igs_write_output(sink_ctx *s, igs_row_source next, void *next_ctx, const char *tmp,
                          const char *prov_text, tg_error *e);
+
+/* Records the rejects file, complete once every record went through the sink, as prov's
+ * side output 0 (provenance.h): flushes rej's stream and identifies its temporary, which
+ * tg_outfile_commit renames unchanged. Nothing for rejects on standard output.
+ * TG_ERR_IO naming the rejects path. */
+tg_code igs_record_rejects(tg_outfile *rej, tg_prov *prov, tg_error *e);
 
 #endif

@@ -87,6 +87,19 @@ static herr_t put_attr_str(hid_t loc, const char *name, const char *text)
     return rc;
 }
 
+/* group/name: n UTF-8 strings. */
+static herr_t put_names(hid_t f, const char *group, hsize_t n, char *const *names)
+{
+    hid_t g = H5Gcreate2(f, group, H5P_DEFAULT, tg_h5_gcpl(), H5P_DEFAULT);
+    hid_t t = tg_h5_utf8_type();
+    herr_t rc = g < 0 || t < 0 ? -1 : put_data(g, "name", t, t, 1, &n, names);
+    if (t >= 0)
+        H5Tclose(t);
+    if (g >= 0)
+        H5Gclose(g);
+    return rc;
+}
+
 static herr_t write_all(hid_t f, const tg_model_meta *m, const float *params, const float *am,
                         const float *av, int64_t step, const tg_model_history *h)
 {
@@ -134,16 +147,11 @@ static herr_t write_all(hid_t f, const tg_model_meta *m, const float *params, co
         if (rc < 0)
             return -1;
     }
-    hid_t g = H5Gcreate2(f, "genres", H5P_DEFAULT, tg_h5_gcpl(), H5P_DEFAULT);
-    hid_t t = tg_h5_utf8_type();
-    rc = g < 0 || t < 0 ? -1 : put_data(g, "name", t, t, 1, &h2, m->genre_names);
-    if (t >= 0)
-        H5Tclose(t);
-    if (g >= 0)
-        H5Gclose(g);
-    if (rc < 0)
+    if (put_names(f, "genres", h2, m->genre_names) < 0)
         return -1;
-    g = H5Gcreate2(f, "history", H5P_DEFAULT, tg_h5_gcpl(), H5P_DEFAULT);
+    if (m->city_names && put_names(f, "cities", (hsize_t)m->cities, m->city_names) < 0)
+        return -1;
+    hid_t g = H5Gcreate2(f, "history", H5P_DEFAULT, tg_h5_gcpl(), H5P_DEFAULT);
     if (g < 0)
         return -1;
     tg_model_history none = {0};
@@ -162,7 +170,8 @@ static herr_t write_all(hid_t f, const tg_model_meta *m, const float *params, co
 static int valid_name(const char *s)
 {
     if (*s == '\0' || strlen(s) >= sizeof ((tg_model_tensor *)0)->name ||
-        strcmp(s, "adam") == 0 || strcmp(s, "genres") == 0 || strcmp(s, "history") == 0)
+        strcmp(s, "adam") == 0 || strcmp(s, "genres") == 0 || strcmp(s, "history") == 0 ||
+        strcmp(s, "cities") == 0)
         return 0;
     for (; *s; s++)
         if (!(isalnum((unsigned char)*s) || *s == '_'))
@@ -329,29 +338,36 @@ void tg_model_file_free(tg_model_file *m)
         for (int64_t g = 0; g < m->meta.genres; g++)
             free(m->meta.genre_names[g]);
     free(m->meta.genre_names);
+    if (m->meta.city_names)
+        for (int64_t c = 0; c < m->meta.cities; c++)
+            free(m->meta.city_names[c]);
+    free(m->meta.city_names);
     free(m->meta.config), free(m->meta.provenance), free(m->meta.model);
     free(m->params), free(m->adam_m), free(m->adam_v);
     tg_model_history_free(&m->history);
     memset(m, 0, sizeof *m);
 }
 
-static tg_code read_names(hid_t f, const char *path, tg_model_file *m, tg_error *e)
+/* Reads the n strings of dataset name (e.g. "genres/name") into a malloc'd *out of n
+ * malloc'd strings; on failure *out is NULL and nothing is left to free. */
+static tg_code read_names(hid_t f, const char *path, const char *name, hsize_t n, char ***out,
+                          tg_error *e)
 {
-    hsize_t n = (hsize_t)m->meta.genres;
+    *out = NULL;
     hid_t d;
-    tg_code rc = open_checked(f, path, "genres/name", H5T_STRING, sizeof(char *), 1, &n, &d, e);
+    tg_code rc = open_checked(f, path, name, H5T_STRING, sizeof(char *), 1, &n, &d, e);
     if (rc != TG_OK)
         return rc;
     hid_t t = tg_h5_utf8_type(), space = H5Dget_space(d);
     char **raw = calloc(n, sizeof *raw);
-    m->meta.genre_names = calloc(n, sizeof *m->meta.genre_names);
-    if (!raw || !m->meta.genre_names || t < 0 || space < 0)
-        rc = tg_fail(e, TG_ERR_NOMEM, "%s: out of memory for genre names", path);
+    char **names = calloc(n, sizeof *names);
+    if (!raw || !names || t < 0 || space < 0)
+        rc = tg_fail(e, TG_ERR_NOMEM, "%s: out of memory for %s", path, name);
     else if (H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0)
-        rc = tg_h5_fail(e, TG_ERR_FORMAT, "%s: cannot read genres/name", path);
+        rc = tg_h5_fail(e, TG_ERR_FORMAT, "%s: cannot read %s", path, name);
     for (hsize_t i = 0; rc == TG_OK && i < n; i++) {
-        m->meta.genre_names[i] = strdup(raw[i] ? raw[i] : "");
-        if (m->meta.genre_names[i] == NULL)
+        names[i] = strdup(raw[i] ? raw[i] : "");
+        if (names[i] == NULL)
             rc = tg_fail(e, TG_ERR_NOMEM, "%s: out of memory", path);
     }
     if (raw && t >= 0 && space >= 0)
@@ -362,6 +378,10 @@ static tg_code read_names(hid_t f, const char *path, tg_model_file *m, tg_error 
     if (space >= 0)
         H5Sclose(space);
     H5Dclose(d);
+    if (rc != TG_OK)
+        tg_h5_free_strings(names, names ? n : 0);
+    else
+        *out = names;
     return rc;
 }
 
@@ -451,7 +471,10 @@ static tg_code read_all(hid_t f, const char *path, tg_model_file *m, tg_error *e
         at += tensor_count(t);
     }
     if (rc == TG_OK)
-        rc = read_names(f, path, m, e);
+        rc = read_names(f, path, "genres/name", (hsize_t)mt->genres, &mt->genre_names, e);
+    /* optional: files written before the cities were recorded have no group cities */
+    if (rc == TG_OK && H5Lexists(f, "cities", H5P_DEFAULT) > 0)
+        rc = read_names(f, path, "cities/name", (hsize_t)mt->cities, &mt->city_names, e);
     if (rc == TG_OK && H5Lexists(f, "adam", H5P_DEFAULT) > 0) {
         hsize_t np = (hsize_t)n;
         hid_t g = H5Gopen2(f, "adam", H5P_DEFAULT);
@@ -524,4 +547,28 @@ tg_code tg_model_file_read(const char *path, tg_model_file *out, tg_error *e)
 tg_code tg_model_file_provenance(const char *path, char **text, tg_error *e)
 {
     return tg_h5_file_provenance(path, text, e);
+}
+
+tg_code tg_model_file_fits_store(const tg_model_meta *m, const char *model_path,
+                                 const tg_store *s, tg_error *e)
+{
+    if ((int64_t)s->n_cities != m->cities)
+        return tg_fail(e, TG_ERR_FORMAT, "%s has %zu cities, %s was trained on %lld", s->path,
+                       s->n_cities, model_path, (long long)m->cities);
+    /* a count alone passes a store whose cities sit in other columns (another ingest of
+     * the same traces numbers them in another order): the names are the identity */
+    for (size_t c = 0; m->city_names && c < s->n_cities; c++)
+        if (strcmp(s->city_names[c], m->city_names[c]) != 0)
+            return tg_fail(e, TG_ERR_FORMAT, "%s and %s: the cities differ: city column %zu is "
+                           "'%s' in the store, '%s' in the model (it needs a store with its "
+                           "cities in its order)", s->path, model_path, c, s->city_names[c],
+                           m->city_names[c]);
+    if ((int64_t)s->n_genres != m->genres)
+        return tg_fail(e, TG_ERR_FORMAT, "%s has %zu genres, %s predicts %lld", s->path,
+                       s->n_genres, model_path, (long long)m->genres);
+    for (size_t g = 0; g < s->n_genres; g++)
+        if (strcmp(s->genre_names[g], m->genre_names[g]) != 0)
+            return tg_fail(e, TG_ERR_FORMAT, "%s: genre column %zu is '%s', the model's is '%s'",
+                           s->path, g, s->genre_names[g], m->genre_names[g]);
+    return TG_OK;
 }

@@ -8,6 +8,9 @@
  *                           tensors flattened in the order of the tensors attribute),
  *                           attribute step (int64)
  *   /genres/name            UTF-8 strings [genres], the output columns
+ *   /cities/name            UTF-8 strings [cities], the input columns' cities in the
+ *                           store's order (absent from files written before it was
+ *                           recorded: see tg_model_file_fits_store)
  *   /history/<column>       float64 [epochs] (epoch: int32): train_loss, test_loss,
  *                           test_map, test_macro_f1, seconds, loader_seconds
  *   root attributes         schema_version (2), genres, steps, cities (int64), model
@@ -18,6 +21,7 @@
 #define TG_STORE_MODEL_FILE_H
 
 #include "error.h"
+#include "store.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +45,13 @@ typedef struct {
     char *config;            /* "key=value" lines */
     char *provenance;
     char **genre_names;      /* [genres] */
+    /* [cities]: the store's city names, in its column order, that the first layer's
+     * inputs were trained on; NULL: not recorded (a file written before they were, or a
+     * writer that does not know them). Names rather than a hash of them: next to the
+     * parameters they cost nothing (a few bytes a city against steps x hidden floats a
+     * city in the MLP's W1), a mismatch can then be told column by column, and h5py
+     * users can label W1's rows. */
+    char **city_names;
 } tg_model_meta;
 
 typedef struct {
@@ -76,6 +87,14 @@ typedef struct {
  * and the dataset. On failure out holds nothing to free. */
 tg_code tg_model_file_read(const char *path, tg_model_file *out, tg_error *e);
 void tg_model_file_free(tg_model_file *m);
+
+/* Whether the store s (read from its path) has the input and output columns the model
+ * meta (read from model_path) was trained on: the same number of cities, the same
+ * cities in the same order when meta records them (a model written before it did is
+ * checked by the count alone), the same genres in the same order. TG_ERR_FORMAT with
+ * a message naming both files and the first difference; nothing changed either way. */
+tg_code tg_model_file_fits_store(const tg_model_meta *meta, const char *model_path,
+                                 const tg_store *s, tg_error *e);
 
 /* Reads only the provenance attribute of path (for the up-to-date check, which must not
  * read a first layer of hundreds of MB). *text is malloc'd. TG_ERR_IO if path cannot be

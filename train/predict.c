@@ -14,24 +14,16 @@
 #include <yajl/yajl_gen.h>
 
 /* The store must describe the world the model was trained on: the same cities in the
- * same columns and the same genres in the same label columns. */
+ * same columns and the same genres in the same label columns (model_file.h), and at
+ * least the model's steps. */
 static tg_code check_compatible(const tg_model_file *m, const tg_store *s, const char *mp,
                                 tg_error *e)
 {
-    if ((int64_t)s->n_cities != m->meta.cities)
-        return tg_fail(e, TG_ERR_FORMAT, "%s has %zu cities, %s was trained on %lld", s->path,
-                       s->n_cities, mp, (long long)m->meta.cities);
-    if ((int64_t)s->n_genres != m->meta.genres)
-        return tg_fail(e, TG_ERR_FORMAT, "%s has %zu genres, %s predicts %lld", s->path,
-                       s->n_genres, mp, (long long)m->meta.genres);
-    if (m->meta.steps > s->steps)
-        return tg_fail(e, TG_ERR_FORMAT, "%s has %d steps, %s needs %lld", s->path, s->steps,
-                       mp, (long long)m->meta.steps);
-    for (size_t g = 0; g < s->n_genres; g++)
-        if (strcmp(s->genre_names[g], m->meta.genre_names[g]) != 0)
-            return tg_fail(e, TG_ERR_FORMAT, "%s: genre column %zu is '%s', the model's is '%s'",
-                           s->path, g, s->genre_names[g], m->meta.genre_names[g]);
-    return TG_OK;
+    tg_code rc = tg_model_file_fits_store(&m->meta, mp, s, e);
+    if (rc == TG_OK && m->meta.steps > s->steps)
+        rc = tg_fail(e, TG_ERR_FORMAT, "%s has %d steps, %s needs %lld", s->path, s->steps,
+                     mp, (long long)m->meta.steps);
+    return rc;
 }
 
 /* The model's net, on the CPU, with model.h5's parameters: its config names the kind

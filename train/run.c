@@ -117,9 +117,11 @@ static tg_code history_add(tg_model_history *h, const tg_epoch_stats *st, tg_err
     return TG_OK;
 }
 
-/* Up to date: model.h5 records the same provenance and, when the store has test
- * albums (with_predictions), predictions.h5 exists. Without test albums no
- * predictions.h5 is written, so none is expected: else every rerun would retrain. */
+/* Up to date: model.h5 records the same provenance (predictions.h5 as written among
+ * it, prov's side output 0) and, when the store has test albums (with_predictions),
+ * predictions.h5 exists (all a model.h5 written before side outputs were recorded can
+ * tell). Without test albums no predictions.h5 is written, so none is expected: else
+ * every rerun would retrain. */
 static int up_to_date(const tg_train_options *o, tg_prov *prov, int with_predictions)
 {
     char *text = NULL;
@@ -180,18 +182,36 @@ static tg_code resume_conv_version(const tg_train_options *o, const resume_file 
     return TG_OK;
 }
 
+/* --resume of a model trained further than --epochs would keep its epochs under a
+ * config saying fewer (and a rerun would then call it up to date): TG_ERR_USAGE, as
+ * the other options a resumed model contradicts. Leaves r alone; says nothing when r
+ * could not be read (resume_from says why). */
+static tg_code resume_epochs(const tg_train_options *o, const resume_file *r, tg_error *e)
+{
+    if (r->rc != TG_OK || r->f.history.n <= (size_t)o->epochs)
+        return TG_OK;
+    return tg_fail(e, TG_ERR_USAGE, "--resume: %s has trained %zu epochs; --epochs %d is "
+                   "fewer (give %zu to keep it, more to continue it, or leave out --resume to "
+                   "train anew)", o->model_path, r->f.history.n, o->epochs, r->f.history.n);
+}
+
 /* Restores parameters, Adam's state and history from r, model.h5 as read for --resume,
- * or returns the error of its read. r's history is handed over to *h (r keeps the rest,
- * which its owner frees). */
-static tg_code resume_from(const tg_train_options *o, const char *config, resume_file *r,
-                           tg_model *m, tg_model_history *h, tg_error *e)
+ * or returns the error of its read. The store s must have the model's columns
+ * (tg_model_file_fits_store: TG_ERR_FORMAT), the options its config (TG_ERR_USAGE).
+ * r's history is handed over to *h (r keeps the rest, which its owner frees). */
+static tg_code resume_from(const tg_train_options *o, const tg_store *s, const char *config,
+                           resume_file *r, tg_model *m, tg_model_history *h, tg_error *e)
 {
     if (r->rc != TG_OK) {
         *e = r->err;
         return r->rc;
     }
     tg_model_file *f = &r->f;
-    tg_code rc = TG_OK;
+    /* the same columns first: another store's cities would otherwise pass as long as
+     * their count is the model's, and continue training on shuffled inputs */
+    tg_code rc = tg_model_file_fits_store(&f->meta, o->model_path, s, e);
+    if (rc != TG_OK)
+        return rc;
     const tg_net_layout *l = &m->net->layout;
     const char *a = strstr(config, "epochs="), *b = strstr(f->meta.config, "epochs=");
     int same = f->meta.n_tensors == l->n_tensors && b && a - config == b - f->meta.config &&
@@ -386,6 +406,8 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     if (rc == TG_OK && o->resume) {
         resume_file_read(o, &old);
         rc = resume_conv_version(o, &old, &spec, e);
+        if (rc == TG_OK)
+            rc = resume_epochs(o, &old, e);
     }
     if (rc == TG_OK && tg_train_config_text(o, &spec, config, sizeof config) < 0)
         rc = tg_fail(e, TG_ERR_USAGE, "the options do not fit the config record");
@@ -399,11 +421,16 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
         rc = tg_train_split_ids(s, TG_SPLIT_TRAIN, &train, &n_train, e);
     if (rc == TG_OK)
         rc = tg_train_split_ids(s, TG_SPLIT_TEST, &test, &n_test, e);
+    if (rc == TG_OK && n_test > 0)
+        rc = tg_prov_output(&prov, o->predictions_path, e);
     if (rc != TG_OK)
         goto end;
-    /* under MPI rank 0 alone decides (it writes the outputs) and tells the others */
+    /* under MPI rank 0 alone decides (it writes the outputs) and tells the others. A
+     * --resume with its epochs all trained has nothing to add: it is up to date as a
+     * plain rerun is (its provenance records the same config, epochs included). */
+    int finished = o->resume && old.rc == TG_OK && old.f.history.n == (size_t)o->epochs;
     rc = tg_mpi_agree(o->mpi ? o->mpi : &one, rc, e);
-    int current = rc == TG_OK && rank == 0 && !o->force && !o->resume &&
+    int current = rc == TG_OK && rank == 0 && !o->force && (!o->resume || finished) &&
                   up_to_date(o, &prov, n_test > 0);
     if (rc == TG_OK)
         rc = tg_mpi_bcast(o->mpi ? o->mpi : &one, &current, sizeof current, 0, e);
@@ -435,7 +462,7 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     if (rc == TG_OK)
         rc = tg_parallel_init(&par, &dp, o->mpi, e);
     if (rc == TG_OK && o->resume)
-        rc = resume_from(o, config, &old, &m, &h, e);
+        rc = resume_from(o, s, config, &old, &m, &h, e);
     resume_file_free(&old); /* restored: not held through the training */
     if (rc == TG_OK && n_train == 0)
         rc = tg_fail(e, TG_ERR_FORMAT, "%s: no album in the train split", o->store_path);
@@ -468,7 +495,11 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
         TG_DISPLAY(2, "train: data parallel over %d ranks: each computes up to %d rows of a "
                    "batch; %.1f MB of gradients summed per step\n", dp.parts,
                    (o->batch + dp.parts - 1) / dp.parts, 4.0 * (double)layout.n_params / 1e6);
-    rc = tg_train_epochs(&m, o, &d, &src, &dp, &h, 2, e);
+    if (m.epoch < o->epochs)
+        rc = tg_train_epochs(&m, o, &d, &src, &dp, &h, 2, e);
+    else /* --resume of a finished model whose store or predictions changed */
+        TG_DISPLAY(2, "train: %s has its %d epochs already: nothing to train; its "
+                   "predictions are written again\n", o->model_path, o->epochs);
     if (rc != TG_OK && dp.parts > 1)
         tg_mpi_abort(o->mpi, "train", e); /* the other ranks wait in an all-reduce */
     tg_mpi_test_kill(o->mpi ? o->mpi : &one, "train", "trained");
@@ -479,12 +510,10 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
         goto end;
     if (rc == TG_OK)
         rc = tg_prov_hash_inputs(&prov, e);
-    if (rc == TG_OK)
-        rc = tg_prov_text(&prov, &prov_text, e);
     if (rc == TG_OK) {
         tg_model_meta meta = {.genres = spec.genres, .steps = steps, .cities = spec.cities,
                               .model = (char *)tg_net_kind_names[spec.kind], .config = config,
-                              .provenance = prov_text, .genre_names = s->genre_names};
+                              .genre_names = s->genre_names, .city_names = s->city_names};
         /* Both outputs or neither: each is written to a temporary beside its final
          * name, then the predictions are renamed into place, and model.h5 last. model.h5
          * is what says "up to date" (its provenance), so it must not appear before its
@@ -497,6 +526,10 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
             rc = tg_tmp_create(o->predictions_path, &pred_tmp, e);
             if (rc == TG_OK)
                 rc = write_predictions(o, pred_tmp, s, m.net, test, n_test, &src, e);
+            /* model.h5 records the predictions as written, so that an edited one is
+             * seen (the rename below keeps what is recorded) */
+            if (rc == TG_OK)
+                rc = tg_prov_output_written(&prov, 0, pred_tmp, e);
         } else if (access(o->predictions_path, F_OK) == 0) {
             /* not removed: it is not this run's, and may be the user's */
             TG_DISPLAY(2, "train: no test album: %s not written (the file there is left as "
@@ -504,6 +537,9 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
         } else {
             TG_DISPLAY(2, "train: no test album: %s not written\n", o->predictions_path);
         }
+        if (rc == TG_OK)
+            rc = tg_prov_text(&prov, &prov_text, e);
+        meta.provenance = prov_text;
         if (rc == TG_OK)
             rc = tg_tmp_create(o->model_path, &model_tmp, e);
         /* the writer writes beside model_tmp and renames onto it: a finished file there */

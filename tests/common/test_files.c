@@ -1,5 +1,5 @@
 /* test_files.c - atomic outputs (temporary, commit, abort, failure leaves the previous
- * file) and provenance (params, inputs, touch without change, stamps). */
+ * file) and provenance (params, inputs, touch without change, side outputs, stamps). */
 #include "output_file.h"
 #include "provenance.h"
 
@@ -229,6 +229,79 @@ Test(files, provenance_params_and_inputs)
 
     cr_assert(!tg_prov_matches(&q, "garbage"));
     cr_assert(!tg_prov_matches(&q, NULL));
+    free(text);
+}
+
+/* A prov of one input and the side output side, as a stage builds it before its
+ * up-to-date check. */
+static void side_prov(tg_prov *q, const char *in, const char *side)
+{
+    tg_error e = {0};
+    tg_prov_init(q, "train", "0.1.0");
+    cr_assert_eq(tg_prov_input(q, in, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(tg_prov_output(q, side, &e), TG_OK, "%s", e.msg);
+}
+
+/* A side output is recorded as written (at its temporary, renamed after); the record
+ * is stale once it is edited or removed, not when it is touched; a record naming
+ * another side output is stale; one without side output lines (older) is current. */
+Test(files, side_outputs)
+{
+    char in[128], side[128], tmp[160];
+    snprintf(in, sizeof in, "%s/store.h5", dir);
+    snprintf(side, sizeof side, "%s/predictions.h5", dir);
+    snprintf(tmp, sizeof tmp, "%s/.predictions.h5.tmp", dir);
+    write_text(in, "store\n");
+    write_text(tmp, "scores\n");
+    tg_error e = {0};
+    tg_prov p, q;
+    side_prov(&p, in, side);
+    cr_assert_eq(tg_prov_hash_inputs(&p, &e), TG_OK);
+    char *old = NULL, *text = NULL;
+    cr_assert_eq(tg_prov_text(&p, &old, &e), TG_OK); /* side output not written: no line */
+    cr_assert(strstr(old, "\noutput ") == NULL, "%s", old);
+    cr_assert_eq(tg_prov_output_written(&p, 0, tmp, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(tg_prov_text(&p, &text, &e), TG_OK);
+    cr_assert(strstr(text, "\noutput size=7 xxh64=") != NULL, "%s", text);
+    cr_assert(strstr(text, " path=") != NULL && strstr(text, "/predictions.h5\n") != NULL, "%s",
+              text);
+    tg_prov_free(&p);
+    cr_assert_eq(rename(tmp, side), 0);
+
+    side_prov(&q, in, side);
+    cr_assert(tg_prov_matches(&q, text), "as written: current");
+    cr_assert(tg_prov_matches(&q, old), "a record without side outputs (older) is current");
+    tg_prov_free(&q);
+    struct timeval tv[2] = {{1000000000, 0}, {1000000000, 0}};
+    cr_assert_eq(utimes(side, tv), 0);
+    side_prov(&q, in, side);
+    cr_assert(tg_prov_matches(&q, text), "a touched side output is still current");
+    tg_prov_free(&q);
+    write_text(side, "garbage\n");
+    side_prov(&q, in, side);
+    cr_assert(!tg_prov_matches(&q, text), "an edited side output is stale");
+    tg_prov_free(&q);
+    write_text(side, "sc0res\n"); /* same size, other bytes */
+    cr_assert_eq(utimes(side, tv), 0);
+    side_prov(&q, in, side);
+    cr_assert(!tg_prov_matches(&q, text), "same size, other bytes");
+    tg_prov_free(&q);
+    write_text(side, "scores\n");
+    side_prov(&q, in, side);
+    cr_assert(tg_prov_matches(&q, text), "the same bytes again");
+    tg_prov_free(&q);
+    side_prov(&q, in, in);
+    cr_assert(!tg_prov_matches(&q, text), "another side output than recorded");
+    tg_prov_free(&q);
+    tg_prov_init(&q, "train", "0.1.0");
+    tg_prov_input(&q, in, &e);
+    cr_assert(!tg_prov_matches(&q, text), "a side output recorded, none expected");
+    tg_prov_free(&q);
+    unlink(side);
+    side_prov(&q, in, side);
+    cr_assert(!tg_prov_matches(&q, text), "a removed side output is stale");
+    tg_prov_free(&q);
+    free(old);
     free(text);
 }
 

@@ -172,6 +172,15 @@ grep -q "wrote" err || fail "another input list redoes"
 rm ndjson.rejects.jsonl
 "$ingest" ndjson.json array.json -o ndjson.h5 2>err || fail "rerun exits $?"
 grep -q "wrote" err || fail "a missing rejects file redoes"
+# ingest.h5 records the rejects file as written: touched, it is up to date; edited, redone
+touch ndjson.rejects.jsonl
+"$ingest" ndjson.json array.json -o ndjson.h5 2>err || fail "rerun exits $?"
+grep -q "up to date" err || fail "a touched rejects file is up to date: $(cat err)"
+cp ndjson.rejects.jsonl keep.rejects
+echo garbage >ndjson.rejects.jsonl
+"$ingest" ndjson.json array.json -o ndjson.h5 2>err || fail "rerun exits $?"
+grep -q "wrote" err || fail "an edited rejects file redoes: $(cat err)"
+cmp -s ndjson.rejects.jsonl keep.rejects || fail "the same rejects again"
 
 # malformed input: exit 1, file, byte and line named, previous output untouched
 cp ndjson.h5 keep.h5

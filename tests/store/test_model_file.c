@@ -1,6 +1,7 @@
-/* test_model_file.c - model.h5: a round trip of every field, optional Adam state, and
- * each damage (missing dataset, wrong type, bad tensor names, other schema version, sizes
- * a crafted file declares but does not hold) as a clear error; atomic writes. */
+/* test_model_file.c - model.h5: a round trip of every field, optional Adam state and
+ * city names, and each damage (missing dataset, wrong type, bad tensor names, other
+ * schema version, sizes a crafted file declares but does not hold) as a clear error;
+ * atomic writes; whether a store has a model's columns. */
 #include "model_file.h"
 
 #include <criterion/criterion.h>
@@ -13,12 +14,13 @@
 
 static char path[128];
 static char *names[3] = {"Rap/Hip Hop", "Rap français", "Pop"};
+static char *cities[3] = {"Paris", "Saint-Étienne", "Lyon"};
 
 static tg_model_meta meta(void)
 {
     tg_model_meta m = {.genres = 3, .steps = 2, .cities = 3, .model = "mlp",
                        .config = "epochs=2\nlr=0.001\n", .provenance = "tracegenre-provenance 1\n",
-                       .genre_names = names, .n_tensors = 4,
+                       .genre_names = names, .city_names = cities, .n_tensors = 4,
                        .tensors = {{"W1", 2, {6, 4}}, {"b1", 1, {4}}, {"W2", 2, {4, 3}},
                                    {"b2", 1, {3}}}};
     return m;
@@ -70,6 +72,9 @@ Test(model_file, round_trip)
     cr_assert_eq(f.meta.steps, 2);
     cr_assert_str_eq(f.meta.config, "epochs=2\nlr=0.001\n");
     cr_assert_str_eq(f.meta.genre_names[1], "Rap français");
+    cr_assert_not_null(f.meta.city_names);
+    for (int c = 0; c < 3; c++)
+        cr_assert_str_eq(f.meta.city_names[c], cities[c]);
     size_t n = tg_model_file_params(&f.meta);
     for (size_t i = 0; i < n; i++) {
         cr_assert_eq(f.params[i], (float)i * 0.5f);
@@ -232,4 +237,82 @@ Test(model_file, not_hdf5)
     tg_error e = {0};
     cr_assert_eq(tg_model_file_read(path, &f, &e), TG_ERR_IO);
     cr_assert(strstr(e.msg, "cannot open as HDF5") != NULL, "%s", e.msg);
+}
+
+/* A writer without the city names (as before they were recorded) writes no group
+ * cities, and a reader reports them as not recorded rather than failing. */
+Test(model_file, without_city_names)
+{
+    tg_model_meta m = meta();
+    m.city_names = NULL;
+    float p[43] = {0};
+    tg_error e = {0};
+    cr_assert_eq(tg_model_file_write(path, &m, p, NULL, NULL, 0, NULL, &e), TG_OK, "%s", e.msg);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_assert(f >= 0);
+    cr_assert_eq(H5Lexists(f, "cities", H5P_DEFAULT), 0, "no group cities");
+    H5Fclose(f);
+    tg_model_file got;
+    cr_assert_eq(tg_model_file_read(path, &got, &e), TG_OK, "%s", e.msg);
+    cr_assert_null(got.meta.city_names);
+    tg_model_file_free(&got);
+}
+
+Test(model_file, city_names_of_another_count)
+{
+    hid_t f = edit();
+    cr_assert(H5Ldelete(f, "cities/name", H5P_DEFAULT) >= 0);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    hsize_t n = 2;
+    hid_t sp = H5Screate_simple(1, &n, NULL);
+    hid_t d = H5Dcreate2(f, "cities/name", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const char *two[2] = {"Paris", "Lyon"};
+    cr_assert(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, two) >= 0);
+    H5Dclose(d), H5Sclose(sp), H5Tclose(t), H5Fclose(f);
+    expect_error("'cities/name' dimension 0 is 2, not 3");
+}
+
+Test(model_file, tensor_named_cities)
+{
+    tg_model_meta m = meta();
+    snprintf(m.tensors[3].name, sizeof m.tensors[3].name, "cities");
+    float p[43] = {0};
+    tg_error e = {0};
+    cr_assert_eq(tg_model_file_write(path, &m, p, NULL, NULL, 0, NULL, &e), TG_ERR_FORMAT);
+    cr_assert(strstr(e.msg, "invalid name") != NULL, "%s", e.msg);
+}
+
+/* A store whose columns are the model's fits; one with its cities in another order, or
+ * another count of cities or genres, or other genres, does not, the message naming both
+ * files; a model without city names is checked by the count alone. */
+Test(model_file, fits_store)
+{
+    tg_model_meta m = meta();
+    char *same[3] = {"Paris", "Saint-Étienne", "Lyon"}, *moved[3] = {"Lyon", "Saint-Étienne", "Paris"};
+    char *genres[3] = {"Rap/Hip Hop", "Rap français", "Pop"}, *other[3] = {"Rap/Hip Hop", "Pop", "Rock"};
+    tg_store s = {.path = "store.h5", .n_cities = 3, .city_names = same, .n_genres = 3,
+                  .genre_names = genres};
+    tg_error e = {0};
+    cr_assert_eq(tg_model_file_fits_store(&m, "model.h5", &s, &e), TG_OK, "%s", e.msg);
+
+    s.city_names = moved;
+    cr_assert_eq(tg_model_file_fits_store(&m, "model.h5", &s, &e), TG_ERR_FORMAT);
+    cr_assert_str_eq(e.msg, "store.h5 and model.h5: the cities differ: city column 0 is 'Lyon' "
+                     "in the store, 'Paris' in the model (it needs a store with its cities in "
+                     "its order)");
+    m.city_names = NULL; /* written before the names were: the count alone */
+    cr_assert_eq(tg_model_file_fits_store(&m, "model.h5", &s, &e), TG_OK, "%s", e.msg);
+
+    s.n_cities = 2;
+    cr_assert_eq(tg_model_file_fits_store(&m, "model.h5", &s, &e), TG_ERR_FORMAT);
+    cr_assert_str_eq(e.msg, "store.h5 has 2 cities, model.h5 was trained on 3");
+    s.n_cities = 3;
+    s.n_genres = 2;
+    cr_assert_eq(tg_model_file_fits_store(&m, "model.h5", &s, &e), TG_ERR_FORMAT);
+    cr_assert_str_eq(e.msg, "store.h5 has 2 genres, model.h5 predicts 3");
+    s.n_genres = 3;
+    s.genre_names = other;
+    cr_assert_eq(tg_model_file_fits_store(&m, "model.h5", &s, &e), TG_ERR_FORMAT);
+    cr_assert_str_eq(e.msg, "store.h5: genre column 1 is 'Pop', the model's is 'Rap français'");
 }

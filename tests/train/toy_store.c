@@ -1,8 +1,10 @@
-/* toy_store.c PATH [ALBUMS [notest]] - writes a small store.h5 with a planted answer
- * for the train command's tests (until aggregate builds stores from traces): 12 cities,
- * 20 steps, 4 genres; genre g's albums are heard in cities 3g..3g+2 and, for odd g, late
- * rather than early; 75 % train, 20 % test, 5 % unlabeled ("notest": the test albums in
- * train, as aggregate --test-fraction 0 leaves them). */
+/* toy_store.c PATH [ALBUMS [notest|reversed]] - writes a small store.h5 with a planted
+ * answer for the train command's tests (until aggregate builds stores from traces): 12
+ * cities, 20 steps, 4 genres; genre g's albums are heard in cities 3g..3g+2 and, for odd
+ * g, late rather than early; 75 % train, 20 % test, 5 % unlabeled. "notest": the test
+ * albums in train, as aggregate --test-fraction 0 leaves them; "reversed": the same
+ * albums with the cities in the opposite column order (names and entries alike), as
+ * another ingest of the same traces may number them. */
 #include "rng.h"
 #include "store.h"
 
@@ -20,8 +22,12 @@ int main(int argc, char **argv)
     }
     int A = argc > 2 ? atoi(argv[2]) : 200;
     int test = !(argc > 3 && strcmp(argv[3], "notest") == 0);
-    const char *cities[C] = {"Paris", "Marseille", "Lyon", "Toulouse", "Nice", "Nantes",
-                             "Montpellier", "Strasbourg", "Bordeaux", "Lille", "Rennes", "Reims"};
+    int reversed = argc > 3 && strcmp(argv[3], "reversed") == 0;
+    const char *names[C] = {"Paris", "Marseille", "Lyon", "Toulouse", "Nice", "Nantes",
+                            "Montpellier", "Strasbourg", "Bordeaux", "Lille", "Rennes", "Reims"};
+    const char *cities[C];
+    for (int c = 0; c < C; c++)
+        cities[c] = names[reversed ? C - 1 - c : c];
     const char *genres[G] = {"Pop", "Rock", "Rap/Hip Hop", "Jazz"};
     uint32_t counts[G] = {0};
     tg_store_meta meta = {.steps = S, .window_days = S, .value_field = "nusers", .split_seed = 1,
@@ -43,17 +49,21 @@ int main(int argc, char **argv)
         y[tg_rng_below(&r, G)] = 1;
         if (tg_rng_uniform(&r) < 0.3)
             y[tg_rng_below(&r, G)] = 1;
-        size_t n = 0;
+        uint32_t dense[S * C] = {0}; /* 0: no entry; drawn in city order, stored by column */
         for (int32_t step = 0; step < S; step++)
             for (int32_t c = 0; c < C; c++) {
                 double p = 0.05;
                 for (int g = 0; g < G; g++)
                     if (y[g] && c / 3 == g && (g % 2 ? step >= S / 2 : step < S / 2))
                         p = 0.6;
-                if (tg_rng_uniform(&r) < p) {
-                    cols[n] = step * C + c;
-                    vals[n++] = 1 + tg_rng_below(&r, 9);
-                }
+                if (tg_rng_uniform(&r) < p)
+                    dense[step * C + (reversed ? C - 1 - c : c)] = 1 + tg_rng_below(&r, 9);
+            }
+        size_t n = 0;
+        for (int32_t k = 0; k < S * C; k++)
+            if (dense[k]) {
+                cols[n] = k;
+                vals[n++] = dense[k];
             }
         char id[16];
         snprintf(id, sizeof id, "%d", 5000 + a);

@@ -100,6 +100,16 @@ awk -v m="$map" 'BEGIN { exit !(m > 0.8) }' || fail "test MAP after 6 epochs is 
 cp model.h5 full.h5
 "$train" $common 2>log || fail "rerun"
 grep -q "up to date" log || fail "second run is up to date: $(cat log)"
+# model.h5 records predictions.h5 as written: touched, it is still up to date; edited,
+# both are made again
+touch predictions.h5
+"$train" $common 2>log || fail "rerun, predictions touched"
+grep -q "up to date" log || fail "touched predictions are up to date: $(cat log)"
+cp predictions.h5 pred-keep.h5
+echo garbage >predictions.h5
+"$train" $common 2>log || fail "rerun, predictions edited: $(cat log)"
+grep -q "wrote model.h5 and predictions.h5" log || fail "edited predictions are made again: $(cat log)"
+cmp -s predictions.h5 pred-keep.h5 || fail "the same predictions again"
 "$train" $common --seed 2 2>log || fail "other seed"
 grep -q "wrote" log || fail "a changed option retrains"
 
@@ -107,6 +117,25 @@ grep -q "wrote" log || fail "a changed option retrains"
 "$train" store.h5 --epochs 3 --hidden 32 --lr 0.01 --threads 1 -o part.h5 --predictions p.h5 --force 2>/dev/null || fail "3 epochs"
 "$train" $common -o part.h5 --predictions p.h5 --resume 2>log || fail "resume: $(cat log)"
 cmp -s part.h5 full.h5 && echo "resumed file identical"
+# --resume to the epochs the model has is up to date (nothing rewritten); to fewer, a
+# usage error naming both counts (nothing written: the model keeps its epochs under a
+# config that says so); with predictions.h5 gone, they are written again, nothing trained
+was=$(stat -c %y part.h5 p.h5)
+"$train" $common -o part.h5 --predictions p.h5 --resume 2>log || fail "resume, all trained: $(cat log)"
+grep -q "part.h5 and p.h5 are up to date" log || fail "resume to its own epochs is up to date: $(cat log)"
+[ "$(stat -c %y part.h5 p.h5)" = "$was" ] || fail "an up-to-date --resume rewrote its files"
+"$train" store.h5 --epochs 4 --hidden 32 --lr 0.01 --threads 1 -o part.h5 --predictions p.h5 --resume 2>err
+[ $? -eq 2 ] || fail "--resume to fewer epochs than trained"
+grep -q "^train: --resume: part.h5 has trained 6 epochs; --epochs 4 is fewer" err || fail "says so: $(cat err)"
+[ "$(stat -c %y part.h5 p.h5)" = "$was" ] || fail "a refused --resume wrote"
+"$train" store.h5 --epochs 6 --hidden 32 --lr 0.01 --threads 1 -o part.h5 --predictions p.h5 2>log \
+    || fail "plain rerun after a refused resume"
+grep -q "up to date" log || fail "the model still says 6 epochs: $(cat log)"
+rm p.h5
+"$train" $common -o part.h5 --predictions p.h5 --resume 2>log || fail "resume, predictions gone: $(cat log)"
+grep -q "part.h5 has its 6 epochs already: nothing to train" log || fail "says nothing is trained: $(cat log)"
+grep -q "^ *epoch " log && fail "an empty epoch table: $(cat log)"
+[ -e p.h5 ] || fail "the predictions are written again"
 # a model.h5 that cannot be read is reported where --resume restores it (after the size
 # line), naming the file; nothing is written
 "$train" $common -o none.h5 --predictions np.h5 --resume 2>err; [ $? -eq 1 ] || fail "--resume of no model.h5"
@@ -139,6 +168,37 @@ for line in open("two.jsonl"):
     r = json.loads(line)
     assert len(r["genres"]) == 2 and r["genres"][0][1] >= r["genres"][1][1], r
 ' || fail "predict writes JSON lines, best first"
+fi
+# model.h5 records its input columns' cities (the store's names, in its order): predict
+# and --resume refuse a store with as many cities in another order (exit 1, naming both
+# files, nothing written); a model written before they were recorded is checked by the
+# count alone, as then
+"$toy" rev.h5 200 reversed || fail "toy store, cities reversed"
+"$predict" full.h5 rev.h5 -o rev.jsonl 2>err; [ $? -eq 1 ] || fail "predict, cities in another order"
+grep -q "^predict: rev.h5 and full.h5: the cities differ: city column 0 is 'Reims' in the store, 'Paris' in the model" err \
+    || fail "predict names both files and the column: $(cat err)"
+[ -e rev.jsonl ] && fail "predict wrote for a store of other columns"
+cp part.h5 part0.h5
+"$train" rev.h5 --epochs 7 --hidden 32 --lr 0.01 --threads 1 -o part.h5 --predictions p.h5 --resume 2>err
+[ $? -eq 1 ] || fail "--resume on a store with its cities in another order"
+grep -q "^train: rev.h5 and part.h5: the cities differ: city column 0 is 'Reims'" err || fail "--resume says why: $(cat err)"
+cmp -s part.h5 part0.h5 || fail "a refused --resume rewrote the model"
+if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+    /usr/bin/python3 - <<'PY' || fail "model.h5's cities/name"
+import h5py
+def names(f, k):
+    return [n.decode() if isinstance(n, bytes) else n for n in f[k][()]]
+assert names(h5py.File("full.h5", "r"), "cities/name") == names(h5py.File("store.h5", "r"), "cities/name")
+with h5py.File("old.h5", "w") as o, h5py.File("full.h5", "r") as f:
+    for k in f:
+        if k != "cities":
+            f.copy(k, o)
+    for k, v in f.attrs.items():
+        o.attrs[k] = v
+PY
+    "$predict" old.h5 rev.h5 -o old.jsonl 2>err || fail "a model without cities/name: $(cat err)"
+    "$predict" old.h5 store.h5 -o old2.jsonl 2>err || fail "a model without cities/name: $(cat err)"
+    cmp -s old2.jsonl pred.jsonl || fail "the same model without its cities scores the same"
 fi
 # the other models: model.h5 records their config, predict rebuilds the same net from it
 # and scores a test album as train's predictions.h5 did
