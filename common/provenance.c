@@ -286,6 +286,31 @@ int tg_prov_matches(tg_prov *p, const char *recorded)
     return *r == '\0' || strncmp(r, "output ", 7) == 0;
 }
 
+int tg_prov_lists_output(const char *recorded, uint64_t size, uint64_t hash, char *first,
+                         size_t first_size)
+{
+    if (first != NULL && first_size > 0)
+        first[0] = '\0';
+    if (recorded == NULL || strncmp(recorded, HEADER, strlen(HEADER)) != 0)
+        return -1;
+    int listed = -1;
+    for (const char *r = recorded, *nl; (nl = strchr(r, '\n')) != NULL; r = nl + 1) {
+        tg_input_id rec = {0};
+        if (!side_line(r, (size_t)(nl - r), &rec))
+            continue;
+        if (listed < 0 && first != NULL && first_size > 0)
+            snprintf(first, first_size, "%s", rec.path);
+        if (listed < 0)
+            listed = 0;
+        if (rec.size == size && rec.hash == hash)
+            listed = 1;
+        free(rec.path);
+        if (listed == 1)
+            break;
+    }
+    return listed;
+}
+
 static char *stamp_path(const char *output)
 {
     size_t n = strlen(output) + 6;

@@ -85,6 +85,15 @@ tg_code tg_prov_text(const tg_prov *p, char **text, tg_error *e);
  * mtime changed; the hash is kept in p for the run that follows. */
 int tg_prov_matches(tg_prov *p, const char *recorded);
 
+/* Whether recorded (a provenance text) lists a side output of this size and content
+ * hash, under whatever path (the file may have moved since): 1 if it does, 0 if it
+ * lists side outputs but not this one, -1 if it lists none (a record written before
+ * side outputs were kept, a run that wrote none, or not a provenance text). eval asks
+ * it whether a model.h5 wrote a given predictions.h5. When first is not NULL, it gets
+ * the first listed side output's path (cut to first_size; "" when none), for messages. */
+int tg_prov_lists_output(const char *recorded, uint64_t size, uint64_t hash, char *first,
+                         size_t first_size);
+
 /* Frees what p holds; p may be reused after tg_prov_init. */
 void tg_prov_free(tg_prov *p);
 

@@ -68,6 +68,7 @@ tg_code eval_h5_read(const char *path, eval_split which, eval_table *table, eval
     p.genre_names = NULL;
     meta->has_threshold = p.has_threshold;
     meta->threshold = p.threshold;
+    meta->model_records = p.model_records;
     meta->model = p.model;
     p.model = NULL;
     tg_predictions_free(&p);

@@ -21,6 +21,7 @@ typedef struct {
     int has_threshold; /* the file's threshold attribute was present */
     double threshold;  /* that threshold (NaN when absent) */
     char *model;       /* the file's model attribute, "" when none (caller frees) */
+    int model_records; /* the file's model_records attribute: that model records it */
     size_t in_file[3]; /* albums of each split code in the file: train, test, unlabeled */
 } eval_h5_meta;
 

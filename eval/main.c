@@ -44,7 +44,8 @@ static void usage(FILE *f)
 "  --model FILE        the model.h5 the scores came from (default: the one the\n"
 "                      predictions file names, as written or beside that file):\n"
 "                      its per-epoch history is printed, charted by --html and\n"
-"                      written by --json\n"
+"                      written by --json, unless the model records other\n"
+"                      predictions than PREDICTIONS.h5 (then a warning)\n"
 "  --decimals N        decimals in the tables and the HTML (default 2, at most 17)\n"
 "  -q, -v              say less, say more\n"
 "  -h, --help          this help;  --version  the version\n"
@@ -113,6 +114,7 @@ static tg_code write_output(const char *path, int html, const outputs *o, tg_err
 typedef struct {
     char *path;               /* the file read, or NULL */
     tg_model_history history; /* valid when path is not NULL */
+    char *provenance;         /* its provenance text, valid when path is not NULL */
     char note[1200];          /* why there is no history, for the HTML page */
 } model_info;
 
@@ -131,7 +133,7 @@ static void predictions_model(model_info *mi, const char *named, const char *pre
         return;
     }
     tg_error err = {0};
-    if (eval_history_read(found, &mi->history, &err) != TG_OK) {
+    if (eval_history_read(found, &mi->history, &mi->provenance, &err) != TG_OK) {
         snprintf(mi->note, sizeof mi->note, "The model %s named by %s cannot be read (%s): no "
                  "training history.", found, predictions, err.msg);
         TG_DISPLAY(2, "eval: warning: %s\n", mi->note);
@@ -140,6 +142,33 @@ static void predictions_model(model_info *mi, const char *named, const char *pre
     }
     mi->path = found;
     TG_DISPLAY(3, "eval: %s: %zu epoch(s) of history\n", found, mi->history.n);
+}
+
+/* Keeps mi's history only if its model (--model's or the one named) is the one that
+ * wrote the predictions file: train may have written another model under that path
+ * since, whose history would pass for this one's. Else a warning and a note, not an
+ * error: the metrics do not need the history. A pair too old to tell keeps it. */
+static void keep_if_wrote(model_info *mi, const char *predictions, int model_records)
+{
+    eval_wrote w;
+    tg_error err = {0};
+    char why[sizeof mi->note];
+    if (eval_model_wrote(mi->provenance, mi->path, predictions, model_records, &w, why,
+                         sizeof why, &err) != TG_OK) {
+        w = EVAL_WROTE_NO;
+        snprintf(why, sizeof why, "Cannot tell whether %s wrote %s (%s), so its training "
+                 "history is left out.", mi->path, predictions, err.msg);
+    }
+    if (w == EVAL_WROTE_UNKNOWN)
+        TG_DISPLAY(3, "eval: %s records no predictions file (written before train recorded "
+                   "them): not checked that it wrote %s\n", mi->path, predictions);
+    if (w != EVAL_WROTE_NO)
+        return;
+    memcpy(mi->note, why, sizeof mi->note);
+    TG_DISPLAY(2, "eval: warning: %s\n", mi->note);
+    free(mi->path);
+    mi->path = NULL;
+    tg_model_history_free(&mi->history);
 }
 
 int main(int argc, char **argv)
@@ -218,7 +247,7 @@ int main(int argc, char **argv)
     /* A model given with --model must be read: failing on it is an error, and before
      * any work on the predictions. */
     if (rc == TG_OK && model_path != NULL) {
-        rc = eval_history_read(model_path, &mi.history, &err);
+        rc = eval_history_read(model_path, &mi.history, &mi.provenance, &err);
         if (rc == TG_OK && (mi.path = strdup(model_path)) == NULL)
             rc = tg_fail(&err, TG_ERR_NOMEM, "out of memory");
         if (rc != TG_OK && rc != TG_ERR_NOMEM) {
@@ -286,6 +315,10 @@ int main(int argc, char **argv)
                  "test loss and test MAP per epoch are left out.",
                  n_files == 1 ? ", and the predictions file names none" : "");
     }
+    /* either model's history is the predictions' only if that model wrote them (CSV
+     * files record no model: there is nothing to check) */
+    if (mi.path != NULL && n_files == 1)
+        keep_if_wrote(&mi, files[0], meta.model_records);
 
     const eval_sweep *sw = sweeping ? &sweep : NULL;
     if (!json_stdout && !html_stdout) {
@@ -330,6 +363,7 @@ end:
     eval_table_free(&table);
     free(meta.model);
     free(mi.path);
+    free(mi.provenance);
     tg_model_history_free(&mi.history);
     return status;
 }

@@ -1,15 +1,21 @@
-/* model_input.c - model.h5's history for eval, and finding the model a predictions
- * file names. */
+/* model_input.c - model.h5's history for eval, finding the model a predictions file
+ * names, and whether that model wrote them. */
 #include "model_input.h"
+
+#include "provenance.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-tg_code eval_history_read(const char *path, tg_model_history *out, tg_error *e)
+tg_code eval_history_read(const char *path, tg_model_history *out, char **provenance,
+                          tg_error *e)
 {
     memset(out, 0, sizeof *out);
+    if (provenance != NULL)
+        *provenance = NULL;
     /* fopen first, for errno's reason: HDF5 says only that it could not open. */
     FILE *probe = fopen(path, "rb");
     if (probe == NULL)
@@ -22,7 +28,45 @@ tg_code eval_history_read(const char *path, tg_model_history *out, tg_error *e)
     /* Move the history out, so that tg_model_file_free leaves it alone. */
     *out = m.history;
     memset(&m.history, 0, sizeof m.history);
+    if (provenance != NULL) {
+        *provenance = m.meta.provenance;
+        m.meta.provenance = NULL;
+    }
     tg_model_file_free(&m);
+    return TG_OK;
+}
+
+tg_code eval_model_wrote(const char *provenance, const char *model_path,
+                         const char *predictions_path, int model_records, eval_wrote *out,
+                         char *why, size_t why_size, tg_error *e)
+{
+    if (why_size > 0)
+        why[0] = '\0';
+    struct stat st;
+    uint64_t hash;
+    if (stat(predictions_path, &st) != 0)
+        return tg_fail_errno(e, TG_ERR_IO, "%s: cannot stat", predictions_path);
+    tg_code rc = tg_hash_file(predictions_path, &hash, e);
+    if (rc != TG_OK)
+        return rc;
+    char listed[512];
+    int found = tg_prov_lists_output(provenance, (uint64_t)st.st_size, hash, listed,
+                                     sizeof listed);
+    if (found > 0) {
+        *out = EVAL_WROTE_YES;
+    } else if (found == 0) {
+        *out = EVAL_WROTE_NO;
+        snprintf(why, why_size, "%s is not the model that wrote %s: the predictions it "
+                 "records (%s) have other contents, so its training history is left out.",
+                 model_path, predictions_path, listed);
+    } else if (model_records) {
+        *out = EVAL_WROTE_NO;
+        snprintf(why, why_size, "%s is not the model that wrote %s: it records no "
+                 "predictions, though the model that wrote them does, so its training "
+                 "history is left out.", model_path, predictions_path);
+    } else {
+        *out = EVAL_WROTE_UNKNOWN;
+    }
     return TG_OK;
 }
 

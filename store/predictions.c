@@ -155,6 +155,9 @@ tg_code tg_predictions_check(const tg_predictions *p, const char *where, tg_erro
         return dup;
     if (p->has_threshold && !(p->threshold >= 0 && p->threshold <= 1))
         return tg_fail(e, TG_ERR_FORMAT, "%s: threshold %g is not in [0, 1]", where, p->threshold);
+    if (p->model_records != 0 && p->model_records != 1)
+        return tg_fail(e, TG_ERR_FORMAT, "%s: model_records %d is not 0 or 1", where,
+                       p->model_records);
     if (p->model != NULL && !utf8_valid(p->model))
         return tg_fail(e, TG_ERR_FORMAT, "%s: model path is not valid UTF-8", where);
     return TG_OK;
@@ -206,6 +209,12 @@ static tg_code write_all(hid_t file, hid_t str, const tg_predictions *p, const c
         return rc;
     if (p->has_threshold &&
         (rc = put(file, "threshold", 1, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &p->threshold,
+                  path, e)) != TG_OK)
+        return rc;
+    /* written only when set: files without the promise stay as they were */
+    uint8_t records = 1;
+    if (p->model_records &&
+        (rc = put(file, "model_records", 1, H5T_STD_U8LE, H5T_NATIVE_UINT8, 0, NULL, &records,
                   path, e)) != TG_OK)
         return rc;
     hid_t split = H5Dopen2(file, "split", H5P_DEFAULT);
@@ -444,7 +453,7 @@ static tg_code open_scalar_attr(const reader *r, hid_t obj, const char *name, ki
     return TG_OK;
 }
 
-/* schema_version (required), threshold and model (optional). */
+/* schema_version (required), threshold, model and model_records (optional). */
 static tg_code read_root_attrs(const reader *r, tg_predictions *p, tg_error *e)
 {
     hid_t a;
@@ -474,6 +483,18 @@ static tg_code read_root_attrs(const reader *r, tg_predictions *p, tg_error *e)
         if (got < 0)
             return tg_h5_fail(e, TG_ERR_FORMAT, "%s: cannot read attribute threshold", r->path);
         p->has_threshold = 1;
+    }
+
+    if ((rc = open_scalar_attr(r, r->file, "model_records", KIND_U8, &a, e)) != TG_OK)
+        return rc;
+    if (a >= 0) {
+        uint8_t records = 0;
+        got = H5Aread(a, H5T_NATIVE_UINT8, &records);
+        H5Aclose(a);
+        if (got < 0)
+            return tg_h5_fail(e, TG_ERR_FORMAT, "%s: cannot read attribute model_records",
+                              r->path);
+        p->model_records = records; /* tg_predictions_check refuses anything but 0 or 1 */
     }
 
     if ((rc = open_scalar_attr(r, r->file, "model", KIND_TEXT, &a, e)) != TG_OK)

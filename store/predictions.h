@@ -17,7 +17,10 @@
  *   /genre      variable-length UTF-8 string [G]   non-empty
  *   root attributes: schema_version (uint32, 1), threshold (float64, optional: the
  *   threshold the model was tuned or trained with), model (variable-length UTF-8
- *   string, the model file's path, may be empty).
+ *   string, the model file's path, may be empty), model_records (uint8 1, optional:
+ *   that model file records this file's size and XXH64 among the side outputs of its
+ *   provenance, so a reader can tell whether the model there now is the one that wrote
+ *   it; absent from files written before train recorded it, and from other writers').
  * Datasets are written contiguous and uncompressed: at 5 bytes per album and genre the
  * report's 1557 x 27 set takes 210 KB, and any HDF5 reader opens it without a plugin.
  * The reader also accepts chunked datasets, zstd-compressed ones included. */
@@ -48,12 +51,15 @@ typedef struct {
     int has_threshold;  /* 0: no threshold attribute (threshold is then NaN) */
     double threshold;   /* in [0, 1] when present */
     char *model;        /* UTF-8 path, "" when none; never NULL in what read returns */
+    int model_records;  /* 1: the model file records this file (attribute model_records);
+                           0: it may not (attribute absent or 0) */
 } tg_predictions;
 
 /* Checks p against the layout's rules: sizes within the bounds above, ids and names
  * present, non-empty, valid UTF-8 and unique (no album id or genre name twice: the
  * message names the duplicate and both rows or columns), split codes known, scores
- * numbers in [0, 1], labels 0 or 1, threshold in [0, 1] when present. where names the
+ * numbers in [0, 1], labels 0 or 1, threshold in [0, 1] when present, model_records 0
+ * or 1. where names the
  * file in messages. Fails with TG_ERR_FORMAT (TG_ERR_LIMIT for sizes) naming the first
  * bad album by its id, or genre by its name; TG_ERR_NOMEM when the duplicate check's
  * set (4 to 16 bytes per album) cannot be allocated. Changes nothing in p. */

@@ -313,6 +313,9 @@ static tg_code write_predictions(const tg_train_options *o, const char *path, co
 {
     tg_predictions p;
     tg_code rc = tg_train_predict_test(o, s, net, test, n_test, src, &p, e);
+    /* model.h5 records these predictions among its side outputs (tg_train_run): said
+     * here so that eval can tell "another model" from "a pair too old to tell" */
+    p.model_records = 1;
     if (rc == TG_OK)
         rc = tg_predictions_write(path, &p, e);
     tg_train_predictions_release(&p);

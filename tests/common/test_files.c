@@ -305,6 +305,43 @@ Test(files, side_outputs)
     free(text);
 }
 
+/* Which side outputs a record lists, found by size and hash whatever their path now:
+ * eval asks it whether a model.h5 wrote a predictions.h5. */
+Test(files, record_lists_a_side_output)
+{
+    char in[128], tmp[160];
+    snprintf(in, sizeof in, "%s/store.h5", dir);
+    snprintf(tmp, sizeof tmp, "%s/.p.h5.tmp", dir);
+    write_text(in, "store\n");
+    write_text(tmp, "scores\n");
+    tg_error e = {0};
+    tg_prov p;
+    side_prov(&p, in, "runs/p.h5");
+    char *none = NULL, *text = NULL, first[64];
+    cr_assert_eq(tg_prov_text(&p, &none, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(tg_prov_output_written(&p, 0, tmp, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(tg_prov_text(&p, &text, &e), TG_OK, "%s", e.msg);
+    uint64_t hash = p.outputs[0].hash;
+    cr_assert_eq(tg_prov_lists_output(text, 7, hash, first, sizeof first), 1, "%s", text);
+    cr_assert_str_eq(first, "runs/p.h5");
+    cr_assert_eq(tg_prov_lists_output(text, 7, hash ^ 1, first, sizeof first), 0,
+                 "other bytes");
+    cr_assert_str_eq(first, "runs/p.h5", "named for the message");
+    cr_assert_eq(tg_prov_lists_output(text, 8, hash, NULL, 0), 0, "another size");
+    cr_assert_eq(tg_prov_lists_output(none, 7, hash, first, sizeof first), -1,
+                 "a record without side outputs lists none");
+    cr_assert_str_eq(first, "");
+    cr_assert_eq(tg_prov_lists_output("write_model (tests)\n", 7, hash, NULL, 0), -1,
+                 "not a provenance text");
+    cr_assert_eq(tg_prov_lists_output(NULL, 7, hash, NULL, 0), -1);
+    char small[4];
+    cr_assert_eq(tg_prov_lists_output(text, 7, hash, small, sizeof small), 1);
+    cr_assert_str_eq(small, "run", "cut to the buffer");
+    tg_prov_free(&p);
+    free(none);
+    free(text);
+}
+
 Test(files, stdin_is_never_current)
 {
     tg_error e = {0};

@@ -40,7 +40,7 @@ static tg_predictions sample(void)
     return (tg_predictions){
         .n_albums = 4, .n_genres = 3, .album_ids = ids, .split = split, .scores = scores,
         .labels = labels, .genre_names = genres, .has_threshold = 1, .threshold = 0.25,
-        .model = "runs/model.h5",
+        .model = "runs/model.h5", .model_records = 1,
     };
 }
 
@@ -114,6 +114,7 @@ Test(predictions, round_trip)
     cr_assert(p.has_threshold);
     cr_assert_eq(p.threshold, 0.25);
     cr_assert_str_eq(p.model, "runs/model.h5");
+    cr_assert_eq(p.model_records, 1);
     cr_assert_eq(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0, "HDF5 objects left open");
     tg_predictions_free(&p);
     cr_assert_null(p.scores);
@@ -125,6 +126,7 @@ Test(predictions, without_threshold_or_model)
     tg_predictions w = sample();
     w.has_threshold = 0;
     w.model = NULL;
+    w.model_records = 0;
     tg_error e = {0};
     cr_assert_eq(tg_predictions_write(path, &w, &e), TG_OK, "%s", e.msg);
     tg_predictions p;
@@ -132,7 +134,39 @@ Test(predictions, without_threshold_or_model)
     cr_assert_not(p.has_threshold);
     cr_assert(isnan(p.threshold));
     cr_assert_str_eq(p.model, "");
+    cr_assert_eq(p.model_records, 0);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_assert_eq(H5Aexists(f, "model_records"), 0, "not written when not set");
+    H5Fclose(f);
     tg_predictions_free(&p);
+}
+
+/* model_records: a uint8 scalar, 0 or 1; anything else is a damaged file. */
+Test(predictions, model_records_checked)
+{
+    write_sample();
+    hid_t f = open_rw();
+    hid_t a = H5Aopen(f, "model_records", H5P_DEFAULT);
+    uint8_t v = 2;
+    cr_assert(H5Awrite(a, H5T_NATIVE_UINT8, &v) >= 0);
+    H5Aclose(a);
+    H5Fclose(f);
+    read_fails(TG_ERR_FORMAT, "model_records 2 is not 0 or 1");
+    f = open_rw();
+    cr_assert(H5Adelete(f, "model_records") >= 0);
+    hid_t s = H5Screate(H5S_SCALAR);
+    a = H5Acreate2(f, "model_records", H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT);
+    double one = 1;
+    cr_assert(H5Awrite(a, H5T_NATIVE_DOUBLE, &one) >= 0);
+    H5Aclose(a);
+    H5Sclose(s);
+    H5Fclose(f);
+    read_fails(TG_ERR_FORMAT, "attribute model_records must hold uint8");
+    tg_predictions w = sample();
+    w.model_records = 3;
+    tg_error e = {0};
+    cr_assert_eq(tg_predictions_write(path, &w, &e), TG_ERR_FORMAT, "the writer checks it");
+    cr_assert(strstr(e.msg, "model_records 3 is not 0 or 1") != NULL, "%s", e.msg);
 }
 
 Test(predictions, write_refuses_bad_input_and_leaves_nothing)
