@@ -139,7 +139,7 @@ expect 1 model-absent -- "$h5" --model "$dir/none.h5"
 has "$dir/err" "eval: --model $dir/none.h5: cannot open: No such file or directory" model-absent
 : >"$dir/empty.h5"
 expect 1 model-not-h5 -- "$h5" --model "$dir/empty.h5"
-has "$dir/err" "--model $dir/empty.h5: cannot open as HDF5" model-not-h5
+has "$dir/err" "--model $dir/empty.h5: not an HDF5 file" model-not-h5
 expect 1 h5-absent -- "$dir/none.h5"
 has "$dir/err" "none.h5: cannot open" h5-absent
 expect 1 not-h5 -- "$dir/test_labels.csv"

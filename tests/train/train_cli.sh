@@ -1,11 +1,12 @@
 #!/bin/sh
-# train_cli.sh TRAIN TOY_STORE - the train command end to end on a small store with a
+# train_cli.sh TRAIN TOY_STORE EVAL - the train command end to end on a small store with a
 # planted answer: it learns, writes model.h5 and predictions.h5, reruns Make-style,
 # resumes to the same bits as an uninterrupted run, refuses a model that does not fit,
 # and exits 0/1/2 as documented; then the same for the CNN, read back by predict.
 set -u
 train=$(realpath "$1")
 toy=$(realpath "$2")
+evl=$(realpath "$3")
 dir=$(mktemp -d /tmp/tg-train-cli-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -139,7 +140,8 @@ grep -q "^ *epoch " log && fail "an empty epoch table: $(cat log)"
 # a model.h5 that cannot be read is reported where --resume restores it (after the size
 # line), naming the file; nothing is written
 "$train" $common -o none.h5 --predictions np.h5 --resume 2>err; [ $? -eq 1 ] || fail "--resume of no model.h5"
-grep -q "^train: none.h5: cannot open as HDF5" err || fail "names the model: $(cat err)"
+grep -qx "train: none.h5: cannot open: No such file or directory" err || fail "names the model: $(cat err)"
+grep -q "HDF5\|errno" err && fail "one line of ours, not HDF5's: $(cat err)"
 grep -q "parameters; needs" err || fail "sized before it is restored: $(cat err)"
 [ -e none.h5 ] || [ -e np.h5 ] && fail "nothing written when --resume finds no model"
 "$train" $common -o again.h5 --predictions p2.h5 --force 2>/dev/null || fail "again"
@@ -158,6 +160,23 @@ fi
 predict=$(dirname "$train")/predict
 "$predict" full.h5 store.h5 >pred.jsonl 2>err || fail "predict: $(cat err)"
 [ "$(wc -l <pred.jsonl)" -eq 10 ] || fail "10 unlabeled albums scored: $(wc -l <pred.jsonl)"
+# a missing model, or the arguments swapped, or a store given to eval: one line saying
+# what the file is (or that it is not there) and what was expected, exit 1; never
+# HDF5's error stack or an attribute the other kind lacks
+"$predict" missing.h5 store.h5 >/dev/null 2>err; [ $? -eq 1 ] || fail "predict, no model exits 1"
+[ "$(cat err)" = "predict: missing.h5: cannot open: No such file or directory" ] || fail "no model: $(cat err)"
+"$predict" store.h5 full.h5 >/dev/null 2>err; [ $? -eq 1 ] || fail "predict, arguments swapped exits 1"
+[ "$(cat err)" = "predict: store.h5 is a store (aggregate's store.h5), not a model (train's model.h5)" ] \
+    || fail "swapped: $(cat err)"
+"$predict" full.h5 predictions.h5 >/dev/null 2>err; [ $? -eq 1 ] || fail "predict, predictions for the store"
+grep -qx "predict: predictions.h5 is a predictions file (train's predictions.h5), not a store (aggregate's store.h5)" err \
+    || fail "predictions for the store: $(cat err)"
+"$evl" store.h5 >/dev/null 2>err; [ $? -eq 1 ] || fail "eval of a store exits 1"
+[ "$(cat err)" = "eval: store.h5 is a store (aggregate's store.h5), not a predictions file (train's predictions.h5)" ] \
+    || fail "eval of a store: $(cat err)"
+"$train" full.h5 -o m3.h5 2>err; [ $? -eq 1 ] || fail "train on a model exits 1"
+grep -qx "train: full.h5 is a model (train's model.h5), not a store (aggregate's store.h5)" err \
+    || fail "train on a model: $(cat err)"
 "$predict" full.h5 store.h5 --album 5003 --album 5004 --top 2 -o two.jsonl 2>/dev/null || fail "--album"
 [ "$(wc -l <two.jsonl)" -eq 2 ] || fail "two albums"
 grep -q '^{"album_id":"5003","genres":\[\[' two.jsonl || fail "line format: $(cat two.jsonl)"
