@@ -129,6 +129,16 @@ grep -q "part.h5 and p.h5 are up to date" log || fail "resume to its own epochs 
 [ $? -eq 2 ] || fail "--resume to fewer epochs than trained"
 grep -q "^train: --resume: part.h5 has trained 6 epochs; --epochs 4 is fewer" err || fail "says so: $(cat err)"
 [ "$(stat -c %y part.h5 p.h5)" = "$was" ] || fail "a refused --resume wrote"
+# an option that differs from the model's is named with both values (exit 2), not the
+# model's whole config; another --model is named alone (every size differs with it)
+"$train" store.h5 --epochs 7 --hidden 32 --lr 0.003 --batch 10 --threads 1 -o part.h5 --predictions p.h5 --resume 2>err
+[ $? -eq 2 ] || fail "--resume with other options exits 2"
+grep -q "^train: --resume: part.h5 was trained with other options: --batch 20 in the model, 10 now; --lr 0.01 in the model, 0.003 now (give" err \
+    || fail "names the options that differ: $(cat err)"
+"$train" store.h5 --epochs 7 --model logreg --lr 0.01 --threads 1 -o part.h5 --predictions p.h5 --resume 2>err
+[ $? -eq 2 ] || fail "--resume with another --model exits 2"
+grep -q "other options: --model mlp in the model, logreg now (give" err || fail "names the model kind: $(cat err)"
+[ "$(stat -c %y part.h5 p.h5)" = "$was" ] || fail "a refused --resume wrote"
 "$train" store.h5 --epochs 6 --hidden 32 --lr 0.01 --threads 1 -o part.h5 --predictions p.h5 2>log \
     || fail "plain rerun after a refused resume"
 grep -q "up to date" log || fail "the model still says 6 epochs: $(cat log)"
@@ -140,7 +150,7 @@ grep -q "^ *epoch " log && fail "an empty epoch table: $(cat log)"
 # a model.h5 that cannot be read is reported where --resume restores it (after the size
 # line), naming the file; nothing is written
 "$train" $common -o none.h5 --predictions np.h5 --resume 2>err; [ $? -eq 1 ] || fail "--resume of no model.h5"
-grep -qx "train: none.h5: cannot open: No such file or directory" err || fail "names the model: $(cat err)"
+grep -qx "train: --resume: none.h5: cannot open: No such file or directory" err || fail "names the model: $(cat err)"
 grep -q "HDF5\|errno" err && fail "one line of ours, not HDF5's: $(cat err)"
 grep -q "parameters; needs" err || fail "sized before it is restored: $(cat err)"
 [ -e none.h5 ] || [ -e np.h5 ] && fail "nothing written when --resume finds no model"
