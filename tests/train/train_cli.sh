@@ -282,6 +282,26 @@ grep -q -- "--conv-version is for the factorized model's conv (--temporal conv),
 "$train" $common --conv-version 1 2>err; [ $? -eq 2 ] || fail "mlp + --conv-version"
 grep -q -- "--conv-version is for --model factorized (its conv), not --model mlp" err \
     || fail "says why for the MLP: $(cat err)"
+# every other option of one model is refused with another the same way (exit 2, nothing
+# trained), not ignored: misfit MESSAGE ARGS...
+misfit() {
+    want=$1
+    shift
+    "$train" store.h5 --epochs 1 --threads 1 -o mf.h5 --predictions mfp.h5 "$@" 2>err
+    [ $? -eq 2 ] || fail "$*: exit 2 expected: $(cat err)"
+    grep -qxF "train: $want" err || fail "$*: $(cat err)"
+    grep -q "parameters; needs" err && fail "$*: refused before any work"
+    [ -e mf.h5 ] && fail "$*: nothing written"
+}
+misfit "--temporal is for --model factorized, not --model mlp" --model mlp --temporal gru
+misfit "--temporal is for --model factorized, not --model mlp" --temporal conv
+misfit "--embed is for --model factorized, not --model mlp" --embed 8
+misfit "--channels is for --model factorized, not --model cnn" --model cnn --channels 8
+misfit "--kernel is for --model factorized (its conv), not --model logreg" --model logreg --kernel 3
+misfit "--hidden is for --model mlp or cnn, not --model logreg" --model logreg --hidden 16
+misfit "--hidden is for --model mlp or cnn, not --model factorized" --model factorized --hidden 16
+misfit "--kernel is for the factorized model's conv (--temporal conv), not --temporal gru" \
+    --model factorized --temporal gru --kernel 5
 v1="store.h5 --lr 0.01 --threads 1 --model factorized --conv-version 1"
 "$train" $v1 --epochs 2 -o v1.h5 --predictions v1p.h5 2>log1 || fail "--conv-version 1: $(cat log1)"
 "$train" $conv --epochs 2 -o v2.h5 --predictions v2p.h5 --force 2>log2 || fail "conv: $(cat log2)"
