@@ -137,8 +137,9 @@ Test(file_kind, every_reader_names_what_it_was_given)
               "%s", e.msg);
 }
 
-/* one line of ours, with errno's words, where HDF5 would print its stack */
-Test(file_kind, missing_directory_and_not_hdf5)
+/* one line of ours, with errno's words, where HDF5 would print its stack (a FIFO is
+ * not opened: HDF5 could not seek it, and opening it would wait for a writer) */
+Test(file_kind, missing_directory_fifo_and_not_hdf5)
 {
     for (int r = 0; r < 4; r++) {
         tg_error e;
@@ -159,6 +160,15 @@ Test(file_kind, missing_directory_and_not_hdf5)
         cr_assert_str_eq(e.msg, want);
     }
     snprintf(path, sizeof path, "%s/f.h5", dir);
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    for (int r = 0; r < 4; r++) {
+        tg_error e;
+        cr_assert_eq(read_as(kinds[r], &e), TG_ERR_IO);
+        char want[256];
+        snprintf(want, sizeof want, "%s: cannot open: not a regular file", path);
+        cr_assert_str_eq(e.msg, want);
+    }
+    unlink(path);
     FILE *fp = fopen(path, "w");
     fputs("album_id,Rock\n", fp);
     fclose(fp);
