@@ -302,8 +302,8 @@ static tg_code resume_from(const tg_train_options *o, const tg_store *s, const c
                      "the model's, or leave out --resume to train a new model)", o->model_path,
                      diff);
     else if (!same) /* the same options, other tensors: a net whose sizes changed */
-        rc = tg_fail(e, TG_ERR_USAGE, "--resume: %s holds tensors of other shapes than its "
-                     "options make here", o->model_path);
+        rc = tg_fail(e, TG_ERR_USAGE, "--resume: %s holds other tensors (names, order or "
+                     "shapes) than its options make here", o->model_path);
     else if (f->adam_m == NULL)
         rc = tg_fail(e, TG_ERR_USAGE, "--resume: %s holds no optimiser state", o->model_path);
     if (rc == TG_OK)

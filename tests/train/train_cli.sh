@@ -139,6 +139,17 @@ grep -q "^train: --resume: part.h5 was trained with other options: --batch 20 in
 [ $? -eq 2 ] || fail "--resume with another --model exits 2"
 grep -q "other options: --model mlp in the model, logreg now (give" err || fail "names the model kind: $(cat err)"
 [ "$(stat -c %y part.h5 p.h5)" = "$was" ] || fail "a refused --resume wrote"
+# the same options with other tensors (a crafted file: its tensors listed in another
+# order) cannot name an option: the tensors are named instead
+if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+    cp part.h5 crafted.h5
+    /usr/bin/python3 -c 'import h5py; h5py.File("crafted.h5", "r+").attrs["tensors"] = "b1 W1 W2 b2"' \
+        || fail "crafting crafted.h5"
+    "$train" $common --epochs 7 -o crafted.h5 --predictions cp.h5 --resume 2>err
+    [ $? -eq 2 ] || fail "--resume of other tensors exits 2"
+    grep -qxF "train: --resume: crafted.h5 holds other tensors (names, order or shapes) than its options make here" err \
+        || fail "names the tensors: $(cat err)"
+fi
 "$train" store.h5 --epochs 6 --hidden 32 --lr 0.01 --threads 1 -o part.h5 --predictions p.h5 2>log \
     || fail "plain rerun after a refused resume"
 grep -q "up to date" log || fail "the model still says 6 epochs: $(cat log)"
