@@ -2,6 +2,8 @@
  * memory at a time) and checks that the two describe the same albums and genres. */
 #include "csv.h"
 
+#include "file_kind.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,24 @@ typedef struct {
     size_t len, cap;
     size_t *off; /* [n] start of each field in buf */
     size_t n, off_cap;
+    /* The first bytes, read ahead to look for HDF5's signature and a BOM, served before
+     * fp's (no seek back: a pipe cannot), and one byte given back by crlf, or EOF. */
+    unsigned char head[8];
+    size_t head_n, head_at;
+    int back;
 } reader;
+
+static int next_byte(reader *r)
+{
+    if (r->back != EOF) {
+        int c = r->back;
+        r->back = EOF;
+        return c;
+    }
+    if (r->head_at < r->head_n)
+        return r->head[r->head_at++];
+    return getc(r->fp);
+}
 
 static tg_code push(reader *r, char c, tg_error *e)
 {
@@ -55,17 +74,15 @@ static const char *field(const reader *r, size_t i)
 }
 
 /* After a CR: consumes a following LF and returns 1 (a CRLF line end), or leaves the
- * next byte unread and returns 0 (a lone CR, which is data). One byte of push-back is
- * guaranteed by C11 (7.21.7.10), so ungetc cannot fail here. */
+ * next byte unread and returns 0 (a lone CR, which is data). */
 static int crlf(reader *r)
 {
-    int d = getc(r->fp);
+    int d = next_byte(r);
     if (d == '\n') {
         r->line++;
         return 1;
     }
-    if (d != EOF)
-        ungetc(d, r->fp);
+    r->back = d;
     return 0;
 }
 
@@ -80,7 +97,7 @@ static tg_code read_record(reader *r, int *got, tg_error *e)
     r->n = 0;
     int c;
     for (;;) { /* skip empty lines */
-        c = getc(r->fp);
+        c = next_byte(r);
         if (c == '\r' && crlf(r))
             continue;
         if (c != '\n')
@@ -103,7 +120,7 @@ static tg_code read_record(reader *r, int *got, tg_error *e)
                                "%s: line %llu, column %zu: quoted field not closed before the "
                                "end of the file", r->path, r->rec_line, column);
             if (c == '"') {
-                c = getc(r->fp);
+                c = next_byte(r);
                 if (c != '"') {
                     in_quotes = 0; /* c is looked at again, outside the quotes */
                     continue;
@@ -142,7 +159,7 @@ static tg_code read_record(reader *r, int *got, tg_error *e)
         } else {
             rc = push(r, (char)c, e);
         }
-        c = getc(r->fp);
+        c = next_byte(r);
     }
     if (rc == TG_OK)
         rc = push(r, '\0', e);
@@ -272,21 +289,40 @@ static tg_code grow_rows(csv_file *f, tg_error *e)
     return TG_OK;
 }
 
+/* An HDF5 file where a CSV file is expected (eval L.csv predictions.h5) would read as
+ * one garbled header and fail on its first binary field: say what it is instead. */
+static tg_code not_csv(const char *path, tg_error *e)
+{
+    tg_file_kind kind = TG_FILE_OTHER;
+    tg_error ignored = {0};
+    if (tg_h5_kind_of(path, &kind, &ignored) != TG_OK || kind == TG_FILE_OTHER)
+        return tg_fail(e, TG_ERR_FORMAT, "%s is an HDF5 file, not a CSV file", path);
+    return tg_fail(e, TG_ERR_FORMAT, "%s is %s, not a CSV file%s%s%s", path,
+                   tg_file_kind_name(kind),
+                   kind == TG_FILE_PREDICTIONS ? " (eval reads it alone: eval " : "",
+                   kind == TG_FILE_PREDICTIONS ? path : "",
+                   kind == TG_FILE_PREDICTIONS ? ")" : "");
+}
+
 /* Reads one file: labels (is_labels) or scores. On failure f may hold allocations;
  * the caller frees it either way. */
 static tg_code read_file(const char *path, int is_labels, csv_file *f, tg_error *e)
 {
-    reader r = {.path = path, .line = 1};
+    reader r = {.path = path, .line = 1, .back = EOF};
     f->path = path;
     f->is_labels = is_labels;
     r.fp = fopen(path, "rb");
     if (r.fp == NULL)
         return tg_fail_errno(e, TG_ERR_IO, "%s: cannot open", path);
-    /* A UTF-8 byte order mark (as spreadsheets write) is not part of the first name. */
-    unsigned char bom[3];
-    size_t got_bom = fread(bom, 1, 3, r.fp);
-    if (!(got_bom == 3 && bom[0] == 0xEF && bom[1] == 0xBB && bom[2] == 0xBF))
-        rewind(r.fp);
+    /* A UTF-8 byte order mark (as spreadsheets write) is not part of the first name;
+     * HDF5's signature (at 0 in every file the project writes) is not CSV at all. */
+    r.head_n = fread(r.head, 1, sizeof r.head, r.fp);
+    if (r.head_n == 8 && memcmp(r.head, "\x89HDF\r\n\x1a\n", 8) == 0) {
+        fclose(r.fp);
+        return not_csv(path, e);
+    }
+    if (r.head_n >= 3 && r.head[0] == 0xEF && r.head[1] == 0xBB && r.head[2] == 0xBF)
+        r.head_at = 3;
     tg_code rc = read_header(&r, f, e);
     size_t first = f->has_id ? 1 : 0;
     while (rc == TG_OK) {
@@ -313,6 +349,12 @@ static tg_code read_file(const char *path, int is_labels, csv_file *f, tg_error 
             else if (is_labels && v != 0.0f && v != 1.0f)
                 rc = tg_fail(e, TG_ERR_FORMAT, "%s: line %llu, column %zu: label '%s' is not 0 or 1",
                              path, r.rec_line, first + l + 1, s);
+            /* here, not in eval_input_check, whose cells are 0-based array indices: a
+             * CSV error names the line and column, as every other one does. Written so
+             * that NaN fails too. */
+            else if (!is_labels && !(v >= 0.0f && v <= 1.0f))
+                rc = tg_fail(e, TG_ERR_FORMAT, "%s: line %llu, column %zu: score '%s' is not in "
+                             "[0, 1]", path, r.rec_line, first + l + 1, s);
             else if (is_labels)
                 f->labels[row * f->n_genres + l] = (uint8_t)v;
             else

@@ -14,7 +14,7 @@ typedef struct {
     char **genre_names; /* [L] */
     char **album_ids;   /* [N], or NULL when neither file has an album_id column */
     uint8_t *labels;    /* [N, L] row-major, 0 or 1 */
-    float *scores;      /* [N, L] row-major, as written (the range is eval_input_check's) */
+    float *scores;      /* [N, L] row-major, as written, each in [0, 1] */
 } eval_table;
 
 /* Reads labels_path and scores_path. Format (RFC 4180): comma-separated fields, a
@@ -22,7 +22,8 @@ typedef struct {
  * quote); lines end in LF or CRLF; a UTF-8 byte order mark is skipped; empty lines are
  * skipped. Row 1 is the header: genre names, after an optional first column named
  * exactly album_id. Every other row: one album, a field per header column.
- * Labels are numbers equal to 0 or 1 ("1", "1.0"); scores are numbers (strtof).
+ * Labels are numbers equal to 0 or 1 ("1", "1.0"); scores are numbers (strtof) in
+ * [0, 1], NaN refused. An HDF5 file is refused as such, naming its kind.
  * Both files must have the same genres in the same order and the same number of
  * albums; when both have album_id, the ids must match row by row; when one has it,
  * its ids are used.

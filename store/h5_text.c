@@ -2,6 +2,7 @@
  * (see h5_text.h): one copy of what every file module of store/ needs. */
 #include "h5_text.h"
 
+#include "file_kind.h"
 #include "h5_error.h"
 
 #include <stdlib.h>
@@ -47,12 +48,10 @@ tg_code tg_h5_attr_text(hid_t loc, const char *path, const char *name, char **ou
 tg_code tg_h5_file_provenance(const char *path, char **text, tg_error *e)
 {
     *text = NULL;
-    tg_code rc = tg_h5_quiet(e);
+    hid_t f;
+    tg_code rc = tg_h5_open_input(path, TG_FILE_OTHER, &f, e);
     if (rc != TG_OK)
         return rc;
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0)
-        return tg_h5_fail(e, TG_ERR_IO, "%s: cannot open as HDF5", path);
     rc = tg_h5_attr_text(f, path, "provenance", text, e);
     H5Fclose(f);
     return rc;

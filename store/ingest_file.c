@@ -2,6 +2,7 @@
  * extendible zstd-chunked columns appended a chunk at a time, dictionaries as text. */
 #include "ingest_file.h"
 
+#include "file_kind.h"
 #include "h5_error.h"
 #include "h5_text.h"
 #include "h5_props.h"
@@ -563,17 +564,9 @@ static tg_code open_file(const char *path, hid_t *file, tg_error *e)
 {
     tg_code rc = tg_store_register_zstd(e);
     if (rc == TG_OK)
-        rc = tg_h5_quiet(e);
+        rc = tg_h5_open_input(path, TG_FILE_INGEST, file, e);
     if (rc != TG_OK)
         return rc;
-    /* H5Fopen on a missing file says little: say it ourselves */
-    FILE *probe = fopen(path, "rb");
-    if (probe == NULL)
-        return tg_fail_errno(e, TG_ERR_IO, "%s: cannot open", path);
-    fclose(probe);
-    *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (*file < 0)
-        return tg_h5_fail(e, TG_ERR_FORMAT, "%s: not an HDF5 file", path);
     rc = check_schema(*file, path, e);
     if (rc != TG_OK) {
         H5Fclose(*file);

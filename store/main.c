@@ -65,8 +65,10 @@ int main(int argc, char **argv)
         }
     }
     int dump = cmd != NULL && strcmp(cmd, "dump") == 0;
-    if (rc == TG_OK && (cmd == NULL || (!dump && strcmp(cmd, "info") != 0)))
+    if (rc == TG_OK && cmd == NULL)
         rc = tg_fail(&err, TG_ERR_USAGE, "needs a command: info or dump");
+    else if (rc == TG_OK && !dump && strcmp(cmd, "info") != 0)
+        rc = tg_fail(&err, TG_ERR_USAGE, "unknown command '%s' (info or dump)", cmd);
     else if (rc == TG_OK && path == NULL)
         rc = tg_fail(&err, TG_ERR_USAGE, "needs a store: store %s STORE.h5", cmd);
     else if (rc == TG_OK && !dump && (album_id != NULL || steps != 0))

@@ -2,6 +2,7 @@
  * every call checked, every size validated before an allocation follows from it. */
 #include "model_file.h"
 
+#include "file_kind.h"
 #include "h5_error.h"
 #include "h5_text.h"
 #include "h5_props.h"
@@ -531,12 +532,10 @@ static tg_code read_all(hid_t f, const char *path, tg_model_file *m, tg_error *e
 tg_code tg_model_file_read(const char *path, tg_model_file *out, tg_error *e)
 {
     memset(out, 0, sizeof *out);
-    tg_code rc = tg_h5_quiet(e);
+    hid_t f;
+    tg_code rc = tg_h5_open_input(path, TG_FILE_MODEL, &f, e);
     if (rc != TG_OK)
         return rc;
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0)
-        return tg_h5_fail(e, TG_ERR_IO, "%s: cannot open as HDF5", path);
     rc = read_all(f, path, out, e);
     H5Fclose(f);
     if (rc != TG_OK)

@@ -1,6 +1,7 @@
 /* predictions.c - predictions.h5 written atomically and read with every check of
  * predictions.h: the one place that knows that file's HDF5 layout. */
 #include "predictions.h"
+#include "file_kind.h"
 #include "h5_error.h"
 #include "h5_text.h"
 #include "h5_props.h"
@@ -613,28 +614,15 @@ static tg_code read_all(reader *r, tg_predictions *p, tg_error *e)
 tg_code tg_predictions_read(const char *path, tg_predictions *out, tg_error *e)
 {
     memset(out, 0, sizeof *out);
-    /* fopen first, for errno's reason: HDF5 says only that it could not open. */
-    FILE *probe = fopen(path, "rb");
-    if (probe == NULL)
-        return tg_fail_errno(e, TG_ERR_IO, "%s: cannot open", path);
-    fclose(probe);
-    tg_code rc = tg_h5_quiet(e);
-    if (rc == TG_OK)
-        rc = tg_store_register_zstd(e);
+    tg_code rc = tg_store_register_zstd(e);
     if (rc != TG_OK)
         return rc;
-
     reader r = {.path = path, .file = H5I_INVALID_HID, .str = tg_h5_utf8_type()};
     if (r.str < 0)
         return tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot make a string type", path);
-    htri_t is_h5 = H5Fis_hdf5(path);
-    if (is_h5 <= 0) {
-        H5Tclose(r.str);
-        return tg_h5_fail(e, TG_ERR_FORMAT, "%s: not an HDF5 file", path);
-    }
-    r.file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (r.file < 0 || H5Fget_filesize(r.file, &r.file_size) < 0)
-        rc = tg_h5_fail(e, TG_ERR_FORMAT, "%s: cannot open as HDF5", path);
+    rc = tg_h5_open_input(path, TG_FILE_PREDICTIONS, &r.file, e);
+    if (rc == TG_OK && H5Fget_filesize(r.file, &r.file_size) < 0)
+        rc = tg_h5_fail(e, TG_ERR_LIBRARY, "%s: cannot get the file's size", path);
     tg_predictions p = {0};
     if (rc == TG_OK)
         rc = read_all(&r, &p, e);

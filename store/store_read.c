@@ -1,6 +1,7 @@
 /* store_read.c - opening store.h5 (store.h): every dataset and attribute is checked
  * before use, arrays read whole must be backed by file bytes, and entries are streamed. */
 #include "store.h"
+#include "file_kind.h"
 #include "h5_error.h"
 #include "h5_text.h"
 #include "schema.h"
@@ -661,21 +662,28 @@ tg_code tg_store_open(const char *path, tg_store **out, tg_error *e)
     tg_code rc = tg_h5_quiet(e);
     if (rc != TG_OK || (rc = tg_store_register_zstd(e)) != TG_OK)
         return rc;
+    hid_t file;
+    if ((rc = tg_h5_open_input(path, TG_FILE_STORE, &file, e)) != TG_OK)
+        return rc;
+    /* the bytes on disk, which bound what a dataset can hold (HDF5's own file size is
+     * the larger of that and its end of allocation: a truncated file would pass) */
     struct stat st;
-    if (stat(path, &st) != 0)
-        return tg_fail_errno(e, TG_ERR_IO, "%s: cannot open", path);
-    if (!S_ISREG(st.st_mode))
-        return tg_fail(e, TG_ERR_IO, "%s: cannot open: not a regular file", path);
+    if (stat(path, &st) != 0) {
+        H5Fclose(file);
+        return tg_fail_errno(e, TG_ERR_IO, "%s: cannot stat", path);
+    }
     tg_store *s = calloc(1, sizeof *s);
-    if (s == NULL || (s->h5 = malloc(sizeof *s->h5)) == NULL || (s->path = strdup(path)) == NULL) {
+    if (s != NULL && (s->h5 = malloc(sizeof *s->h5)) != NULL) {
+        s->h5->file = file; /* tg_store_close closes it from here on */
+        s->h5->indices = s->h5->data = H5I_INVALID_HID;
+    }
+    if (s == NULL || s->h5 == NULL || (s->path = strdup(path)) == NULL) {
+        if (s == NULL || s->h5 == NULL)
+            H5Fclose(file);
         tg_store_close(s);
         return tg_fail(e, TG_ERR_NOMEM, "%s: cannot allocate the store", path);
     }
-    s->h5->file = s->h5->indices = s->h5->data = H5I_INVALID_HID;
     ctx c = {s->path, (uint64_t)st.st_size, e};
-    s->h5->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (s->h5->file < 0)
-        rc = tg_h5_fail(e, TG_ERR_IO, "%s: cannot open as HDF5 (not a store, or truncated)", path);
     if (rc == TG_OK)
         rc = read_root(&c, s);
     if (rc == TG_OK)

@@ -55,7 +55,53 @@ static void usage(FILE *f)
 "                        (default: sweep); the table is also printed on stdout\n"
 "  -q, -v                say less, say more;  -h, --help;  --version\n"
 "\n"
+"An option of one model given with another is bad usage: --hidden is for mlp and cnn;\n"
+"--embed, --channels and --temporal for factorized; --kernel and --conv-version for its\n"
+"conv. A sweep applies each to the models of --models it fits.\n"
 "Exit: 0 done or up to date, 1 failure, 2 bad usage.\n");
+}
+
+/* The options that shape one model only, and which: given with another model, one
+ * would be ignored without a word, so it is bad usage. A sweep applies each to the
+ * points whose model it shapes, and refuses it only when no model it trains is one. */
+#define BIT(kind) (1u << (kind))
+enum { OPT_HIDDEN, OPT_EMBED, OPT_CHANNELS, OPT_KERNEL, OPT_TEMPORAL, OPT_CONV_VERSION,
+       N_MODEL_OPTS };
+static const struct {
+    const char *name;
+    unsigned models;   /* BIT(kind) of each model it shapes */
+    int conv_only;     /* the factorized model's conv's alone: not --temporal gru's */
+    const char *fits;  /* the models, as messages say them */
+} model_opts[N_MODEL_OPTS] = {
+    [OPT_HIDDEN] = {"--hidden", BIT(TG_NET_MLP) | BIT(TG_NET_CNN), 0, "--model mlp or cnn"},
+    [OPT_EMBED] = {"--embed", BIT(TG_NET_FACTORIZED), 0, "--model factorized"},
+    [OPT_CHANNELS] = {"--channels", BIT(TG_NET_FACTORIZED), 0, "--model factorized"},
+    [OPT_KERNEL] = {"--kernel", BIT(TG_NET_FACTORIZED), 1, "--model factorized (its conv)"},
+    [OPT_TEMPORAL] = {"--temporal", BIT(TG_NET_FACTORIZED), 0, "--model factorized"},
+    [OPT_CONV_VERSION] = {"--conv-version", BIT(TG_NET_FACTORIZED), 1,
+                          "--model factorized (its conv)"},
+};
+
+/* given[k]: model_opts[k] was on the command line. models: the kinds this run trains
+ * (a sweep's --models, or --model), listed: whether --models gave them. */
+static tg_code check_model_opts(const int *given, const tg_net_spec *spec, unsigned models,
+                                 int listed, tg_error *e)
+{
+    for (int k = 0; k < N_MODEL_OPTS; k++) {
+        if (!given[k])
+            continue;
+        if (!(models & model_opts[k].models) && listed)
+            return tg_fail(e, TG_ERR_USAGE, "%s is for %s, which --models does not list",
+                           model_opts[k].name, model_opts[k].fits);
+        if (!(models & model_opts[k].models))
+            return tg_fail(e, TG_ERR_USAGE, "%s is for %s, not --model %s", model_opts[k].name,
+                           model_opts[k].fits, tg_net_kind_names[spec->kind]);
+        if (model_opts[k].conv_only && spec->temporal != TG_TEMPORAL_CONV)
+            return tg_fail(e, TG_ERR_USAGE, "%s is for the factorized model's conv (--temporal "
+                           "conv), not --temporal %s", model_opts[k].name,
+                           tg_temporal_names[spec->temporal]);
+    }
+    return TG_OK;
 }
 
 int main(int argc, char **argv)
@@ -73,6 +119,7 @@ int main(int argc, char **argv)
     int32_t *steps_list = NULL;
     size_t n_steps = 0, n_models = 0;
     tg_net_kind models[TG_SWEEP_MAX_MODELS];
+    int given[N_MODEL_OPTS] = {0};
     /* under mpirun (only then) MPI starts here; it may take its own arguments out */
     tg_mpi mpi;
     rc = tg_mpi_start(&mpi, &argc, &argv, &err);
@@ -122,21 +169,27 @@ int main(int argc, char **argv)
             rc = m < 0 ? TG_ERR_USAGE : tg_parse_choice(val, "--model", tg_net_kind_names, &k, &err);
             o.spec.kind = (tg_net_kind)k;
         } else if ((m = tg_opt_value(argc, argv, &i, "--hidden", NULL, &val, &err)) != 0) {
+            given[OPT_HIDDEN] = 1;
             rc = m < 0 ? TG_ERR_USAGE : tg_parse_u64(val, "--hidden", 1, 1u << 30, &v, &err);
             o.spec.hidden = (int64_t)v;
         } else if ((m = tg_opt_value(argc, argv, &i, "--embed", NULL, &val, &err)) != 0) {
+            given[OPT_EMBED] = 1;
             rc = m < 0 ? TG_ERR_USAGE : tg_parse_u64(val, "--embed", 1, 1u << 16, &v, &err);
             o.spec.embed = (int64_t)v;
         } else if ((m = tg_opt_value(argc, argv, &i, "--channels", NULL, &val, &err)) != 0) {
+            given[OPT_CHANNELS] = 1;
             rc = m < 0 ? TG_ERR_USAGE : tg_parse_u64(val, "--channels", 1, 1u << 16, &v, &err);
             o.spec.channels = (int64_t)v;
         } else if ((m = tg_opt_value(argc, argv, &i, "--kernel", NULL, &val, &err)) != 0) {
+            given[OPT_KERNEL] = 1;
             rc = m < 0 ? TG_ERR_USAGE : tg_parse_u64(val, "--kernel", 1, 1000, &v, &err);
             o.spec.kernel = (int64_t)v;
         } else if ((m = tg_opt_value(argc, argv, &i, "--temporal", NULL, &val, &err)) != 0) {
+            given[OPT_TEMPORAL] = 1;
             rc = m < 0 ? TG_ERR_USAGE : tg_parse_choice(val, "--temporal", tg_temporal_names, &k, &err);
             o.spec.temporal = (tg_temporal)k;
         } else if ((m = tg_opt_value(argc, argv, &i, "--conv-version", NULL, &val, &err)) != 0) {
+            given[OPT_CONV_VERSION] = 1;
             rc = m < 0 ? TG_ERR_USAGE
                        : tg_parse_u64(val, "--conv-version", 1, TG_CONV_VERSION, &v, &err);
             o.spec.conv_version = (int)v;
@@ -189,22 +242,13 @@ int main(int argc, char **argv)
     if (rc == TG_OK && sweep && single)
         rc = tg_fail(&err, TG_ERR_USAGE, "%s is for a single run: a sweep writes its outputs in "
                      "--sweep-out and takes its steps from --sweep-steps", single);
-    /* the version is the conv's: with no conv to apply it to, it is a mistake to say so,
-     * not an option to ignore (a sweep applies it to its factorized points) */
-    if (rc == TG_OK && o.spec.conv_version != 0) {
-        int factorized = o.spec.kind == TG_NET_FACTORIZED && !(sweep && n_models > 0);
-        for (size_t j = 0; sweep && j < n_models; j++)
-            factorized |= models[j] == TG_NET_FACTORIZED;
-        if (o.spec.temporal != TG_TEMPORAL_CONV)
-            rc = tg_fail(&err, TG_ERR_USAGE, "--conv-version is for the factorized model's "
-                         "conv (--temporal conv), not --temporal %s",
-                         tg_temporal_names[o.spec.temporal]);
-        else if (!factorized)
-            rc = sweep && n_models > 0
-               ? tg_fail(&err, TG_ERR_USAGE, "--conv-version is for --model factorized (its "
-                         "conv), which --models does not list")
-               : tg_fail(&err, TG_ERR_USAGE, "--conv-version is for --model factorized (its "
-                         "conv), not --model %s", tg_net_kind_names[o.spec.kind]);
+    if (rc == TG_OK) {
+        /* a sweep's --models replace --model */
+        int listed = sweep && n_models > 0;
+        unsigned kinds = listed ? 0 : BIT(o.spec.kind);
+        for (size_t j = 0; listed && j < n_models; j++)
+            kinds |= BIT(models[j]);
+        rc = check_model_opts(given, &o.spec, kinds, listed, &err);
     }
     if (rc == TG_OK && sweep && mpi.active && mpi.size > 1)
         rc = tg_fail(&err, TG_ERR_USAGE, "a sweep runs in one process, not under mpirun");

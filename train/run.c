@@ -149,6 +149,13 @@ static void resume_file_read(const tg_train_options *o, resume_file *r)
 {
     memset(&r->err, 0, sizeof r->err);
     r->rc = tg_model_file_read(o->model_path, &r->f, &r->err);
+    if (r->rc != TG_OK && r->rc != TG_ERR_NOMEM) {
+        /* said with the option that asked for it, as eval's --model: "none.h5: cannot
+         * open" alone reads as if -o were an input */
+        char why[sizeof r->err.msg];
+        memcpy(why, r->err.msg, sizeof why);
+        tg_fail(&r->err, r->rc, "--resume: %s", why);
+    }
 }
 
 static void resume_file_free(resume_file *r)
@@ -195,6 +202,72 @@ static tg_code resume_epochs(const tg_train_options *o, const resume_file *r, tg
                    "train anew)", o->model_path, r->f.history.n, o->epochs, r->f.history.n);
 }
 
+/* A config value as the user would type it: a number in its shortest form that reads
+ * back the same (lr=0.0030000000000000001 is --lr 0.003), anything else as stored. */
+static const char *config_shown(const char *v, char *buf, size_t size)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (*v == '\0' || *end != '\0' || strchr(v, '.') == NULL)
+        return v;
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(buf, size, "%.*g", digits, x);
+        if (strtod(buf, NULL) == x)
+            return buf;
+    }
+    return v;
+}
+
+/* Appends to buf one difference between the model's config and this run's for key:
+ * "--lr 0.01 in the model, 0.001 now" (its option's spelling; "-" where a side has no
+ * such key). Returns 1 if the values differ. */
+static int config_differs(const char *model, const char *now, const char *key, char *buf,
+                          size_t size)
+{
+    char a[64], b[64], sa[32], sb[32], opt[32];
+    const char *va = tg_net_config_value(model, key, a, sizeof a);
+    const char *vb = tg_net_config_value(now, key, b, sizeof b);
+    if ((va == NULL && vb == NULL) || (va && vb && strcmp(va, vb) == 0))
+        return 0;
+    /* gru_version is the build's, not an option: it keeps its name */
+    snprintf(opt, sizeof opt, "%s%s", strcmp(key, "gru_version") == 0 ? "" : "--", key);
+    for (char *p = opt; *p; p++)
+        if (*p == '_' && opt[0] == '-')
+            *p = '-';
+    size_t used = strlen(buf);
+    if (used < size)
+        snprintf(buf + used, size - used, "%s%s %s in the model, %s now", used ? "; " : "", opt,
+                 va ? config_shown(va, sa, sizeof sa) : "-",
+                 vb ? config_shown(vb, sb, sizeof sb) : "-");
+    return 1;
+}
+
+/* Every key whose value differs between the model's config and this run's, but epochs
+ * (--resume may raise it; resume_epochs refuses fewer). A model of another kind differs
+ * in its sizes too: only the kind is named then. Leaves buf empty when none differs. */
+static void config_diff(const char *model, const char *now, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (config_differs(model, now, "model", buf, size))
+        return;
+    const char *texts[2] = {now, model};
+    for (int t = 0; t < 2; t++) {
+        for (const char *p = texts[t]; p && *p;) {
+            const char *eq = strchr(p, '='), *nl = strchr(p, '\n');
+            char key[32];
+            if (eq && (!nl || eq < nl) && (size_t)(eq - p) < sizeof key) {
+                snprintf(key, sizeof key, "%.*s", (int)(eq - p), p);
+                char ignored[64];
+                /* a key of both texts is compared once, from this run's */
+                int seen = t == 1 && tg_net_config_value(now, key, ignored, sizeof ignored);
+                if (!seen && strcmp(key, "epochs") != 0)
+                    config_differs(model, now, key, buf, size);
+            }
+            p = nl ? nl + 1 : NULL;
+        }
+    }
+}
+
 /* Restores parameters, Adam's state and history from r, model.h5 as read for --resume,
  * or returns the error of its read. The store s must have the model's columns
  * (tg_model_file_fits_store: TG_ERR_FORMAT), the options its config (TG_ERR_USAGE).
@@ -221,9 +294,16 @@ static tg_code resume_from(const tg_train_options *o, const tg_store *s, const c
                f->meta.tensors[k].rank == l->tensors[k].rank &&
                memcmp(f->meta.tensors[k].dims, l->tensors[k].dims,
                       (size_t)l->tensors[k].rank * sizeof(int64_t)) == 0;
+    char diff[768];
     if (!same)
-        rc = tg_fail(e, TG_ERR_USAGE, "--resume: %s was trained with other options:\n%s",
-                     o->model_path, f->meta.config);
+        config_diff(f->meta.config, config, diff, sizeof diff);
+    if (!same && diff[0] != '\0')
+        rc = tg_fail(e, TG_ERR_USAGE, "--resume: %s was trained with other options: %s (give "
+                     "the model's, or leave out --resume to train a new model)", o->model_path,
+                     diff);
+    else if (!same) /* the same options, other tensors: a net whose sizes changed */
+        rc = tg_fail(e, TG_ERR_USAGE, "--resume: %s holds other tensors (names, order or "
+                     "shapes) than its options make here", o->model_path);
     else if (f->adam_m == NULL)
         rc = tg_fail(e, TG_ERR_USAGE, "--resume: %s holds no optimiser state", o->model_path);
     if (rc == TG_OK)

@@ -32,6 +32,11 @@ grep -q "ingest.h5" err || fail "error names ingest.h5: $(cat err)"
 grep -q "missing.h5" err || fail "error names the missing input"
 echo "not hdf5" >text.h5
 "$agg" text.h5 -o s.h5 2>err; [ $? -eq 1 ] || fail "a text file exits 1"
+[ "$(cat err)" = "aggregate: text.h5: not an HDF5 file" ] || fail "a text file: $(cat err)"
+# a directory: one line, errno's words, not HDF5's error stack
+mkdir adir
+"$agg" adir -o s.h5 2>err; [ $? -eq 1 ] || fail "a directory exits 1"
+[ "$(cat err)" = "aggregate: adir: cannot open: Is a directory" ] || fail "a directory: $(cat err)"
 [ ! -e s.h5 ] || fail "no output after a failure"
 # an output that is the input is bad usage naming both; the input is left as it was
 cp text.h5 keep.h5
@@ -44,6 +49,10 @@ cmp -s text.h5 keep.h5 || fail "the input was changed"
 "$ingest" -q t.ndjson -o ingest.h5 || fail "ingest"
 "$agg" 2>summary || fail "aggregate exits $?: $(cat summary)"
 [ -f store.h5 ] || fail "default output store.h5"
+# a store where ingest.h5 is expected is named as such (exit 1)
+"$agg" store.h5 -o s2.h5 2>err; [ $? -eq 1 ] || fail "a store as input exits 1"
+[ "$(cat err)" = "aggregate: store.h5 is a store (aggregate's store.h5), not an ingest file (ingest's ingest.h5)" ] \
+    || fail "a store as input: $(cat err)"
 for c in "albums_labeled 1537" "genres_kept 27" "genres_dropped 24" "albums_emptied 6" \
          "orphan_rows 0" "genres 51"; do
     grep -Eq "^ +$(echo "$c" | sed 's/ / +/')\$" summary || fail "printed counter $c: $(cat summary)"

@@ -73,7 +73,7 @@ expect 2 decimals -- "$dir/labels.csv" "$dir/scores.csv" --decimals 18
 expect 2 three-files -- "$dir/labels.csv" "$dir/scores.csv" "$dir/scores.csv"
 
 expect 1 nan -- "$dir/labels.csv" "$dir/nan.csv"
-has "$dir/err" "nan.csv: album 1 ('b'), genre 1 ('Pop, indie'): score nan is not in [0, 1]" nan
+has "$dir/err" "eval: $dir/nan.csv: line 3, column 3: score 'nan' is not in [0, 1]" nan
 expect 1 names -- "$dir/labels.csv" "$dir/names.csv"
 has "$dir/err" "names.csv: line 1, column 4: genre 'Blues' where" names
 expect 1 missing -- "$dir/labels.csv" "$dir/none.csv"

@@ -139,11 +139,18 @@ expect 1 model-absent -- "$h5" --model "$dir/none.h5"
 has "$dir/err" "eval: --model $dir/none.h5: cannot open: No such file or directory" model-absent
 : >"$dir/empty.h5"
 expect 1 model-not-h5 -- "$h5" --model "$dir/empty.h5"
-has "$dir/err" "--model $dir/empty.h5: cannot open as HDF5" model-not-h5
+has "$dir/err" "--model $dir/empty.h5: not an HDF5 file" model-not-h5
 expect 1 h5-absent -- "$dir/none.h5"
 has "$dir/err" "none.h5: cannot open" h5-absent
 expect 1 not-h5 -- "$dir/test_labels.csv"
 has "$dir/err" "test_labels.csv: not an HDF5 file" not-h5
+# the other way round: an HDF5 file where a CSV is expected is named, not parsed
+expect 1 h5-as-csv -- "$dir/test_labels.csv" "$h5"
+has "$dir/err" "eval: $h5 is a predictions file (train's predictions.h5), not a CSV file (eval reads it alone: eval $h5)" h5-as-csv
+expect 1 model-as-csv -- "$dir/model.h5" "$dir/test_scores.csv"
+has "$dir/err" "eval: $dir/model.h5 is a model (train's model.h5), not a CSV file" model-as-csv
+expect 1 model-as-predictions -- "$dir/model.h5"
+has "$dir/err" "eval: $dir/model.h5 is a model (train's model.h5), not a predictions file (train's predictions.h5)" model-as-predictions
 expect 1 html-unwritable -- "$h5" --html "$dir/no/such/dir/report.html"
 mkdir "$dir/one"
 "$WRITE" "$dir/one" 1 || { echo "FAIL: write_predictions 1"; exit 1; }

@@ -150,6 +150,27 @@ Test(csv, values)
     fails("Rock,Pop\n1,0\n", "Rock,Pop\n.5,\n", TG_ERR_FORMAT,
           "scores.csv: line 2, column 2: score '' is not a number", NULL);
     fails("Rock,Pop\n1,0\n", "Rock,Pop\n.5,0.5x\n", TG_ERR_FORMAT, "score '0.5x'", NULL);
+    /* out of range: the line and column (1-based) as for every CSV error, not the
+     * album and genre indices of eval_input_check */
+    fails("Rock,Pop\n1,0\n0,1\n", "album_id,Rock,Pop\na,.5,.5\nb,nan,.5\n", TG_ERR_FORMAT,
+          "scores.csv: line 3, column 2: score 'nan' is not in [0, 1]", NULL);
+    fails("Rock,Pop\n1,0\n", "Rock,Pop\n-0.1,.5\n", TG_ERR_FORMAT,
+          "scores.csv: line 2, column 1: score '-0.1' is not in [0, 1]", NULL);
+    fails("Rock,Pop\n1,0\n", "Rock,Pop\n\n.5,1e9\n", TG_ERR_FORMAT,
+          "scores.csv: line 3, column 2: score '1e9' is not in [0, 1]", NULL);
+}
+
+/* HDF5's signature where a CSV file is expected: said so, not read as a broken header */
+Test(csv, hdf5_file)
+{
+    fails("Rock\n1\n", "\x89HDF\r\n\x1a\n\0\0\0\0", TG_ERR_FORMAT,
+          "scores.csv is an HDF5 file, not a CSV file", NULL);
+    /* a file shorter than the signature, or starting with a BOM, is still CSV */
+    eval_table t;
+    tg_error e = {0};
+    cr_assert_eq(read_pair("\xef\xbb\xbfR\n1", "R\n.5", &t, &e), TG_OK, "%s", e.msg);
+    cr_assert_str_eq(t.genre_names[0], "R");
+    eval_table_free(&t);
 }
 
 Test(csv, broken_quoting)

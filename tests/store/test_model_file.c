@@ -235,8 +235,8 @@ Test(model_file, not_hdf5)
     fclose(fp);
     tg_model_file f;
     tg_error e = {0};
-    cr_assert_eq(tg_model_file_read(path, &f, &e), TG_ERR_IO);
-    cr_assert(strstr(e.msg, "cannot open as HDF5") != NULL, "%s", e.msg);
+    cr_assert_eq(tg_model_file_read(path, &f, &e), TG_ERR_FORMAT);
+    cr_assert(strstr(e.msg, "not an HDF5 file") != NULL, "%s", e.msg);
 }
 
 /* A writer without the city names (as before they were recorded) writes no group

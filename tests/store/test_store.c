@@ -440,7 +440,7 @@ Test(store, not_a_store)
     FILE *f = fopen(path, "w");
     fputs("album_id,step\n", f);
     fclose(f);
-    expect_refused(TG_ERR_IO, "cannot open as HDF5");
+    expect_refused(TG_ERR_FORMAT, "not an HDF5 file");
     unlink(path);
     expect_refused(TG_ERR_IO, "No such file");
 }

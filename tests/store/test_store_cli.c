@@ -190,7 +190,8 @@ Test(store_cli, exit_codes)
     expect(0, "--help", "Usage: store info STORE.h5");
     expect(0, "--version", "store (tracegenre)");
     expect(2, "", "needs a command: info or dump");
-    expect(2, "list x.h5", "needs a command");
+    expect(2, "list x.h5", "store: unknown command 'list' (info or dump)");
+    expect(2, "foo", "unknown command 'foo'");
     expect(2, "info", "needs a store");
     expect(2, "info --bogus x.h5", "unknown option '--bogus'");
     snprintf(args, sizeof args, "info '%s' --steps 3", path);

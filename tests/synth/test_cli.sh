@@ -1,8 +1,10 @@
 #!/bin/sh
-# test_cli.sh SYNTH - the synth command: exit codes (0 done or up to date, 1 failure,
-# 2 bad usage), messages on stderr, Make-style reruns and the sidecar stamp.
+# test_cli.sh SYNTH INGEST - the synth command: exit codes (0 done or up to date, 1
+# failure, 2 bad usage), messages on stderr, Make-style reruns, the sidecar stamp, and
+# --stats' genres counted as ingest counts them.
 set -u
 synth=$1
+ingest=$2
 dir=$(mktemp -d /tmp/tg-synth-cli-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -55,4 +57,16 @@ cmp -s "$dir/stdout" "$dir/first" || fail "stdout holds the same bytes"
 
 "$synth" $small -o "$out" --stats >"$dir/stats" 2>/dev/null || fail "--stats"
 grep -q "trace rows *2000 " "$dir/stats" || fail "--stats counts rows: $(cat "$dir/stats")"
+# at 20 albums some of the world's genres are on no album: --stats counts the genres
+# the output holds, as ingest does, and the filter's dropped ones among those
+genres=$(awk '$1 == "genres" && NF == 3 { print $2 }' "$dir/stats")
+"$ingest" "$out" -o "$dir/i.h5" 2>"$dir/ingest" || fail "ingest: $(cat "$dir/ingest")"
+in_ingest=$(awk '$1 == "genres" { print $2 }' "$dir/ingest")
+[ -n "$genres" ] && [ "$genres" = "$in_ingest" ] \
+    || fail "--stats counts $genres genres, ingest $in_ingest: $(cat "$dir/stats")"
+kept=$(sed -n 's/^genres with >= 5 albums *\([0-9]*\) (\([0-9]*\) dropped).*/\1 \2/p' "$dir/stats")
+[ "$(echo "$kept" | awk '{ print $1 + $2 }')" = "$genres" ] || fail "kept + dropped = $genres: $kept"
+grep -q "more genres of the world on no album: not in the output" "$dir/stats" \
+    || fail "the genres on no album are said apart: $(cat "$dir/stats")"
+grep -q " 0  (dropped" "$dir/stats" && fail "a genre on no album listed: $(cat "$dir/stats")"
 echo "ok"

@@ -276,6 +276,20 @@ grep -q -- "--conv-version is for --model factorized (its conv), which --models 
 "$train" $common --epochs 1 --models mlp,factorized --sweep-steps 2 --conv-version 1 --sweep-out mix \
     >/dev/null 2>log || fail "--conv-version applies to a sweep's factorized points: $(cat log)"
 grep -q 'conv_version' mix/point-factorized-2.txt && fail "the mixed sweep's conv is version 1"
+# so are the other options of one model: each applies to the points it fits (--hidden
+# to the MLP's, --embed to the factorized model's), and is bad usage (exit 2) only when
+# no model of the sweep is one it fits
+"$train" $common --models logreg,factorized --sweep-steps 2 2>err; [ $? -eq 2 ] \
+    || fail "--hidden with neither mlp nor cnn"
+grep -qxF -- "train: --hidden is for --model mlp or cnn, which --models does not list" err \
+    || fail "says why: $(cat err)"
+"$train" $common --sweep-steps 2 --embed 4 2>err; [ $? -eq 2 ] || fail "--embed in an mlp sweep"
+grep -qxF -- "train: --embed is for --model factorized, not --model mlp" err || fail "says why: $(cat err)"
+"$train" $common --epochs 1 --models mlp,factorized --sweep-steps 2 --embed 4 --sweep-out mix2 \
+    >/dev/null 2>log || fail "--hidden and --embed in a mixed sweep: $(cat log)"
+grep -qx 'param embed=4' mix2/point-factorized-2.txt || fail "--embed applied to the factorized point"
+grep -qx 'param hidden=32' mix2/point-mlp-2.txt || fail "--hidden applied to the MLP point"
+grep -q 'param embed' mix2/point-mlp-2.txt && fail "--embed is not the MLP's"
 
-ls -a . sw all res cv cv1 mix | grep -q 'tmp-' && fail "temporary left behind"
+ls -a . sw all res cv cv1 mix mix2 | grep -q 'tmp-' && fail "temporary left behind"
 echo ok

@@ -1,11 +1,12 @@
 #!/bin/sh
-# train_cli.sh TRAIN TOY_STORE - the train command end to end on a small store with a
+# train_cli.sh TRAIN TOY_STORE EVAL - the train command end to end on a small store with a
 # planted answer: it learns, writes model.h5 and predictions.h5, reruns Make-style,
 # resumes to the same bits as an uninterrupted run, refuses a model that does not fit,
 # and exits 0/1/2 as documented; then the same for the CNN, read back by predict.
 set -u
 train=$(realpath "$1")
 toy=$(realpath "$2")
+evl=$(realpath "$3")
 dir=$(mktemp -d /tmp/tg-train-cli-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -128,6 +129,27 @@ grep -q "part.h5 and p.h5 are up to date" log || fail "resume to its own epochs 
 [ $? -eq 2 ] || fail "--resume to fewer epochs than trained"
 grep -q "^train: --resume: part.h5 has trained 6 epochs; --epochs 4 is fewer" err || fail "says so: $(cat err)"
 [ "$(stat -c %y part.h5 p.h5)" = "$was" ] || fail "a refused --resume wrote"
+# an option that differs from the model's is named with both values (exit 2), not the
+# model's whole config; another --model is named alone (every size differs with it)
+"$train" store.h5 --epochs 7 --hidden 32 --lr 0.003 --batch 10 --threads 1 -o part.h5 --predictions p.h5 --resume 2>err
+[ $? -eq 2 ] || fail "--resume with other options exits 2"
+grep -q "^train: --resume: part.h5 was trained with other options: --batch 20 in the model, 10 now; --lr 0.01 in the model, 0.003 now (give" err \
+    || fail "names the options that differ: $(cat err)"
+"$train" store.h5 --epochs 7 --model logreg --lr 0.01 --threads 1 -o part.h5 --predictions p.h5 --resume 2>err
+[ $? -eq 2 ] || fail "--resume with another --model exits 2"
+grep -q "other options: --model mlp in the model, logreg now (give" err || fail "names the model kind: $(cat err)"
+[ "$(stat -c %y part.h5 p.h5)" = "$was" ] || fail "a refused --resume wrote"
+# the same options with other tensors (a crafted file: its tensors listed in another
+# order) cannot name an option: the tensors are named instead
+if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+    cp part.h5 crafted.h5
+    /usr/bin/python3 -c 'import h5py; h5py.File("crafted.h5", "r+").attrs["tensors"] = "b1 W1 W2 b2"' \
+        || fail "crafting crafted.h5"
+    "$train" $common --epochs 7 -o crafted.h5 --predictions cp.h5 --resume 2>err
+    [ $? -eq 2 ] || fail "--resume of other tensors exits 2"
+    grep -qxF "train: --resume: crafted.h5 holds other tensors (names, order or shapes) than its options make here" err \
+        || fail "names the tensors: $(cat err)"
+fi
 "$train" store.h5 --epochs 6 --hidden 32 --lr 0.01 --threads 1 -o part.h5 --predictions p.h5 2>log \
     || fail "plain rerun after a refused resume"
 grep -q "up to date" log || fail "the model still says 6 epochs: $(cat log)"
@@ -139,7 +161,8 @@ grep -q "^ *epoch " log && fail "an empty epoch table: $(cat log)"
 # a model.h5 that cannot be read is reported where --resume restores it (after the size
 # line), naming the file; nothing is written
 "$train" $common -o none.h5 --predictions np.h5 --resume 2>err; [ $? -eq 1 ] || fail "--resume of no model.h5"
-grep -q "^train: none.h5: cannot open as HDF5" err || fail "names the model: $(cat err)"
+grep -qx "train: --resume: none.h5: cannot open: No such file or directory" err || fail "names the model: $(cat err)"
+grep -q "HDF5\|errno" err && fail "one line of ours, not HDF5's: $(cat err)"
 grep -q "parameters; needs" err || fail "sized before it is restored: $(cat err)"
 [ -e none.h5 ] || [ -e np.h5 ] && fail "nothing written when --resume finds no model"
 "$train" $common -o again.h5 --predictions p2.h5 --force 2>/dev/null || fail "again"
@@ -158,6 +181,23 @@ fi
 predict=$(dirname "$train")/predict
 "$predict" full.h5 store.h5 >pred.jsonl 2>err || fail "predict: $(cat err)"
 [ "$(wc -l <pred.jsonl)" -eq 10 ] || fail "10 unlabeled albums scored: $(wc -l <pred.jsonl)"
+# a missing model, or the arguments swapped, or a store given to eval: one line saying
+# what the file is (or that it is not there) and what was expected, exit 1; never
+# HDF5's error stack or an attribute the other kind lacks
+"$predict" missing.h5 store.h5 >/dev/null 2>err; [ $? -eq 1 ] || fail "predict, no model exits 1"
+[ "$(cat err)" = "predict: missing.h5: cannot open: No such file or directory" ] || fail "no model: $(cat err)"
+"$predict" store.h5 full.h5 >/dev/null 2>err; [ $? -eq 1 ] || fail "predict, arguments swapped exits 1"
+[ "$(cat err)" = "predict: store.h5 is a store (aggregate's store.h5), not a model (train's model.h5)" ] \
+    || fail "swapped: $(cat err)"
+"$predict" full.h5 predictions.h5 >/dev/null 2>err; [ $? -eq 1 ] || fail "predict, predictions for the store"
+grep -qx "predict: predictions.h5 is a predictions file (train's predictions.h5), not a store (aggregate's store.h5)" err \
+    || fail "predictions for the store: $(cat err)"
+"$evl" store.h5 >/dev/null 2>err; [ $? -eq 1 ] || fail "eval of a store exits 1"
+[ "$(cat err)" = "eval: store.h5 is a store (aggregate's store.h5), not a predictions file (train's predictions.h5)" ] \
+    || fail "eval of a store: $(cat err)"
+"$train" full.h5 -o m3.h5 2>err; [ $? -eq 1 ] || fail "train on a model exits 1"
+grep -qx "train: full.h5 is a model (train's model.h5), not a store (aggregate's store.h5)" err \
+    || fail "train on a model: $(cat err)"
 "$predict" full.h5 store.h5 --album 5003 --album 5004 --top 2 -o two.jsonl 2>/dev/null || fail "--album"
 [ "$(wc -l <two.jsonl)" -eq 2 ] || fail "two albums"
 grep -q '^{"album_id":"5003","genres":\[\[' two.jsonl || fail "line format: $(cat two.jsonl)"
@@ -253,6 +293,26 @@ grep -q -- "--conv-version is for the factorized model's conv (--temporal conv),
 "$train" $common --conv-version 1 2>err; [ $? -eq 2 ] || fail "mlp + --conv-version"
 grep -q -- "--conv-version is for --model factorized (its conv), not --model mlp" err \
     || fail "says why for the MLP: $(cat err)"
+# every other option of one model is refused with another the same way (exit 2, nothing
+# trained), not ignored: misfit MESSAGE ARGS...
+misfit() {
+    want=$1
+    shift
+    "$train" store.h5 --epochs 1 --threads 1 -o mf.h5 --predictions mfp.h5 "$@" 2>err
+    [ $? -eq 2 ] || fail "$*: exit 2 expected: $(cat err)"
+    grep -qxF "train: $want" err || fail "$*: $(cat err)"
+    grep -q "parameters; needs" err && fail "$*: refused before any work"
+    [ -e mf.h5 ] && fail "$*: nothing written"
+}
+misfit "--temporal is for --model factorized, not --model mlp" --model mlp --temporal gru
+misfit "--temporal is for --model factorized, not --model mlp" --temporal conv
+misfit "--embed is for --model factorized, not --model mlp" --embed 8
+misfit "--channels is for --model factorized, not --model cnn" --model cnn --channels 8
+misfit "--kernel is for --model factorized (its conv), not --model logreg" --model logreg --kernel 3
+misfit "--hidden is for --model mlp or cnn, not --model logreg" --model logreg --hidden 16
+misfit "--hidden is for --model mlp or cnn, not --model factorized" --model factorized --hidden 16
+misfit "--kernel is for the factorized model's conv (--temporal conv), not --temporal gru" \
+    --model factorized --temporal gru --kernel 5
 v1="store.h5 --lr 0.01 --threads 1 --model factorized --conv-version 1"
 "$train" $v1 --epochs 2 -o v1.h5 --predictions v1p.h5 2>log1 || fail "--conv-version 1: $(cat log1)"
 "$train" $conv --epochs 2 -o v2.h5 --predictions v2p.h5 --force 2>log2 || fail "conv: $(cat log2)"
