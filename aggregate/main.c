@@ -142,6 +142,11 @@ int main(int argc, char **argv)
         status = 0;
         goto end;
     }
+    /* An output that cannot be written is found before the input is read. */
+    if (mpi.rank == 0)
+        rc = tg_output_probe(o.output, &err);
+    if ((rc = tg_mpi_agree(&mpi, rc, &err)) != TG_OK)
+        goto end;
     tg_signals_install();
     o.progress = tg_display_level >= 2 && !mpi.active;
     o.print_dropped = 1;

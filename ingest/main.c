@@ -171,6 +171,12 @@ int main(int argc, char **argv)
         status = 0;
         goto end;
     }
+    /* An output that cannot be written (a missing or read-only directory) is found now,
+     * not once the whole input is parsed: ingest.h5 is created last. */
+    if (m.rank == 0)
+        rc = tg_output_probe(o.output, &err);
+    if ((rc = tg_mpi_agree(&m, rc, &err)) != TG_OK)
+        goto end;
     tg_signals_install();
     o.progress = tg_display_level >= 2 && !m.active;
     tg_ingest_counts c;

@@ -38,6 +38,9 @@ mkdir adir
 "$agg" adir -o s.h5 2>err; [ $? -eq 1 ] || fail "a directory exits 1"
 [ "$(cat err)" = "aggregate: adir: cannot open: Is a directory" ] || fail "a directory: $(cat err)"
 [ ! -e s.h5 ] || fail "no output after a failure"
+# an output directory that does not exist is found before the input is read
+"$agg" text.h5 -o nodir/s.h5 2>err; [ $? -eq 1 ] || fail "a missing output directory exits 1"
+grep -q "nodir/s.h5: cannot create a temporary file beside it" err || fail "names the output first: $(cat err)"
 # an output that is the input is bad usage naming both; the input is left as it was
 cp text.h5 keep.h5
 "$agg" text.h5 -o ./text.h5 2>err; [ $? -eq 2 ] || fail "-o the input exits 2"

@@ -43,6 +43,12 @@ grep -q -- "--rejects ./keep.json and the input keep.json are the same file" err
 grep -q -- "-o x.h5 and --rejects x.h5 are the same file" err || fail "$(cat err)"
 cmp -s keep.json ndjson.json || fail "the input was changed"
 [ -e x.h5 ] && fail "nothing written"
+# an output directory that does not exist is found before the input is parsed: the
+# error names it, not the malformed input
+printf '{"album_id": 1, "release' >broken.json
+"$ingest" broken.json -o nodir/x.h5 --rejects r.jsonl 2>err; [ $? -eq 1 ] || fail "a missing output directory exits 1"
+grep -q "nodir/x.h5: cannot create a temporary file beside it" err || fail "names the output first: $(cat err)"
+[ -e r.jsonl ] && fail "no rejects file"
 [ "$(wc -l <ndjson.albums)" -eq 30 ] || fail "30 albums"
 for l in array object nested; do
     cmp -s ndjson.rows $l.rows || fail "$l rows differ from ndjson's"
