@@ -76,24 +76,38 @@ static tg_code add_row(sink_ctx *s, tg_row *row, tg_error *e)
     return tg_runs_add(&s->runs, row, e);
 }
 
+/* A trace record's row, its city interned, and its album when the record names one
+ * (*pending 0); else (*pending 1) it waits for its group's album, and *group, the one
+ * group whose traces may be pending at a time, becomes the record's. Shared by the
+ * one-thread sink and the parser threads', which keep pending rows differently. */
+static inline tg_code trace_row(tg_intern *cities, tg_albums *albums, uint64_t *group,
+                                const tg_trace_rec *t, tg_row *row, int *pending, tg_error *e)
+{
+    *row = (tg_row){0, t->day, 0, 0, t->nusers, t->nstreams};
+    /* a pending trace's city is interned now: its group may yet be dropped, which
+     * leaves a city name that no row uses (harmless, and rare) */
+    tg_code rc = tg_intern_put(cities, t->city.p, t->city.len, &row->city, NULL, e);
+    if (rc != TG_OK)
+        return rc;
+    *pending = t->album_id.p == NULL;
+    if (!*pending)
+        return tg_albums_trace(albums, t->album_id.p, t->album_id.len, 1, &row->album, e);
+    if (*group != 0 && *group != t->group)
+        return tg_fail(e, TG_ERR_LIBRARY, "%s: byte %llu: pending traces of two album records",
+                       t->file, (unsigned long long)t->offset);
+    *group = t->group;
+    return TG_OK;
+}
+
 static tg_code on_trace(void *ctx, const tg_trace_rec *t, tg_error *e)
 {
     sink_ctx *s = ctx;
     tick(s, t->offset);
-    tg_row row = {0, t->day, 0, 0, t->nusers, t->nstreams};
-    /* a pending trace's city is interned now: its group may yet be dropped, which
-     * leaves a city name that no row uses (harmless, and rare) */
-    tg_code rc = tg_intern_put(&s->cities, t->city.p, t->city.len, &row.city, NULL, e);
-    if (rc != TG_OK)
-        return rc;
-    if (t->album_id.p != NULL) {
-        rc = tg_albums_trace(&s->albums, t->album_id.p, t->album_id.len, 1, &row.album, e);
+    tg_row row;
+    int pending;
+    tg_code rc = trace_row(&s->cities, &s->albums, &s->group, t, &row, &pending, e);
+    if (rc != TG_OK || !pending)
         return rc == TG_OK ? add_row(s, &row, e) : rc;
-    }
-    if (s->group != 0 && s->group != t->group)
-        return tg_fail(e, TG_ERR_LIBRARY, "%s: byte %llu: pending traces of two album records",
-                       t->file, (unsigned long long)t->offset);
-    s->group = t->group;
     if (s->pend_n == PEND_ROWS) {
         if (s->pend_fp == NULL && (s->pend_fp = tmpfile()) == NULL)
             return tg_fail_errno(e, TG_ERR_IO, "cannot create a temporary file");
@@ -352,18 +366,11 @@ static tg_code w_on_album(void *ctx, const tg_album_rec *a, tg_error *e)
 static tg_code w_on_trace(void *ctx, const tg_trace_rec *t, tg_error *e)
 {
     par_worker *w = ctx;
-    tg_row row = {0, t->day, 0, 0, t->nusers, t->nstreams};
-    tg_code rc = tg_intern_put(&w->cities, t->city.p, t->city.len, &row.city, NULL, e);
-    if (rc != TG_OK)
-        return rc;
-    if (t->album_id.p != NULL) {
-        rc = tg_albums_trace(&w->albums, t->album_id.p, t->album_id.len, 1, &row.album, e);
+    tg_row row;
+    int pending;
+    tg_code rc = trace_row(&w->cities, &w->albums, &w->group, t, &row, &pending, e);
+    if (rc != TG_OK || !pending)
         return rc == TG_OK ? w_add_row(w, &row, e) : rc;
-    }
-    if (w->group != 0 && w->group != t->group)
-        return tg_fail(e, TG_ERR_LIBRARY, "%s: byte %llu: pending traces of two album records",
-                       t->file, (unsigned long long)t->offset);
-    w->group = t->group;
     /* no overflow file here: a range is at most --split bytes, so its rows are few */
     if (!igs_grow((void **)&w->pend, &w->cap_pend, w->n_pend + 1, sizeof *w->pend))
         return tg_fail(e, TG_ERR_NOMEM, "out of memory (thread rows)");
