@@ -144,9 +144,12 @@ int main(int argc, char **argv)
     if (rc != TG_OK)
         goto end;
 
-    /* Make-style: what changes the output (not --mem, --threads, -q: same rows) */
+    /* Make-style: what changes the output (not --mem, --threads, -q: same rows), and
+     * --strict, which changes whether there is one: a run without it kept the rejects,
+     * and a rerun with it must refuse them rather than say "up to date" */
     int bad = tg_prov_param(&prov, "schema", "%d", TG_INGEST_SCHEMA);
     bad |= tg_prov_param(&prov, "rejects", "%s", o.rejects);
+    bad |= tg_prov_param(&prov, "strict", "%d", o.strict != 0);
     if (bad) {
         rc = tg_fail(&err, TG_ERR_NOMEM, "out of memory");
         goto end;

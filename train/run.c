@@ -499,6 +499,11 @@ tg_code tg_train_run(const tg_train_options *o, tg_error *e)
     rc = tg_prov_input(&prov, o->store_path, e);
     if (rc == TG_OK)
         rc = tg_train_prov_params(&prov, config, e);
+    /* the backend (--backend auto resolved) as a sweep's points record it: the two agree
+     * within the parity tolerance, not to the bit, and a rerun asked of the other one
+     * must run on it */
+    if (rc == TG_OK && tg_prov_param(&prov, "backend", "%d", (int)o->backend) != TG_OK)
+        rc = tg_fail(e, TG_ERR_NOMEM, "out of memory");
     /* the splits say which outputs this run writes: no test album, no predictions.h5 */
     if (rc == TG_OK)
         rc = tg_train_split_ids(s, TG_SPLIT_TRAIN, &train, &n_train, e);

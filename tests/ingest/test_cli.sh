@@ -208,6 +208,10 @@ grep -q "dups.json: byte [0-9]*, line [0-9]*: rejected record (conflicting_dupli
     fail "--strict message: $(cat err)"
 cmp -s ndjson.h5 keep.h5 || fail "--strict changed the previous output"
 "$ingest" ndjson.json -o strict-ok.h5 --strict -q || fail "--strict on clean input"
+# --strict is part of what an output was made from: kept rejects are refused on a rerun
+"$ingest" dups.json -o kept.h5 -q || fail "dups without --strict"
+"$ingest" dups.json -o kept.h5 --strict 2>err; [ $? -eq 1 ] || fail "--strict rerun exits 1: $(cat err)"
+grep -q "rejected record" err || fail "--strict rerun refuses the rejects: $(cat err)"
 ls -a | grep -q 'tmp-' && fail "temporary left behind: $(ls -a)"
 
 # a run killed with SIGKILL mid-way (its input, a FIFO, held open) leaves nothing that

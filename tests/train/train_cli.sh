@@ -378,5 +378,13 @@ assert f["W3"].shape == (10656, 32) and f["W5"].shape == (128, 4), "linear"
 ' || fail "cnn.h5 holds the CNN tensors"
 fi
 
+# the backend is part of what a model was made from: a rerun asked of the other one is
+# not "up to date" (here it fails for want of a device; on a GPU machine it trains)
+"$train" $common 2>log || fail "train before the backend check: $(cat log)"
+"$train" $common 2>log || fail "rerun before the backend check: $(cat log)"
+grep -q "up to date" log || fail "up to date before the backend check: $(cat log)"
+"$train" $common --backend cuda 2>log
+grep -q "up to date" log && fail "--backend cuda after a CPU run is not up to date: $(cat log)"
+
 ls -a | grep -q 'tmp-' && fail "temporary left behind"
 echo ok
