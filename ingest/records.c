@@ -38,8 +38,9 @@ enum {
     T_TOP_ARRAY,    /* top-level array: elements are records */
     T_TOP_OBJECT,   /* top-level object: record, container or undecided (p->mode) */
     T_CONT_ARRAY,   /* a container's array: elements are records */
-    T_PEEK_ARRAY,   /* array under an unknown key of an undecided object: its first
-                       element decides (object: container; anything else: record) */
+    T_PEEK_ARRAY,   /* array under an unknown key of an undecided object whose end is
+                       out of sight: its first object element makes the object a
+                       container; an array with none leaves it a record */
     T_RECORD,       /* a record in slot 0 */
     T_TRACES_ARRAY, /* "traces" of the slot 0 record: elements are nested traces */
     T_NESTED,       /* a nested trace in slot 1 */
@@ -60,6 +61,7 @@ typedef struct {
     int active;
     unsigned seen;                    /* bit per known key */
     int key;                          /* key whose value comes next */
+    int traces_key;                   /* slot 1: that key is "traces" (unknown there) */
     unsigned dup;                     /* bit per known key that came twice */
     unsigned errs;                    /* bit per key with a problem in ferr */
     unsigned char ferr[K_COUNT_];     /* per-key problem, meaningful where errs says */
@@ -111,6 +113,13 @@ typedef struct {
     int top;                          /* stack[depth], read by every callback */
     int mode;                         /* of the current top-level object */
     uint64_t top_offset, top_line;    /* where the current top-level object starts */
+    /* elements of a T_PEEK_ARRAY before its first object: not_object rejects if the
+     * array turns out a container's, nothing if a record's unknown key (the first one's
+     * place and text stand for them all) */
+    uint64_t peek_n, peek_offset, peek_line;
+    char peek_text[64];
+    size_t peek_len;
+    int peek_cut;
     uint64_t next_group;
     rec_t slot[2];                    /* 0: record, 1: nested trace */
     /* a chunk's last partial line, held until the next chunk completes it (feed) */
@@ -177,6 +186,7 @@ static void rec_begin(parser *p, rec_t *r)
     r->active = 1;
     r->seen = 0;
     r->key = K_UNKNOWN;
+    r->traces_key = 0;
     r->dup = 0;
     r->errs = 0;
     r->unknown = 0;
@@ -629,6 +639,33 @@ static int scalar_element(parser *p, const char *text, size_t n, int cut)
                        "array element is not an object", 1, text, len, cut || len < n);
 }
 
+/* An element of a T_PEEK_ARRAY that is not an object, held as a count until the array
+ * decides what it is (peek_settle). */
+static void peek_hold(parser *p, const char *text, size_t n, int cut)
+{
+    if (p->peek_n++ == 0) {
+        size_t pos = tok_end(p);
+        p->peek_offset = p->chunk_base + pos;
+        p->peek_line = line_at(p, pos);
+        p->peek_len = n < sizeof p->peek_text ? n : sizeof p->peek_text;
+        memcpy(p->peek_text, text, p->peek_len);
+        p->peek_cut = cut || p->peek_len < n;
+    }
+}
+
+/* The held elements: rejected (not_object, as one reject of their count) when their
+ * array is a container's, forgotten when it is a record's unknown key. */
+static int peek_settle(parser *p, int container)
+{
+    uint64_t n = p->peek_n;
+    p->peek_n = 0;
+    if (!container || n == 0)
+        return 1;
+    return emit_reject(p, p->peek_offset, p->peek_line, TG_REJ_NOT_OBJECT,
+                       "array element is not an object", n, p->peek_text, p->peek_len,
+                       p->peek_cut);
+}
+
 /* Common path of every scalar token; kind: 's' string, 'n' number, 'o' other. */
 static int on_scalar(parser *p, const char *s, size_t n, int kind)
 {
@@ -642,8 +679,7 @@ static int on_scalar(parser *p, const char *s, size_t n, int kind)
         return 1;
     }
     if (t == T_PEEK_ARRAY) {
-        p->mode = MODE_RECORD;  /* an array of scalars under an unknown key */
-        set_top(p, T_SKIP);
+        peek_hold(p, s, n, 0);
         return 1;
     }
     if (t == T_TOP_ARRAY || t == T_CONT_ARRAY || t == T_TRACES_ARRAY)
@@ -717,7 +753,7 @@ static int cb_start_map(void *ctx)
     case T_PEEK_ARRAY:  /* an unknown key holding objects: a container after all */
         p->mode = MODE_CONTAINER;
         set_top(p, T_CONT_ARRAY);
-        if (!resolve_group(p, 0))
+        if (!resolve_group(p, 0) || !peek_settle(p, 1))
             return 0;
         /* fall through */
     case T_TOP_ARRAY:
@@ -745,6 +781,28 @@ static int cb_start_map(void *ctx)
     return push(p, T_SKIP);
 }
 
+/* An element of an undecided object's "traces" array that has "traces" of its own
+ * can only be an album record, which cannot nest: the object is a container (of a
+ * large size: a small one was decided by skim_object), and the element, read so far as
+ * a nested trace in slot 1, is that container's record in slot 0. The traces pending in
+ * the object's provisional group were id-less container elements: rejected. */
+static int nested_to_container(parser *p)
+{
+    if (!resolve_group(p, 0))
+        return 0;
+    p->slot[0] = p->slot[1];
+    rec_t *r = &p->slot[0];
+    r->unknown--;             /* "traces" was counted as unknown in slot 1 */
+    r->seen |= 1u << K_TRACES;
+    r->key = K_TRACES;
+    r->traces_key = 0;
+    p->slot[1].active = 0;
+    p->mode = MODE_CONTAINER;
+    p->stack[p->depth - 1] = T_CONT_ARRAY;
+    set_top(p, T_RECORD);
+    return 1;
+}
+
 static int cb_start_array(void *ctx)
 {
     parser *p = ctx;
@@ -759,9 +817,8 @@ static int cb_start_array(void *ctx)
         if (!scalar_element(p, "[", 1, 1))
             return 0;
         return push(p, T_SKIP);
-    case T_PEEK_ARRAY:
-        p->mode = MODE_RECORD;
-        set_top(p, T_SKIP);
+    case T_PEEK_ARRAY:  /* an array element: held, and its contents skipped */
+        peek_hold(p, "[", 1, 1);
         return push(p, T_SKIP);
     case T_GENRES:
         set_err(genres_owner(p), K_GENRES, TG_REJ_WRONG_TYPE);
@@ -789,6 +846,9 @@ static int cb_start_array(void *ctx)
     default:
         break;
     }
+    if (t == T_NESTED && p->slot[1].traces_key && p->depth >= 3 &&
+        p->stack[p->depth - 2] == T_TOP_OBJECT && p->mode == MODE_UNDECIDED)
+        return nested_to_container(p) && push(p, T_TRACES_ARRAY);
     rec_t *r = value_owner(p);
     if (r == NULL)
         return push(p, T_SKIP);
@@ -842,8 +902,10 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t n)
     else
         return 1;
     int k = key_id(s, n);
-    /* "traces" means nothing in a nested trace: an unknown key there */
-    if (k == K_TRACES && r == &p->slot[1])
+    /* "traces" means nothing in a nested trace: an unknown key there (but see
+     * nested_to_container) */
+    r->traces_key = k == K_TRACES && r == &p->slot[1];
+    if (r->traces_key)
         k = K_UNKNOWN;
     r->key = k;
     if (k == K_UNKNOWN) {
@@ -891,7 +953,14 @@ static int cb_end_map(void *ctx)
 
 static int cb_end_array(void *ctx)
 {
-    pop(ctx);
+    parser *p = ctx;
+    int t = p->top;
+    pop(p);
+    /* an unknown key's array with no object in it: the object is a record */
+    if (t == T_PEEK_ARRAY && p->peek_n > 0) {
+        p->mode = MODE_RECORD;
+        return peek_settle(p, 0);
+    }
     return 1;
 }
 

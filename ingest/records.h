@@ -16,13 +16,16 @@
  *     over lines across a chunk's end), it decides as it goes:
  *       * a scalar or object value, or an array under a known key other than "traces"
  *         => a record;
- *       * an array (not under key "traces") whose first element is an object
- *         => a container; arrays whose first element is not an object => a record;
+ *       * an array (not under key "traces") with an object among its elements
+ *         => a container, at that object (the elements before it are rejected:
+ *         not_object, one reject with their count); an array with no object => a
+ *         record (an unknown key's array);
  *       * "traces": [ {..}, .. ] is ambiguous (album record with its traces first, or
  *         a container with an array named "traces"): its elements are read as nested
  *         traces of a provisional group (below) while the role is undecided. An element
- *         that is an album record makes the object a container (album records cannot
- *         nest); a later scalar key makes it an album record.
+ *         that is an album record (it has genres or release_date, or traces of its
+ *         own) makes the object a container (album records cannot nest); a later
+ *         scalar key makes it an album record.
  *       * an object that ends undecided is a container, except "{}" which is an empty
  *         record (rejected: unclassifiable).
  *     A container decided so that later meets a value other than an array was neither:

@@ -381,6 +381,62 @@ Test(containers, a_large_container_that_meets_a_scalar_is_rejected_whole)
     free(text);
 }
 
+Test(containers, a_large_containers_first_elements_need_not_be_objects)
+{
+    /* the object's end out of sight: the array decides on its first object, and the
+     * elements before it are rejected (one reject, their count); with no object in the
+     * array, it was a record's unknown key */
+    char *text = padded("{\"albums\": [null, [2], " ALBUM1 " @], \"traces\": [" TRACE1("A") "]}\n"
+                        "{\"x\": [1, 2], \"album_id\": 2, \"release_date\": \"2016-10-28\"}\n",
+                        PAST_A_CHUNK);
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, text);
+    cr_assert_eq(n.records, 5);
+    cr_assert_eq(n.albums, 2);
+    cr_assert_eq(n.traces, 1);
+    cr_assert_eq(n.rejected_by[TG_REJ_NOT_OBJECT], 2);
+    cr_assert_eq(c.n_rejects, 1);
+    cr_assert_eq(c.rejects[0].count, 2);
+    cr_assert_eq(c.rejects[0].offset, 16, "the first one's place: %llu",
+                 (unsigned long long)c.rejects[0].offset);
+    cr_assert_eq(n.unknown_keys, 1, "x, on the second line's record");
+    col_free(&c);
+    free(text);
+    /* the same record with its unknown array out of sight too */
+    text = padded("{\"x\": [1, 2 @], \"album_id\": 2, \"release_date\": \"2016-10-28\"}", PAST_A_CHUNK);
+    ok_text(&c, &n, text);
+    cr_assert_eq(n.records, 1);
+    cr_assert_eq(n.albums, 1);
+    cr_assert_eq(n.unknown_keys, 1);
+    col_free(&c);
+    free(text);
+}
+
+Test(containers, a_large_container_named_traces_keeps_its_albums_traces)
+{
+    /* the object's end out of sight, "traces" first: its elements are read as nested
+     * traces until one has traces of its own, which only an album record has */
+    char *text = padded("{\"traces\": [" NESTED("Z") ", {\"traces\": [" NESTED("A") "], \"album_id\": 1, "
+                        "\"release_date\": \"2016-10-28\"}, {\"album_id\": 2, \"release_date\": "
+                        "\"2016-10-28\", \"traces\": [" NESTED("B") "]} @]}",
+                        PAST_A_CHUNK);
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, text);
+    cr_assert_eq(n.records, 5);
+    cr_assert_eq(n.albums, 2);
+    cr_assert_eq(n.nested_traces, 2);
+    cr_assert_eq(n.rejected_by[TG_REJ_MISSING_ALBUM_ID], 1, "Z: an id-less container element");
+    cr_assert_eq(n.unknown_keys, 0);
+    cr_assert_eq(c.n_traces, 2);
+    cr_assert_str_eq(c.traces[0].album, "1");
+    cr_assert_str_eq(c.traces[0].city, "A");
+    cr_assert_str_eq(c.traces[1].album, "2");
+    col_free(&c);
+    free(text);
+}
+
 Test(containers, a_record_across_two_chunks_is_classified_whole)
 {
     /* traces up to just before the first 256 KiB chunk's end, then a record whose first
