@@ -16,12 +16,7 @@ tg_code eval_history_read(const char *path, tg_model_history *out, char **proven
     memset(out, 0, sizeof *out);
     if (provenance != NULL)
         *provenance = NULL;
-    /* fopen first, for errno's reason: HDF5 says only that it could not open. */
-    FILE *probe = fopen(path, "rb");
-    if (probe == NULL)
-        return tg_fail_errno(e, TG_ERR_IO, "%s: cannot open", path);
-    fclose(probe);
-    tg_model_file m;
+    tg_model_file m; /* its open says why a file cannot be read (store/file_kind.h) */
     tg_code rc = tg_model_file_read(path, &m, e);
     if (rc != TG_OK)
         return rc;

@@ -137,48 +137,36 @@ Test(file_kind, every_reader_names_what_it_was_given)
               "%s", e.msg);
 }
 
+/* Every reader, given path, fails with code and exactly "PATH: <what>". */
+static void every_reader_says(tg_code code, const char *what)
+{
+    for (int r = 0; r < 4; r++) {
+        tg_error e;
+        cr_assert_eq(read_as(kinds[r], &e), code, "%s", e.msg);
+        char want[256];
+        snprintf(want, sizeof want, "%s: %s", path, what);
+        cr_assert_str_eq(e.msg, want);
+    }
+}
+
 /* one line of ours, with errno's words, where HDF5 would print its stack (a FIFO is
  * not opened: HDF5 could not seek it, and opening it would wait for a writer) */
 Test(file_kind, missing_directory_fifo_and_not_hdf5)
 {
-    for (int r = 0; r < 4; r++) {
-        tg_error e;
-        cr_assert_eq(read_as(kinds[r], &e), TG_ERR_IO);
-        char want[256];
-        snprintf(want, sizeof want, "%s: cannot open: No such file or directory", path);
-        cr_assert_str_eq(e.msg, want);
-    }
+    every_reader_says(TG_ERR_IO, "cannot open: No such file or directory");
     char sub[160];
     snprintf(sub, sizeof sub, "%s/sub", dir);
     cr_assert_eq(mkdir(sub, 0700), 0);
     snprintf(path, sizeof path, "%s", sub);
-    for (int r = 0; r < 4; r++) {
-        tg_error e;
-        cr_assert_eq(read_as(kinds[r], &e), TG_ERR_IO);
-        char want[256];
-        snprintf(want, sizeof want, "%s: cannot open: Is a directory", path);
-        cr_assert_str_eq(e.msg, want);
-    }
+    every_reader_says(TG_ERR_IO, "cannot open: Is a directory");
     snprintf(path, sizeof path, "%s/f.h5", dir);
     cr_assert_eq(mkfifo(path, 0600), 0);
-    for (int r = 0; r < 4; r++) {
-        tg_error e;
-        cr_assert_eq(read_as(kinds[r], &e), TG_ERR_IO);
-        char want[256];
-        snprintf(want, sizeof want, "%s: cannot open: not a regular file", path);
-        cr_assert_str_eq(e.msg, want);
-    }
+    every_reader_says(TG_ERR_IO, "cannot open: not a regular file");
     unlink(path);
     FILE *fp = fopen(path, "w");
     fputs("album_id,Rock\n", fp);
     fclose(fp);
-    for (int r = 0; r < 4; r++) {
-        tg_error e;
-        cr_assert_eq(read_as(kinds[r], &e), TG_ERR_FORMAT);
-        char want[256];
-        snprintf(want, sizeof want, "%s: not an HDF5 file", path);
-        cr_assert_str_eq(e.msg, want);
-    }
+    every_reader_says(TG_ERR_FORMAT, "not an HDF5 file");
 }
 
 /* an HDF5 file cut short: HDF5's one reason, after ours, on one line */
