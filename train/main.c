@@ -41,8 +41,8 @@ static void usage(FILE *f)
 "                        one thread for Adam)\n"
 "  --mem SIZE            memory budget, K/M/G suffixes (default 80%% of RAM); the model\n"
 "                        must fit; what is left caches decoded store chunks\n"
-"  --backend B           cpu (default), cuda, or auto (cuda when this build has it and a\n"
-"                        GPU answers, else cpu)\n"
+"  --backend B           cpu (default), cuda, or auto (cuda when this build has it, a GPU\n"
+"                        answers and the model has a CUDA version: all but cnn; else cpu)\n"
 "  --resume              continue model.h5's training up to --epochs\n"
 "  --force               train even if the outputs are up to date\n"
 "\n"
@@ -255,8 +255,14 @@ int main(int argc, char **argv)
     if (mpi.rank > 0)
         tg_display_level = 0;   /* rank 0 speaks for the job, errors included */
     if (rc == TG_OK) {
-        o.backend = backend == 2 ? TG_BACKEND_CUDA
-                  : backend == 0 && tg_net_cuda_available() ? TG_BACKEND_CUDA : TG_BACKEND_CPU;
+        /* auto: the GPU when every model to train has a CUDA version and a device answers */
+        int gpu = backend == 0;
+        if (sweep && n_models > 0)
+            for (size_t j = 0; gpu && j < n_models; j++)
+                gpu = tg_net_cuda_runs(models[j]);
+        else
+            gpu = gpu && tg_net_cuda_runs(o.spec.kind);
+        o.backend = backend == 2 || gpu ? TG_BACKEND_CUDA : TG_BACKEND_CPU;
         tg_signals_install();
         if (sweep) {
             if (n_models == 0)

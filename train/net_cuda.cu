@@ -1,11 +1,11 @@
-/* net_cuda.cu - the CUDA backend of net.h for the report's MLP: the same entries as
- * net_cpu.c, in its order, over mlp_cuda.h's operations (mlp.h defines the semantics).
+/* net_cuda.cu - the CUDA backend of net.h: the same entries as net_cpu.c, in its order,
+ * for each model that has a CUDA version (models_cuda.cuh: the MLP, logreg, factorized;
+ * the CPU models define what they compute).
  *
- * Where things live. The four blocks (parameters, gradients, Adam's m and v; net.h's
- * layout W1 [inputs, hidden], b1, W2 [hidden, genres], b2) and the activations are on the
- * device for the net's life. Parameters are initialised on the host by the CPU model's
- * init (tg_cpu_mlp), so a seed gives the same initial bits on both backends, then copied
- * once. The trainer only hands over host CSR batches and host logits / dlogits, which
+ * Where things live. The four blocks (parameters, gradients, Adam's m and v, in net.h's
+ * layout) and the activations are on the device for the net's life. Parameters are
+ * initialised on the host by the CPU model's init, so a seed gives the same initial bits
+ * on both backends, then copied once. The trainer only hands over host CSR batches and host logits / dlogits, which
  * cross through pinned staging buffers.
  *
  * Streams and what overlaps. Kernels and cuBLAS run on the compute stream (mlp_cuda's);
@@ -26,7 +26,7 @@
  * is 6.7 GB of traffic at the report's nbSteps 28).
  * A consequence: an error in a queued kernel of backward or update surfaces at the next
  * call that synchronises (forward, or any copy back), still naming the failed call. */
-#include "cuda_common.cuh"
+#include "models_cuda.cuh"
 
 extern "C" {
 #include "display.h"
@@ -51,10 +51,11 @@ typedef struct {
 typedef struct {
     tg_cuda *cu;
     cudaStream_t copy;
-    tg_mlp_shape shape;
+    const tg_cuda_model *model;
+    int64_t genres;
     float *params, *grads, *m, *v; /* device blocks [n_params] */
-    tg_mlp_tensors P, G;           /* device pointers into params and grads */
-    tg_mlp_acts acts;              /* device activations for max_batch rows */
+    float *acts;                   /* the model's device activations (NULL: none) */
+    float *logits, *dlogits;       /* device [max_batch, genres] */
     batch_slot slot[2];
     int cur;                       /* the slot of the last forward (backward reads it) */
     float *h_logits, *h_dlogits;   /* pinned [max_batch, genres] */
@@ -66,12 +67,6 @@ typedef struct {
 #define NNZ_PER_ROW 4096
 /* What the CUDA context and cuBLAS's workspace take beyond our allocations. */
 #define DEVICE_MARGIN ((uint64_t)64 << 20)
-
-static tg_mlp_shape shape_of(const tg_net_spec *s)
-{
-    tg_mlp_shape m = {s->steps * s->cities, s->hidden, s->genres};
-    return m;
-}
 
 /* The first layer's forward chosen by TG_CUDA_FIRST_LAYER (csr, the default, or dense):
  * an environment variable rather than an option because it is a measurement knob
@@ -96,16 +91,27 @@ static uint64_t slot_bytes(int32_t max_batch, int64_t cap_nnz)
            (uint64_t)cap_nnz * (sizeof(int32_t) + sizeof(float));
 }
 
+/* The four blocks, the model's activations, logits and dlogits, two batch slots and the
+ * MLP's dense tile (TG_CUDA_FIRST_LAYER=dense); the CPU layout's act_bytes are not used. */
 extern "C" uint64_t tg_cuda_module_bytes(const tg_net_spec *s, const tg_net_layout *l,
                                       int32_t max_batch)
 {
+    const tg_cuda_model *model = tg_cuda_model_of(s->kind);
     tg_cuda_first_layer how;
-    if (first_layer_choice(&how, NULL) != TG_OK)
+    if (s->kind != TG_NET_MLP || first_layer_choice(&how, NULL) != TG_OK)
         how = TG_CUDA_FIRST_CSR;
     uint64_t tile = how == TG_CUDA_FIRST_DENSE
                         ? (uint64_t)max_batch * (uint64_t)(s->steps * s->cities) * sizeof(float)
                         : 0;
-    return tg_net_bytes(l) + 2 * slot_bytes(max_batch, (int64_t)max_batch * NNZ_PER_ROW) + tile;
+    uint64_t acts = model ? model->act_floats(s, max_batch) : 0;
+    acts += 2 * (uint64_t)max_batch * (uint64_t)s->genres;
+    return 4 * (uint64_t)l->n_params * sizeof(float) + acts * sizeof(float) +
+           2 * slot_bytes(max_batch, (int64_t)max_batch * NNZ_PER_ROW) + tile;
+}
+
+extern "C" int tg_cuda_module_has(tg_net_kind kind)
+{
+    return tg_cuda_model_of(kind) != NULL;
 }
 
 extern "C" int tg_cuda_module_probe(void)
@@ -153,7 +159,7 @@ static tg_code cuda_forward(tg_net *n, const tg_csr_batch *x, float *logits, tg_
         return tg_fail(e, TG_ERR_USAGE, "batch of %d rows for a net of %d", x->rows,
                        n->max_batch);
     const int32_t B = x->rows;
-    const size_t BG = (size_t)B * (size_t)c->shape.genres;
+    const size_t BG = (size_t)B * (size_t)c->genres;
     const int k = c->cur ^ 1;
     batch_slot *s = &c->slot[k];
     const int64_t base = x->indptr[0], nnz = x->indptr[B] - base;
@@ -186,11 +192,12 @@ static tg_code cuda_forward(tg_net *n, const tg_csr_batch *x, float *logits, tg_
     s->rows = B;
     c->cur = k;
     tg_csr_batch xd = {B, s->d_indptr, s->d_indices, s->d_values};
-    tg_code rc = tg_cuda_mlp_forward(c->cu, &c->P, &c->shape, &xd, &c->acts, e);
+    tg_code rc = c->model->forward(c->cu, &n->spec, &n->layout, c->params, &xd, c->acts,
+                                   n->max_batch, c->logits, e);
     if (rc != TG_OK)
         return rc;
     if (BG > 0)
-        CUDA_TRY(cudaMemcpyAsync(c->h_logits, c->acts.logits, BG * sizeof(float),
+        CUDA_TRY(cudaMemcpyAsync(c->h_logits, c->logits, BG * sizeof(float),
                                  cudaMemcpyDeviceToHost, c->cu->stream));
     CUDA_TRY(cudaEventRecord(s->consumed, c->cu->stream)); /* backward records it again */
     CUDA_TRY(cudaStreamSynchronize(c->cu->stream));
@@ -205,15 +212,16 @@ static tg_code cuda_backward(tg_net *n, const tg_csr_batch *x, const float *dlog
     if (x->rows != s->rows)
         return tg_fail(e, TG_ERR_USAGE, "backward on %d rows after a forward on %d",
                        x->rows, s->rows);
-    const size_t BG = (size_t)x->rows * (size_t)c->shape.genres;
+    const size_t BG = (size_t)x->rows * (size_t)c->genres;
     CUDA_TRY(cudaEventSynchronize(c->dlogits_copied));
     memcpy(c->h_dlogits, dlogits, BG * sizeof(float));
     if (BG > 0)
-        CUDA_TRY(cudaMemcpyAsync(c->acts.dlogits, c->h_dlogits, BG * sizeof(float),
+        CUDA_TRY(cudaMemcpyAsync(c->dlogits, c->h_dlogits, BG * sizeof(float),
                                  cudaMemcpyHostToDevice, c->cu->stream));
     CUDA_TRY(cudaEventRecord(c->dlogits_copied, c->cu->stream));
     tg_csr_batch xd = {x->rows, s->d_indptr, s->d_indices, s->d_values};
-    tg_code rc = tg_cuda_mlp_backward(c->cu, &c->P, &c->G, &c->shape, &xd, &c->acts, e);
+    tg_code rc = c->model->backward(c->cu, &n->spec, &n->layout, c->params, c->grads, &xd,
+                                    c->acts, n->max_batch, c->dlogits, e);
     if (rc != TG_OK)
         return rc;
     CUDA_TRY(cudaEventRecord(s->consumed, c->cu->stream));
@@ -298,8 +306,7 @@ static void cuda_destroy(tg_net *n)
     if (c->dlogits_copied)
         cudaEventDestroy(c->dlogits_copied);
     cudaFreeHost(c->h_logits), cudaFreeHost(c->h_dlogits);
-    cudaFree(c->acts.h_pre), cudaFree(c->acts.h), cudaFree(c->acts.dh);
-    cudaFree(c->acts.logits), cudaFree(c->acts.dlogits);
+    cudaFree(c->acts), cudaFree(c->logits), cudaFree(c->dlogits);
     cudaFree(c->params), cudaFree(c->grads), cudaFree(c->m), cudaFree(c->v);
     if (c->copy)
         cudaStreamDestroy(c->copy);
@@ -334,13 +341,23 @@ static tg_code check_fit(tg_net *n, cuda_net *c, tg_error *e)
     tg_format_bytes(rb, sizeof rb, (double)(need - blocks));
     tg_format_bytes(fb, sizeof fb, (double)free_b);
     tg_format_bytes(tb, sizeof tb, (double)total_b);
+    /* what makes each model large: the MLP's W1 and the logreg's W grow with steps, the
+     * factorized model's activations with the batch's albums x steps */
+    char what[96];
+    const tg_net_spec *s = &n->spec;
+    if (s->kind == TG_NET_MLP)
+        snprintf(what, sizeof what, "--steps (now %lld) or --hidden (now %lld)",
+                 (long long)s->steps, (long long)s->hidden);
+    else if (s->kind == TG_NET_FACTORIZED)
+        snprintf(what, sizeof what, "--batch (now %d), --channels (now %lld) or --embed "
+                 "(now %lld)", n->max_batch, (long long)s->channels, (long long)s->embed);
+    else
+        snprintf(what, sizeof what, "--steps (now %lld)", (long long)s->steps);
     return tg_fail(e, TG_ERR_LIMIT,
                    "the %s needs %s on the GPU (parameters, gradients, Adam m and v: "
                    "%s; activations and batch buffers: %s) plus about 64 MB for CUDA and "
-                   "cuBLAS, but %s has %s free of %s: lower --steps (now %lld) or --hidden "
-                   "(now %lld), or use --backend cpu",
-                   tg_net_kind_names[n->spec.kind], nb, bb, rb, name, fb, tb,
-                   (long long)n->spec.steps, (long long)n->spec.hidden);
+                   "cuBLAS, but %s has %s free of %s: lower %s, or use --backend cpu",
+                   tg_net_kind_names[s->kind], nb, bb, rb, name, fb, tb, what);
 }
 
 /* Allocates c's device and pinned buffers, zeroes gradients and moments and sets the
@@ -349,19 +366,17 @@ static tg_code check_fit(tg_net *n, cuda_net *c, tg_error *e)
 static tg_code alloc_all(tg_net *n, cuda_net *c, uint64_t seed, tg_error *e)
 {
     const size_t N = n->layout.n_params, bytes = N * sizeof(float);
-    const size_t bh = (size_t)n->max_batch * (size_t)c->shape.hidden * sizeof(float);
-    const size_t bg = (size_t)n->max_batch * (size_t)c->shape.genres * sizeof(float);
+    const size_t na = c->model->act_floats(&n->spec, n->max_batch);
+    const size_t bg = (size_t)n->max_batch * (size_t)c->genres * sizeof(float);
     CUDA_TRY(cudaStreamCreateWithFlags(&c->copy, cudaStreamNonBlocking));
     CUDA_TRY(cudaMalloc((void **)&c->params, bytes));
     CUDA_TRY(cudaMalloc((void **)&c->grads, bytes));
     CUDA_TRY(cudaMalloc((void **)&c->m, bytes));
     CUDA_TRY(cudaMalloc((void **)&c->v, bytes));
-    CUDA_TRY(cudaMalloc((void **)&c->acts.h_pre, bh));
-    CUDA_TRY(cudaMalloc((void **)&c->acts.h, bh));
-    CUDA_TRY(cudaMalloc((void **)&c->acts.dh, bh));
-    CUDA_TRY(cudaMalloc((void **)&c->acts.logits, bg));
-    CUDA_TRY(cudaMalloc((void **)&c->acts.dlogits, bg));
-    c->acts.max_batch = n->max_batch;
+    if (na > 0)
+        CUDA_TRY(cudaMalloc((void **)&c->acts, na * sizeof(float)));
+    CUDA_TRY(cudaMalloc((void **)&c->logits, bg));
+    CUDA_TRY(cudaMalloc((void **)&c->dlogits, bg));
     CUDA_TRY(cudaHostAlloc((void **)&c->h_logits, bg, cudaHostAllocDefault));
     CUDA_TRY(cudaHostAlloc((void **)&c->h_dlogits, bg, cudaHostAllocDefault));
     CUDA_TRY(cudaEventCreateWithFlags(&c->dlogits_copied, cudaEventDisableTiming));
@@ -384,7 +399,7 @@ static tg_code alloc_all(tg_net *n, cuda_net *c, uint64_t seed, tg_error *e)
     if (host == NULL)
         return tg_fail(e, TG_ERR_NOMEM, "out of memory for the %zu initial "
                        "parameters", N);
-    tg_cpu_mlp.init(&n->spec, &n->layout, host, seed);
+    tg_cpu_model_of(n->spec.kind)->init(&n->spec, &n->layout, host, seed);
     tg_code r = tg_cuda_to_device(c->cu, c->params, host, bytes, e);
     free(host);
     return r;
@@ -392,11 +407,12 @@ static tg_code alloc_all(tg_net *n, cuda_net *c, uint64_t seed, tg_error *e)
 
 extern "C" tg_code tg_cuda_module_create(tg_net *n, uint64_t seed, tg_error *e)
 {
-    if (n->spec.kind != TG_NET_MLP)
+    const tg_cuda_model *model = tg_cuda_model_of(n->spec.kind);
+    if (model == NULL)
         return tg_fail(e, TG_ERR_USAGE, "--backend cuda: model '%s' has no CUDA version yet "
                        "(use --backend cpu)", tg_net_kind_names[n->spec.kind]);
-    tg_cuda_first_layer how;
-    tg_code rc = first_layer_choice(&how, e);
+    tg_cuda_first_layer how = TG_CUDA_FIRST_CSR;
+    tg_code rc = n->spec.kind == TG_NET_MLP ? first_layer_choice(&how, e) : TG_OK;
     if (rc != TG_OK)
         return rc;
     int devices = 0;
@@ -410,20 +426,19 @@ extern "C" tg_code tg_cuda_module_create(tg_net *n, uint64_t seed, tg_error *e)
     if (c == NULL)
         return tg_fail(e, TG_ERR_NOMEM, "out of memory");
     n->impl = c;
-    c->shape = shape_of(&n->spec);
+    c->model = model;
+    c->genres = n->spec.genres;
     rc = tg_cuda_open(&c->cu, e);
     if (rc == TG_OK)
         rc = check_fit(n, c, e);
-    if (rc == TG_OK)
-        rc = tg_cuda_set_first_layer(c->cu, how, n->max_batch, c->shape.inputs, e);
+    if (rc == TG_OK && how != TG_CUDA_FIRST_CSR)
+        rc = tg_cuda_set_first_layer(c->cu, how, n->max_batch, n->spec.steps * n->spec.cities, e);
     if (rc == TG_OK)
         rc = alloc_all(n, c, seed, e);
     if (rc != TG_OK) {
         cuda_destroy(n);
         return rc;
     }
-    tg_mlp_point(&c->P, c->params, &c->shape);
-    tg_mlp_point(&c->G, c->grads, &c->shape);
     n->ops = &cuda_ops;
     return TG_OK;
 }

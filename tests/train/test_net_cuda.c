@@ -1,5 +1,6 @@
 /* test_net_cuda.c - the CUDA backend against the CPU backend through the real trainer
- * (tg_train_epoch, with an in-memory batch source like test_trainer.c's): one seed, the
+ * (tg_train_epoch, with an in-memory batch source like test_trainer.c's), for each model
+ * that has a CUDA version (the MLP, logreg, the factorized conv and GRU): one seed, the
  * same initial bits, the same loss curve over 2 epochs within a tolerance, and test MAP
  * within 0.01; state and gradient copies that round-trip bit for bit.
  *
@@ -88,15 +89,10 @@ static double rel(double gpu, double cpu)
     return fabs(gpu - cpu) / (fabs(cpu) > 1e-12 ? fabs(cpu) : 1e-12);
 }
 
-int main(void)
+/* One model: CPU and CUDA nets of spec trained side by side. */
+static void check_backends(const char *what, const tg_net_spec spec)
 {
-    if (!tg_net_cuda_available()) {
-        printf("skipped: %s\n", "this build has no CUDA backend or no CUDA device answers");
-        return 77;
-    }
-    make_data();
-    const tg_net_spec spec = {.kind = TG_NET_MLP, .steps = STEPS, .cities = CITIES, .genres = G,
-                              .hidden = 48};
+    printf("%s:\n", what);
     /* batch 24: 160 albums make 6 full batches and one of 16, so the last batch of an
      * epoch is smaller than the net's max_batch, as in a real run */
     tg_train_config cfg = {.epochs = 2, .batch = 24,
@@ -112,8 +108,10 @@ int main(void)
     const size_t n = cpu.net->layout.n_params;
     EXPECT(gpu.net->layout.n_params == n, "%zu vs %zu", gpu.net->layout.n_params, n);
     float *a = malloc(n * 4), *b = malloc(n * 4), *m = malloc(n * 4), *v = malloc(n * 4);
-    if (!a || !b || !m || !v)
-        return 1;
+    if (!a || !b || !m || !v) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
 
     /* the same seed gives the same initial bits, and zero moments */
     CHECK(cpu.net->ops->get_state(cpu.net, a, NULL, NULL, &e));
@@ -161,8 +159,10 @@ int main(void)
     CHECK(cpu.net->ops->get_state(cpu.net, a, m, v, &e));
     CHECK(gpu.net->ops->set_state(gpu.net, a, m, v, &e));
     float *a2 = malloc(n * 4), *m2 = malloc(n * 4), *v2 = malloc(n * 4);
-    if (!a2 || !m2 || !v2)
-        return 1;
+    if (!a2 || !m2 || !v2) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
     CHECK(gpu.net->ops->get_state(gpu.net, a2, m2, v2, &e));
     EXPECT(memcmp(a, a2, n * 4) == 0 && memcmp(m, m2, n * 4) == 0 && memcmp(v, v2, n * 4) == 0,
            "set_state then get_state");
@@ -186,6 +186,25 @@ int main(void)
     tg_model_free(&cpu);
     tg_model_free(&gpu);
     free(a), free(b), free(m), free(v), free(a2), free(m2), free(v2);
+}
+
+int main(void)
+{
+    if (!tg_net_cuda_available()) {
+        printf("skipped: %s\n", "this build has no CUDA backend or no CUDA device answers");
+        return 77;
+    }
+    make_data();
+    const tg_net_spec base = {.steps = STEPS, .cities = CITIES, .genres = G};
+    tg_net_spec mlp = base, logreg = base, conv = base, gru = base;
+    mlp.kind = TG_NET_MLP, mlp.hidden = 48;
+    logreg.kind = TG_NET_LOGREG;
+    conv.kind = TG_NET_FACTORIZED, conv.embed = 8, conv.channels = 8, conv.kernel = 3;
+    gru = conv, gru.temporal = TG_TEMPORAL_GRU;
+    check_backends("mlp", mlp);
+    check_backends("logreg", logreg);
+    check_backends("factorized conv", conv);
+    check_backends("factorized gru", gru);
     printf(failures ? "FAILED\n" : "CPU and GPU agree\n");
     return failures ? 1 : 0;
 }
