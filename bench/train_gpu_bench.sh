@@ -9,7 +9,10 @@
 #      aggregate, made here if missing) for EPOCHS epochs (default 2: the first reads
 #      the store, later ones its decoded cache) at batch 20 and 200, both first layers:
 #      seconds per epoch (test pass included) and the loader's stall share ("stall":
-#      time the trainer waited for batches / epoch time).
+#      time the trainer waited for batches / epoch time);
+#   3. the other models with a CUDA version on the same store, batch 20, EPOCHS epochs
+#      at nbSteps 28 and 358: logreg, the factorized conv (README's recommended model)
+#      and GRU: seconds per epoch and test MAP, to set beside README's CPU table.
 # Without a GPU it says so and exits 77 before making anything. Run it on a GPU session
 # (the device tool), then copy the figures into README with the device's name.
 # TG_TIME names GNU time where it is not /usr/bin/time (bench/gpu_kit.sh brings its own).
@@ -62,4 +65,20 @@ run() { # batch first-layer
 for first in csr dense; do
     run 20 "$first"
     run 200 "$first"
+done
+
+run_model() { # steps model [options]
+    steps=$1
+    shift
+    "$time_prog" -f "peak RSS %M KB, wall %e s" -o "$dir/time" \
+        "$build/train/train" "$dir/store.h5" -o "$dir/m.h5" --predictions "$dir/p.h5" \
+        --steps "$steps" --epochs "$epochs" --batch 20 --backend cuda --force "$@" \
+        2>"$dir/log" || { cat "$dir/log"; exit 1; }
+    echo "== train --backend cuda, nbSteps $steps, --model $*: $(cat "$dir/time")"
+    grep -E 'needs|^ +[0-9]+ |albums' "$dir/log"
+}
+for steps in 28 358; do
+    run_model "$steps" logreg
+    run_model "$steps" factorized
+    run_model "$steps" factorized --temporal gru --transform raw
 done
