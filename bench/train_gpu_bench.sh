@@ -10,9 +10,9 @@
 #      the store, later ones its decoded cache) at batch 20 and 200, both first layers:
 #      seconds per epoch (test pass included) and the loader's stall share ("stall":
 #      time the trainer waited for batches / epoch time);
-#   3. the other models with a CUDA version on the same store, batch 20, EPOCHS epochs
-#      at nbSteps 28 and 358: logreg, the factorized conv (README's recommended model)
-#      and GRU: seconds per epoch and test MAP, to set beside README's CPU table.
+#   3. the other models on the same store, batch 20, EPOCHS epochs at nbSteps 28 and
+#      358: logreg, the cnn, the factorized conv (README's recommended model) and GRU:
+#      seconds per epoch and test MAP, to set beside README's CPU table.
 # Without a GPU it says so and exits 77 before making anything. Run it on a GPU session
 # (the device tool), then copy the figures into README with the device's name.
 # TG_TIME names GNU time where it is not /usr/bin/time (bench/gpu_kit.sh brings its own).
@@ -79,6 +79,7 @@ run_model() { # steps model [options]
 }
 for steps in 28 358; do
     run_model "$steps" logreg
+    run_model "$steps" cnn
     run_model "$steps" factorized
     run_model "$steps" factorized --temporal gru --transform raw
 done

@@ -138,6 +138,14 @@ tg_code shift_rows(X &x, const float *src, size_t B, int64_t T, size_t W, int64_
     });
 }
 
+/* The next n floats of an activation block being laid out (block NULL: only counts). */
+static inline float *take_floats(float *block, size_t *at, size_t n)
+{
+    float *p = block ? block + *at : NULL;
+    *at += n;
+    return p;
+}
+
 /* The float offset of layout l's tensor of that name, or (size_t)-1. */
 static inline size_t tensor_offset(const tg_net_layout *l, const char *name)
 {

@@ -43,10 +43,7 @@ static inline size_t fact_cuda_point(const tg_net_spec *s, size_t B, float *bloc
     const size_t T = (size_t)s->steps, D = (size_t)s->embed, C = (size_t)s->channels;
     const size_t W = D > C ? D : C;
     size_t at = 0;
-    float *p[16];
-    size_t n[16];
-    int k = 0;
-#define FACT_PART(count) (n[k] = (count), p[k] = block ? block + at : NULL, at += n[k], p[k++])
+#define FACT_PART(count) take_floats(block, &at, (count))
     memset(a, 0, sizeof *a);
     a->emb = FACT_PART(B * T * D);
     a->demb = FACT_PART(B * T * D);

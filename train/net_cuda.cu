@@ -192,7 +192,7 @@ static tg_code cuda_forward(tg_net *n, const tg_csr_batch *x, float *logits, tg_
     s->rows = B;
     c->cur = k;
     tg_csr_batch xd = {B, s->d_indptr, s->d_indices, s->d_values};
-    tg_code rc = c->model->forward(c->cu, &n->spec, &n->layout, c->params, &xd, c->acts,
+    tg_code rc = c->model->forward(c->cu, &n->spec, &n->layout, c->params, &xd, x, c->acts,
                                    n->max_batch, c->logits, e);
     if (rc != TG_OK)
         return rc;
@@ -220,7 +220,7 @@ static tg_code cuda_backward(tg_net *n, const tg_csr_batch *x, const float *dlog
                                  cudaMemcpyHostToDevice, c->cu->stream));
     CUDA_TRY(cudaEventRecord(c->dlogits_copied, c->cu->stream));
     tg_csr_batch xd = {x->rows, s->d_indptr, s->d_indices, s->d_values};
-    tg_code rc = c->model->backward(c->cu, &n->spec, &n->layout, c->params, c->grads, &xd,
+    tg_code rc = c->model->backward(c->cu, &n->spec, &n->layout, c->params, c->grads, &xd, x,
                                     c->acts, n->max_batch, c->dlogits, e);
     if (rc != TG_OK)
         return rc;
@@ -342,10 +342,11 @@ static tg_code check_fit(tg_net *n, cuda_net *c, tg_error *e)
     tg_format_bytes(fb, sizeof fb, (double)free_b);
     tg_format_bytes(tb, sizeof tb, (double)total_b);
     /* what makes each model large: the MLP's W1 and the logreg's W grow with steps, the
-     * factorized model's activations with the batch's albums x steps */
+     * cnn's convolutions with steps and its Linear-3 with hidden, the factorized model's
+     * activations with the batch's albums x steps */
     char what[96];
     const tg_net_spec *s = &n->spec;
-    if (s->kind == TG_NET_MLP)
+    if (s->kind == TG_NET_MLP || s->kind == TG_NET_CNN)
         snprintf(what, sizeof what, "--steps (now %lld) or --hidden (now %lld)",
                  (long long)s->steps, (long long)s->hidden);
     else if (s->kind == TG_NET_FACTORIZED)

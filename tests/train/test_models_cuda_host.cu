@@ -1,14 +1,16 @@
 /* test_models_cuda_host.cu - the CUDA backend's model passes (logreg_cuda.cuh,
- * factorized_cuda.cuh), run on the CPU through host_exec, against the CPU models that
- * define them (net_logreg.c, net_factorized.c): logits and every gradient on random
- * batches, for each temporal model and the conv's edge cases. Also gemm_rm's row-major
- * translation against cblas's own row-major SGEMM.
+ * cnn_cuda.cuh, factorized_cuda.cuh), run on the CPU through host_exec, against the CPU
+ * models that define them (net_logreg.c, net_cnn.c, net_factorized.c): logits and every
+ * gradient on random batches, for each temporal model, the conv's edge cases and small
+ * CNN geometries. Also gemm_rm's row-major translation against cblas's own row-major
+ * SGEMM.
  *
  * It needs no GPU: it checks the index arithmetic and GEMM arguments that the GPU runs,
  * where those models' bugs would be. Launches, copies and cuBLAS are test_net_cuda.c's
  * part, on a machine with a device. Tolerance: the two sum in other orders (one GEMM over
  * a batch's rows against one per album and tap), so values agree to float rounding:
  * |host - cpu| <= 1e-4 (|cpu| + the tensor's largest |cpu|) per element. */
+#include "cnn_cuda.cuh"
 #include "factorized_cuda.cuh"
 #include "logreg_cuda.cuh"
 
@@ -104,11 +106,11 @@ struct batch {
     }
 };
 
-static batch random_batch(const tg_net_spec *s, int32_t rows, tg_rng *r)
+static batch random_batch(int64_t steps, int64_t cities, int32_t rows, tg_rng *r)
 {
     batch b;
     b.indptr.push_back(0);
-    const int64_t cols = s->steps * s->cities;
+    const int64_t cols = steps * cities;
     for (int32_t row = 0; row < rows; row++) {
         for (int64_t j = 0; row != 1 && j < cols; j++)
             if (tg_rng_uniform(r) < 0.35) {
@@ -134,7 +136,7 @@ static void check_model(const char *what, tg_net_spec spec, const char *zero_gra
     const size_t P = l->n_params, G = (size_t)s->genres;
     tg_rng r;
     tg_rng_seed(&r, 5, 0, 0);
-    batch b = random_batch(s, B, &r);
+    batch b = random_batch(s->steps, s->cities, B, &r);
     tg_csr_batch x = b.view(B);
 
     std::vector<float> want_logits((size_t)B * G), logits((size_t)B * G), dlogits((size_t)B * G);
@@ -164,6 +166,59 @@ static void check_model(const char *what, tg_net_spec spec, const char *zero_gra
     tg_net_destroy(n);
 }
 
+/* The CNN over geometry g (any, as cnn.h's layers take): tg_cnn_forward and
+ * tg_cnn_backward against cnn_cuda.cuh's passes on host_exec. */
+static void check_cnn(const char *what, tg_cnn_geom g)
+{
+    tg_error e = {};
+    host_exec hx = {&e};
+    const int32_t B = 4;
+    CHECK(tg_cnn_geom_init(&g, &e));
+    tg_net_layout l;
+    CHECK(tg_cnn_layout(&g, B, &l, &e));
+    std::vector<float> params(l.n_params), want_grads(l.n_params, 0.0f), grads(l.n_params, 0.0f);
+    tg_cnn_init(&g, params.data(), 13);
+    /* positive conv biases keep most ReLU outputs alive: with PyTorch's init most of a
+     * small plane's maxima are zeros, at the window's first cell, whichever the window */
+    for (const char *name : {"conv1_b", "conv2_b"})
+        for (int64_t c = 0; c < (name[4] == '1' ? g.c1 : g.c2); c++)
+            params[tensor_offset(&l, name) + (size_t)c] += 0.5f;
+    tg_rng r;
+    tg_rng_seed(&r, 9, 0, 0);
+    batch b = random_batch(g.steps, g.cities, B, &r);
+    tg_csr_batch x = b.view(B);
+    const size_t G = (size_t)g.genres;
+    std::vector<float> want_logits((size_t)B * G), logits((size_t)B * G), dlogits((size_t)B * G);
+    for (float &v : dlogits)
+        v = (float)tg_rng_uniform(&r) - 0.5f;
+    tg_cnn_acts *ca = NULL;
+    CHECK(tg_cnn_acts_alloc(&g, B, &ca, &e));
+    tg_cnn_forward(ca, params.data(), &x, want_logits.data());
+    tg_cnn_backward(ca, params.data(), want_grads.data(), &x, dlogits.data());
+    tg_cnn_acts_free(ca);
+
+    cnn_cuda_acts a;
+    std::vector<float> acts(cnn_cuda_point(&g, (size_t)B, NULL, &a));
+    cnn_cuda_point(&g, (size_t)B, acts.data(), &a);
+    CHECK(cnn_cuda_forward(hx, &g, &l, params.data(), &x, &x, &a, logits.data()));
+    CHECK(cnn_cuda_backward(hx, &g, &l, params.data(), grads.data(), &x, &x, &a, dlogits.data()));
+    expect_close(what, "logits", logits.data(), want_logits.data(), logits.size());
+    for (int k = 0; k < l.n_tensors; k++) {
+        const tg_net_tensor *t = &l.tensors[k];
+        expect_close(what, t->name, grads.data() + t->offset, want_grads.data() + t->offset,
+                     t->count);
+    }
+}
+
+static tg_cnn_geom cnn_geom(int64_t steps, int64_t cities, int64_t c1, int64_t k1, int64_t c2,
+                            int64_t k2, int64_t gh, int64_t gw)
+{
+    tg_cnn_geom g = {};
+    g.steps = steps, g.cities = cities, g.c1 = c1, g.k1 = k1, g.c2 = c2, g.k2 = k2;
+    g.grid_h = gh, g.grid_w = gw, g.hidden = 6, g.mid = 5, g.genres = 4;
+    return g;
+}
+
 int main(void)
 {
     test_gemm_rm();
@@ -185,6 +240,12 @@ int main(void)
     check_model("factorized gru", gru);
     gru.steps = 1;
     check_model("factorized gru, one step", gru, "W_hh"); /* h_{-1} = 0 multiplies W_hh */
+    check_cnn("cnn 5 x 14, 3 x 3 then 3 x 3, grid 2 x 2", cnn_geom(5, 14, 2, 3, 3, 3, 2, 2));
+    /* odd steps (pool1 keeps a last single row), a 5 x 5 first kernel, a grid finer than
+     * conv2's output (overlapping adaptive windows) */
+    check_cnn("cnn 7 x 16, 5 x 5 then 3 x 3, grid 5 x 3", cnn_geom(7, 16, 3, 5, 2, 3, 5, 3));
+    /* fewer cities than both kernels need: zero-padded on the right; one step */
+    check_cnn("cnn 1 x 5, padded width", cnn_geom(1, 5, 2, 3, 2, 3, 1, 2));
     printf(failures ? "FAILED\n" : "the CUDA passes on the host agree with the CPU models\n");
     return failures ? 1 : 0;
 }

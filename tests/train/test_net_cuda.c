@@ -1,6 +1,6 @@
 /* test_net_cuda.c - the CUDA backend against the CPU backend through the real trainer
  * (tg_train_epoch, with an in-memory batch source like test_trainer.c's), for each model
- * that has a CUDA version (the MLP, logreg, the factorized conv and GRU): one seed, the
+ * (the MLP, logreg, the cnn at a narrow Linear-3, the factorized conv and GRU): one seed, the
  * same initial bits, the same loss curve over 2 epochs within a tolerance, and test MAP
  * within 0.01; state and gradient copies that round-trip bit for bit.
  *
@@ -196,13 +196,15 @@ int main(void)
     }
     make_data();
     const tg_net_spec base = {.steps = STEPS, .cities = CITIES, .genres = G};
-    tg_net_spec mlp = base, logreg = base, conv = base, gru = base;
+    tg_net_spec mlp = base, logreg = base, cnn = base, conv = base, gru = base;
     mlp.kind = TG_NET_MLP, mlp.hidden = 48;
     logreg.kind = TG_NET_LOGREG;
+    cnn.kind = TG_NET_CNN, cnn.hidden = 64; /* Linear-3 10,656 -> 64, not 4096 */
     conv.kind = TG_NET_FACTORIZED, conv.embed = 8, conv.channels = 8, conv.kernel = 3;
     gru = conv, gru.temporal = TG_TEMPORAL_GRU;
     check_backends("mlp", mlp);
     check_backends("logreg", logreg);
+    check_backends("cnn", cnn);
     check_backends("factorized conv", conv);
     check_backends("factorized gru", gru);
     printf(failures ? "FAILED\n" : "CPU and GPU agree\n");
