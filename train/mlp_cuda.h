@@ -17,8 +17,9 @@ typedef struct tg_cuda tg_cuda;
 
 /* How the first layer's forward (h_pre = X W1 + b1, X a CSR batch) runs. Which is faster
  * is an open question until it is measured on a GPU (bench/train_gpu_bench.sh):
- *   CSR   one block per batch row sums values[k] * W1[indices[k], :], reading only the
- *         W1 rows the batch touches (nnz x hidden floats): no work on zeros;
+ *   CSR   one element per (batch row, hidden unit) sums values[k] * W1[indices[k], unit]
+ *         (a warp reads a W1 row together), reading only the W1 rows the batch
+ *         touches (nnz x hidden floats): no work on zeros;
  *   DENSE scatters the batch into a zeroed tile [B, inputs] and runs cublasSgemm over
  *         all of W1 (inputs x hidden floats read, however sparse the batch), which
  *         tensor-core-free SGEMM still does near peak bandwidth.

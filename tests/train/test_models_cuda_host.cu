@@ -1,9 +1,10 @@
-/* test_models_cuda_host.cu - the CUDA backend's model passes (logreg_cuda.cuh,
- * cnn_cuda.cuh, factorized_cuda.cuh), run on the CPU through host_exec, against the CPU
- * models that define them (net_logreg.c, net_cnn.c, net_factorized.c): logits and every
- * gradient on random batches, for each temporal model, the conv's edge cases and small
- * CNN geometries. Also gemm_rm's row-major translation against cblas's own row-major
- * SGEMM.
+/* test_models_cuda_host.cu - the CUDA backend's model passes (mlp_cuda.cuh,
+ * logreg_cuda.cuh, cnn_cuda.cuh, factorized_cuda.cuh), run on the CPU through host_exec,
+ * against the CPU models that define them (mlp.h, net_logreg.c, net_cnn.c,
+ * net_factorized.c): logits and every gradient on random batches, for both of the MLP's
+ * first layers, each temporal model, the conv's edge cases and small CNN geometries; the
+ * MLP's zero_grad and the fused Adam step. Also gemm_rm's row-major translation against
+ * cblas's own row-major SGEMM.
  *
  * It needs no GPU: it checks the index arithmetic and GEMM arguments that the GPU runs,
  * where those models' bugs would be. Launches, copies and cuBLAS are test_net_cuda.c's
@@ -13,6 +14,7 @@
 #include "cnn_cuda.cuh"
 #include "factorized_cuda.cuh"
 #include "logreg_cuda.cuh"
+#include "mlp_cuda.cuh"
 
 extern "C" {
 #include "net.h"
@@ -210,6 +212,75 @@ static void check_cnn(const char *what, tg_cnn_geom g)
     }
 }
 
+/* The MLP's operations (mlp.h's reference) against mlp_cuda.cuh's, with the first layer
+ * from the CSR batch and from a dense tile; then zero_grad, and three fused Adam steps
+ * against tg_adam_step. */
+static void check_mlp(void)
+{
+    tg_error e = {};
+    host_exec hx = {&e};
+    const int32_t B = 5;
+    const tg_mlp_shape s = {4 * 9, 7, 4};
+    const size_t P = tg_mlp_param_count(&s);
+    std::vector<float> params(P), want_grads(P, 0.0f);
+    tg_mlp_tensors p, gw;
+    tg_mlp_point(&p, params.data(), &s);
+    tg_mlp_point(&gw, want_grads.data(), &s);
+    tg_mlp_init(&p, &s, 17);
+    tg_rng r;
+    tg_rng_seed(&r, 21, 0, 0);
+    batch b = random_batch(4, 9, B, &r);
+    tg_csr_batch x = b.view(B);
+    tg_mlp_acts want, got;
+    CHECK(tg_mlp_acts_alloc(&want, &s, B, &e));
+    CHECK(tg_mlp_acts_alloc(&got, &s, B, &e));
+    tg_mlp_forward(&p, &s, &x, &want);
+    for (size_t i = 0; i < (size_t)B * (size_t)s.genres; i++)
+        want.dlogits[i] = got.dlogits[i] = (float)tg_rng_uniform(&r) - 0.5f;
+    tg_mlp_backward(&p, &gw, &s, &x, &want);
+    std::vector<float> tile((size_t)B * (size_t)s.inputs);
+    for (int dense = 0; dense < 2; dense++) {
+        const char *what = dense ? "mlp, dense first layer" : "mlp, CSR first layer";
+        std::vector<float> grads(P, 0.0f);
+        tg_mlp_tensors gg;
+        tg_mlp_point(&gg, grads.data(), &s);
+        CHECK(mlp_cuda_forward(hx, &p, &s, &x, &got, dense ? tile.data() : NULL));
+        CHECK(mlp_cuda_backward(hx, &p, &gg, &s, &x, &got));
+        const size_t BG = (size_t)B * (size_t)s.genres;
+        expect_close(what, "logits", got.logits, want.logits, BG);
+        expect_close(what, "W1", gg.W1, gw.W1, (size_t)(s.inputs * s.hidden));
+        expect_close(what, "b1", gg.b1, gw.b1, (size_t)s.hidden);
+        expect_close(what, "W2", gg.W2, gw.W2, (size_t)(s.hidden * s.genres));
+        expect_close(what, "b2", gg.b2, gw.b2, (size_t)s.genres);
+        CHECK(mlp_cuda_zero_grad(hx, &gg, &s, &x));
+        int zero = 1;
+        for (float v : grads)
+            zero &= v == 0.0f;
+        if (!zero) {
+            fprintf(stderr, "FAILED %s: zero_grad left a gradient\n", what);
+            failures++;
+        }
+    }
+    /* Adam: three steps from the same state, gradients from the reference */
+    const tg_adam opt = {1e-2, 0.9, 0.999, 1e-8};
+    std::vector<float> p1 = params, p2 = params, m1(P, 0.0f), m2(P, 0.0f), v1(P, 0.0f),
+                       v2(P, 0.0f), g2(P);
+    for (int64_t t = 1; t <= 3; t++) {
+        tg_adam_step(&opt, t, p1.data(), want_grads.data(), m1.data(), v1.data(), P);
+        g2 = want_grads;
+        CHECK(mlp_cuda_adam(hx, &opt, t, p2.data(), g2.data(), m2.data(), v2.data(), P, 1));
+        if (g2 != std::vector<float>(P, 0.0f)) {
+            fprintf(stderr, "FAILED mlp_cuda_adam: zero_grad=1 left a gradient\n");
+            failures++;
+        }
+    }
+    expect_close("adam", "parameters", p2.data(), p1.data(), P);
+    expect_close("adam", "m", m2.data(), m1.data(), P);
+    expect_close("adam", "v", v2.data(), v1.data(), P);
+    tg_mlp_acts_free(&want);
+    tg_mlp_acts_free(&got);
+}
+
 static tg_cnn_geom cnn_geom(int64_t steps, int64_t cities, int64_t c1, int64_t k1, int64_t c2,
                             int64_t k2, int64_t gh, int64_t gw)
 {
@@ -222,6 +293,7 @@ static tg_cnn_geom cnn_geom(int64_t steps, int64_t cities, int64_t c1, int64_t k
 int main(void)
 {
     test_gemm_rm();
+    check_mlp();
     tg_net_spec base = {};
     base.steps = 5, base.cities = 7, base.genres = 4;
     tg_net_spec logreg = base, conv = base, gru = base;
