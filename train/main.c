@@ -255,14 +255,8 @@ int main(int argc, char **argv)
     if (mpi.rank > 0)
         tg_display_level = 0;   /* rank 0 speaks for the job, errors included */
     if (rc == TG_OK) {
-        /* auto: the GPU when every model to train has a CUDA version and a device answers */
-        int gpu = backend == 0;
-        if (sweep && n_models > 0)
-            for (size_t j = 0; gpu && j < n_models; j++)
-                gpu = tg_net_cuda_runs(models[j]);
-        else
-            gpu = gpu && tg_net_cuda_runs(o.spec.kind);
-        o.backend = backend == 2 || gpu ? TG_BACKEND_CUDA : TG_BACKEND_CPU;
+        o.backend = backend == 2 ? TG_BACKEND_CUDA
+                  : backend == 0 && tg_net_cuda_available() ? TG_BACKEND_CUDA : TG_BACKEND_CPU;
         tg_signals_install();
         if (sweep) {
             if (n_models == 0)

@@ -221,7 +221,6 @@ typedef struct {
     tg_code (*create)(tg_net *n, uint64_t seed, tg_error *e);
     int (*probe)(void);
     uint64_t (*bytes)(const tg_net_spec *s, const tg_net_layout *l, int32_t max_batch);
-    int (*has)(tg_net_kind kind);
     char why[256];  /* why it could not be loaded */
 } cuda_module;
 
@@ -257,8 +256,7 @@ static cuda_module *cuda_load(void)
     *(void **)&cuda.create = dlsym(cuda.handle, "tg_cuda_module_create");
     *(void **)&cuda.probe = dlsym(cuda.handle, "tg_cuda_module_probe");
     *(void **)&cuda.bytes = dlsym(cuda.handle, "tg_cuda_module_bytes");
-    *(void **)&cuda.has = dlsym(cuda.handle, "tg_cuda_module_has");
-    if (!cuda.create || !cuda.probe || !cuda.bytes || !cuda.has) {
+    if (!cuda.create || !cuda.probe || !cuda.bytes) {
         snprintf(cuda.why, sizeof cuda.why, "the CUDA module lacks its entry points");
         dlclose(cuda.handle);
         cuda.handle = NULL;
@@ -290,16 +288,6 @@ int tg_net_cuda_available(void)
     cuda_module *m = cuda_load();
     return m ? m->probe() : 0;
 #else
-    return 0;
-#endif
-}
-
-int tg_net_cuda_runs(tg_net_kind kind)
-{
-#ifdef TG_HAVE_CUDA
-    return tg_net_cuda_available() && cuda.has(kind);
-#else
-    (void)kind;
     return 0;
 #endif
 }

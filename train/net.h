@@ -144,10 +144,8 @@ tg_code tg_net_create(tg_net **out, const tg_net_spec *spec, tg_backend backend,
                       int32_t max_batch, uint64_t seed, int threads, tg_error *e);
 void tg_net_destroy(tg_net *n);
 
-/* Whether this build has the CUDA backend and a device answers; and also has a CUDA
- * version of that kind of model (--backend auto: the cnn has none yet). */
+/* Whether this build has the CUDA backend and a device answers (--backend auto). */
 int tg_net_cuda_available(void);
-int tg_net_cuda_runs(tg_net_kind kind);
 
 /* Device bytes a net of that spec and layout needs on the CUDA backend (four blocks,
  * activations, two batch slots, the dense tile when TG_CUDA_FIRST_LAYER=dense), before

@@ -109,11 +109,6 @@ extern "C" uint64_t tg_cuda_module_bytes(const tg_net_spec *s, const tg_net_layo
            2 * slot_bytes(max_batch, (int64_t)max_batch * NNZ_PER_ROW) + tile;
 }
 
-extern "C" int tg_cuda_module_has(tg_net_kind kind)
-{
-    return tg_cuda_model_of(kind) != NULL;
-}
-
 extern "C" int tg_cuda_module_probe(void)
 {
     int n = 0;
