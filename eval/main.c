@@ -135,6 +135,11 @@ int main(int argc, char **argv)
     }
     if (rc == TG_OK && o.json_path != NULL && o.html_path != NULL)
         rc = tg_output_distinct("--json", o.json_path, "--html", o.html_path, &err);
+    /* a missing or read-only output directory is found before the report is printed, as
+     * every stage does, not after */
+    for (int k = 0; k < 2 && rc == TG_OK; k++)
+        if (outs[k] != NULL && strcmp(outs[k], "-") != 0)
+            rc = tg_output_probe(outs[k], &err);
     if (rc != TG_OK)
         goto end;
     if ((json_stdout || html_stdout) && tg_display_level > 1)

@@ -105,6 +105,12 @@ same "$dir/model.h5" "$dir/keep-model.h5" model-intact
 expect 2 json-is-html -- "$h5" --json "$dir/r.out" --html "$dir/r.out"
 has "$dir/err" "--json $dir/r.out and --html $dir/r.out are the same file" json-is-html
 [ -e "$dir/r.out" ] && { echo "FAIL json-is-html: written"; failures=$((failures + 1)); }
+# An output whose directory is missing fails before the report: nothing on stdout.
+expect 1 json-no-dir -- "$h5" --json "$dir/missing/r.json"
+has "$dir/err" "$dir/missing/r.json" json-no-dir
+[ -s "$dir/out" ] && { echo "FAIL json-no-dir: printed a report"; failures=$((failures + 1)); }
+expect 1 html-no-dir -- "$h5" --json "$dir/ok.json" --html "$dir/missing/r.html"
+[ -e "$dir/ok.json" ] && { echo "FAIL html-no-dir: --json written"; failures=$((failures + 1)); }
 # A model with more than 21 epochs: first and last 10 rows only.
 "$WRITE_MODEL" "$dir/long.h5" 40 || { echo "FAIL: write_model 40"; exit 1; }
 expect 0 model-long -- "$h5" --model "$dir/long.h5"
