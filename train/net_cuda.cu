@@ -1,12 +1,12 @@
 /* net_cuda.cu - the CUDA backend of net.h: the same entries as net_cpu.c, in its order,
- * for each model that has a CUDA version (models_cuda.cuh: the MLP, logreg, factorized;
- * the CPU models define what they compute).
+ * for every model (models_cuda.cuh has their passes; the CPU models define what they
+ * compute).
  *
  * Where things live. The four blocks (parameters, gradients, Adam's m and v, in net.h's
  * layout) and the activations are on the device for the net's life. Parameters are
  * initialised on the host by the CPU model's init, so a seed gives the same initial bits
- * on both backends, then copied once. The trainer only hands over host CSR batches and host logits / dlogits, which
- * cross through pinned staging buffers.
+ * on both backends, then copied once. The trainer only hands over host CSR batches and
+ * host logits / dlogits, which cross through pinned staging buffers.
  *
  * Streams and what overlaps. Kernels and cuBLAS run on the compute stream (mlp_cuda's);
  * batches go host -> device on a separate copy stream, into one of two slots used in
