@@ -89,6 +89,52 @@ static double rel(double gpu, double cpu)
     return fabs(gpu - cpu) / (fabs(cpu) > 1e-12 ? fabs(cpu) : 1e-12);
 }
 
+/* One forward and backward on the first 24 albums from the same state: logits and each
+ * gradient tensor within |gpu - cpu| <= 1e-5 + 1e-4 |cpu| (test_mlp_cuda.c's rule), so
+ * that a disagreement names its tensor; then both gradient blocks back to zero. grads_cpu
+ * and grads_gpu hold n_params floats. */
+static void one_step(tg_net *cpu, tg_net *gpu, float *grads_cpu, float *grads_gpu)
+{
+    tg_error e = {0};
+    enum { B = 24 };
+    uint32_t albums[B];
+    for (int i = 0; i < B; i++)
+        albums[i] = train_ids[i];
+    tg_csr_buf buf = {0};
+    CHECK(fill(NULL, albums, B, &buf, &e));
+    tg_csr_batch x = tg_csr_view(&buf);
+    float lc[B * G], lg[B * G], dl[B * G];
+    CHECK(tg_net_forward(cpu, &x, lc, &e));
+    CHECK(tg_net_forward(gpu, &x, lg, &e));
+    for (int i = 0; i < B * G; i++)
+        dl[i] = (float)((i % 7) - 3) / (B * G); /* any fixed dlogits will do */
+    CHECK(tg_net_backward(cpu, &x, dl, &e));
+    CHECK(tg_net_backward(gpu, &x, dl, &e));
+    CHECK(cpu->ops->get_grads(cpu, grads_cpu, &e));
+    CHECK(gpu->ops->get_grads(gpu, grads_gpu, &e));
+    int bad = 0;
+    for (int i = 0; i < B * G; i++)
+        bad += fabs((double)lg[i] - lc[i]) > 1e-5 + 1e-4 * fabs(lc[i]);
+    EXPECT(bad == 0, "%d of %d logits differ after one forward", bad, B * G);
+    for (int k = 0; k < cpu->layout.n_tensors; k++) {
+        const tg_net_tensor *t = &cpu->layout.tensors[k];
+        double worst = 0;
+        bad = 0;
+        for (size_t i = t->offset; i < t->offset + t->count; i++) {
+            double d = fabs((double)grads_gpu[i] - grads_cpu[i]);
+            bad += d > 1e-5 + 1e-4 * fabs(grads_cpu[i]);
+            worst = fmax(worst, d);
+        }
+        printf("  one step: d %-8s %9zu values, max |gpu - cpu| %.3g\n", t->name, t->count, worst);
+        EXPECT(bad == 0, "%d of %zu gradients of %s differ after one backward", bad, t->count,
+               t->name);
+    }
+    memset(grads_cpu, 0, cpu->layout.n_params * sizeof(float));
+    CHECK(cpu->ops->set_grads(cpu, grads_cpu, &e));
+    CHECK(gpu->ops->set_grads(gpu, grads_cpu, &e));
+    tg_csr_buf_free(&buf);
+}
+
 /* One model: CPU and CUDA nets of spec trained side by side. */
 static void check_backends(const char *what, const tg_net_spec spec)
 {
@@ -121,6 +167,8 @@ static void check_backends(const char *what, const tg_net_spec spec)
     for (size_t i = 0; i < n; i++)
         zero &= m[i] == 0.0f && v[i] == 0.0f;
     EXPECT(zero, "Adam's moments start at zero");
+
+    one_step(cpu.net, gpu.net, a, b);
 
     /* the loss curve: the same albums in the same order on both */
     double worst = 0;
