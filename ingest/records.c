@@ -122,10 +122,11 @@ typedef struct {
     int peek_cut;
     uint64_t next_group;
     rec_t slot[2];                    /* 0: record, 1: nested trace */
-    /* a chunk's last partial line, held until the next chunk completes it (feed) */
-    unsigned char carry[TG_REC_CARRY];
-    size_t carry_len;
+    /* a chunk's last partial line, held until the next chunks complete it (feed) */
+    unsigned char *carry;
+    size_t carry_len, carry_cap;
     uint64_t carry_base;
+    int long_line;                    /* feeding the rest of a line too long to hold */
 } parser;
 
 /* ---- the container stack ---- */
@@ -1027,11 +1028,32 @@ static const unsigned char *last_newline(const unsigned char *s, size_t n)
     return NULL;
 }
 
+/* Room for need bytes in p->carry (need <= TG_REC_LINE_MAX): it grows from 64 KiB as
+ * long lines come, so a file of short lines holds no more than that. */
+static tg_code carry_reserve(parser *p, size_t need)
+{
+    if (need <= p->carry_cap)
+        return TG_OK;
+    size_t cap = p->carry_cap ? p->carry_cap : 64 * 1024;
+    while (cap < need)
+        cap *= 2;
+    if (cap > TG_REC_LINE_MAX)
+        cap = TG_REC_LINE_MAX;
+    unsigned char *c = realloc(p->carry, cap);
+    if (c == NULL)
+        return tg_fail(p->e, TG_ERR_NOMEM, "%s: out of memory for a line of %zu bytes", p->file,
+                       need);
+    p->carry = c;
+    p->carry_cap = cap;
+    return TG_OK;
+}
+
 /* yajl gets the input in pieces that end at a line's end: a chunk's last partial line
- * waits in p->carry for the next chunk's first line. So a line of up to TG_REC_CARRY
- * bytes, every NDJSON record in practice, is in one piece, where skim_object sees all
- * of it: its classification depends neither on where the 256 KiB chunks fall nor on
- * --threads' ranges. A longer line goes to yajl as it comes. */
+ * waits in p->carry for the next chunks to complete it. So a line of up to
+ * TG_REC_LINE_MAX bytes (4 MiB: every NDJSON record in practice) is in one piece, where
+ * skim_object sees all of it: its classification depends neither on where the 256 KiB
+ * chunks fall nor on --threads' ranges. A longer line goes to yajl as it comes (what was
+ * held, then the rest), and the streaming rules decide (records.h). */
 static tg_code feed(parser *p, tg_input *in, uint64_t start)
 {
     int first = start == 0, seen_data = 0;   /* a BOM only at the file's very start */
@@ -1055,10 +1077,25 @@ static tg_code feed(parser *p, tg_input *in, uint64_t start)
         base += len;
         if (!seen_data)
             seen_data = !all_space(d, n);
+        if (p->long_line) {       /* the rest of a line too long to hold */
+            const unsigned char *nl = memchr(d, '\n', n);
+            size_t take = nl != NULL ? (size_t)(nl - d) + 1 : n;
+            if (take > 0 && (rc = feed_piece(p, d, take, at)) != TG_OK)
+                return rc;
+            d += take;
+            n -= take;
+            at += take;
+            if (nl == NULL)
+                continue;
+            p->long_line = 0;
+        }
         if (p->carry_len > 0) {   /* complete the carried line with this chunk's first */
             const unsigned char *nl = memchr(d, '\n', n);
             size_t take = nl != NULL ? (size_t)(nl - d) + 1 : n;
-            if (take <= TG_REC_CARRY - p->carry_len) {
+            int fits = take <= TG_REC_LINE_MAX - p->carry_len;
+            if (fits) {
+                if ((rc = carry_reserve(p, p->carry_len + take)) != TG_OK)
+                    return rc;
                 memcpy(p->carry + p->carry_len, d, take);
                 p->carry_len += take;
                 d += take;
@@ -1071,14 +1108,29 @@ static tg_code feed(parser *p, tg_input *in, uint64_t start)
             p->carry_len = 0;
             if (rc != TG_OK)
                 return rc;
+            if (!fits) {          /* too long to hold: its rest as it comes */
+                if ((rc = feed_piece(p, d, take, at)) != TG_OK)
+                    return rc;
+                d += take;
+                n -= take;
+                at += take;
+                if (nl == NULL) {
+                    p->long_line = 1;
+                    continue;
+                }
+            }
         }
         const unsigned char *nl = last_newline(d, n);
         size_t whole = nl != NULL ? (size_t)(nl - d) + 1 : 0;
-        if (n - whole > TG_REC_CARRY)
-            whole = n;            /* a line too long to carry */
         if (whole > 0 && (rc = feed_piece(p, d, whole, at)) != TG_OK)
             return rc;
-        if (n > whole) {
+        if (n - whole > TG_REC_LINE_MAX) {   /* a line too long to hold */
+            if ((rc = feed_piece(p, d + whole, n - whole, at + whole)) != TG_OK)
+                return rc;
+            p->long_line = 1;
+        } else if (n > whole) {
+            if ((rc = carry_reserve(p, n - whole)) != TG_OK)
+                return rc;
             memcpy(p->carry, d + whole, n - whole);
             p->carry_len = n - whole;
             p->carry_base = at + whole;
@@ -1137,6 +1189,7 @@ static tg_code parse_input(tg_input *in, uint64_t start, uint64_t line0, const t
     counts->newlines = p->lines - line0;
     if (p->h != NULL)
         yajl_free(p->h);
+    free(p->carry);
     free(p);
     tg_input_close(in);
     return rc;

@@ -10,10 +10,11 @@
  *     container is an object whose every value is an array, anything else is a record.
  *     When an undecided object meets an array, records.c reads ahead to the object's
  *     end within the bytes yajl was handed, which end at a line's end (lines up to
- *     TG_REC_CARRY are never split), and decides exactly: every NDJSON record, and
- *     every file up to 256 KiB, is classified by that rule, whatever the chunking or
- *     --threads. When the end is out of sight (a large container, or a record spread
- *     over lines across a chunk's end), it decides as it goes:
+ *     TG_REC_LINE_MAX, 4 MiB, are never split), and decides exactly: every NDJSON
+ *     record up to 4 MiB, and every file up to 256 KiB, is classified by that rule,
+ *     whatever the chunking or --threads. When the end is out of sight (a large
+ *     container, a longer line, or a record spread over lines across a chunk's end), it
+ *     decides as it goes:
  *       * a scalar or object value, or an array under a known key other than "traces"
  *         => a record;
  *       * an array (not under key "traces") with an object among its elements
@@ -107,7 +108,7 @@
 #define TG_REC_MAX_GENRES 64
 #define TG_REC_MAX_GENRE_BYTES 4096
 #define TG_REC_MAX_TEXT 4096         /* raw text kept for a reject */
-#define TG_REC_CARRY (64 * 1024)     /* lines up to this long reach yajl whole (feed) */
+#define TG_REC_LINE_MAX (4u << 20)   /* lines up to this long reach yajl whole (feed) */
 
 /* Stable reject reasons: values are written to files; append only. */
 typedef enum {

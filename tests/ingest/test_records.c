@@ -259,10 +259,11 @@ Test(nested, rejected_album_with_valid_id_still_gives_its_traces)
     col_free(&c);
 }
 
-/* The text with `pad` bytes of spaces where "@" is: records.c reads an undecided
- * top-level object ahead only within one 256 KiB chunk, so a pad larger than that
- * leaves the decision to the streaming rules (records.h). */
-static char *padded(const char *text, size_t pad)
+/* The text with `pad` newlines where "@" is: records.c reads an undecided top-level
+ * object ahead only within what yajl was handed, whole lines of one 256 KiB chunk (a line
+ * is held whole up to 4 MiB), so a pad of more lines than that leaves the decision to the
+ * streaming rules (records.h). spaced() pads with spaces: one long line. */
+static char *padded_with(const char *text, size_t pad, char fill)
 {
     const char *at = strchr(text, '@');
     cr_assert_not_null(at);
@@ -270,9 +271,19 @@ static char *padded(const char *text, size_t pad)
     char *s = malloc(head + pad + tail + 1);
     cr_assert_not_null(s);
     memcpy(s, text, head);
-    memset(s + head, ' ', pad);
+    memset(s + head, fill, pad);
     memcpy(s + head + pad, at + 1, tail + 1);
     return s;
+}
+
+static char *padded(const char *text, size_t pad)
+{
+    return padded_with(text, pad, '\n');
+}
+
+static char *spaced(const char *text, size_t pad)
+{
+    return padded_with(text, pad, ' ');
 }
 
 #define PAST_A_CHUNK (300u * 1024u)
@@ -433,6 +444,47 @@ Test(containers, a_large_container_named_traces_keeps_its_albums_traces)
     cr_assert_str_eq(c.traces[0].album, "1");
     cr_assert_str_eq(c.traces[0].city, "A");
     cr_assert_str_eq(c.traces[1].album, "2");
+    col_free(&c);
+    free(text);
+}
+
+Test(containers, a_long_record_line_is_classified_whole)
+{
+    /* a record on one line of over 1 MiB whose unknown key holds objects: the line
+     * reaches yajl whole, so the read-ahead sees its end and its scalars make it a
+     * record (up to 2026-12-03 lines over 64 KiB were not held: a container, rejected) */
+    char *text = spaced("{\"x\": [{\"a\": 1} @], \"album_id\": 2, \"release_date\": "
+                        "\"2016-10-28\", \"genres\": [\"Pop\"]}\n" TRACE1("A") "\n",
+                        (size_t)1 << 20);
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, text);
+    cr_assert_eq(n.records, 2);
+    cr_assert_eq(n.albums, 1);
+    cr_assert_eq(n.traces, 1);
+    cr_assert_eq(n.unknown_keys, 1);
+    cr_assert_eq(n.rejected, 0);
+    col_free(&c);
+    free(text);
+}
+
+Test(containers, a_line_longer_than_held_streams_and_the_next_is_held_again)
+{
+    /* a container on one line past TG_REC_LINE_MAX goes to yajl as it comes (the
+     * streaming rules decide it); the short line after it is held whole again, so its
+     * record with an array of objects first is read ahead and found a record */
+    char *text = spaced("{\"albums\": [" ALBUM1 " @], \"traces\": [" TRACE1("A") "]}\n"
+                        "{\"tracks\": [{\"id\": 7}], \"album_id\": 2, \"release_date\": "
+                        "\"2016-10-28\"}\n",
+                        TG_REC_LINE_MAX + 300u * 1024u);
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, text);
+    cr_assert_eq(n.records, 3);
+    cr_assert_eq(n.albums, 2);
+    cr_assert_eq(n.traces, 1);
+    cr_assert_eq(n.unknown_keys, 1, "tracks");
+    cr_assert_eq(n.rejected, 0);
     col_free(&c);
     free(text);
 }
