@@ -78,13 +78,6 @@ static inline cnn_cuda_tensors cnn_cuda_tensors_of(const tg_net_layout *l, const
     return t;
 }
 
-#define CNN_TRY(call)                                                                        \
-    do {                                                                                     \
-        tg_code rc_ = (call);                                                                \
-        if (rc_ != TG_OK)                                                                    \
-            return rc_;                                                                      \
-    } while (0)
-
 template <class X> tg_code cnn_relu(X &x, float *v, size_t n)
 {
     return x.each(n, [=] __host__ __device__(size_t i) { v[i] = v[i] > 0 ? v[i] : 0; });
@@ -95,8 +88,8 @@ template <class X>
 tg_code cnn_linear_forward(X &x, size_t B, int64_t NI, int64_t NO, const float *in, const float *W,
                            const float *bias, float *out, bool relu)
 {
-    CNN_TRY(broadcast_rows(x, bias, B, (size_t)NO, out));
-    CNN_TRY(gemm_rm(x, false, false, (int64_t)B, NO, NI, 1.0f, in, NI, W, NO, 1.0f, out, NO));
+    EXEC_TRY(broadcast_rows(x, bias, B, (size_t)NO, out));
+    EXEC_TRY(gemm_rm(x, false, false, (int64_t)B, NO, NI, 1.0f, in, NI, W, NO, 1.0f, out, NO));
     return relu ? cnn_relu(x, out, B * (size_t)NO) : TG_OK;
 }
 
@@ -105,9 +98,9 @@ template <class X>
 tg_code cnn_linear_backward(X &x, size_t B, int64_t NI, int64_t NO, const float *in,
                             const float *W, const float *dout, float *dW, float *db, float *din)
 {
-    CNN_TRY(gemm_rm(x, true, false, NI, NO, (int64_t)B, 1.0f, in, NI, dout, NO, 1.0f, dW, NO));
-    CNN_TRY(add_column_sums(x, dout, B, (size_t)NO, db));
-    CNN_TRY(gemm_rm(x, false, true, (int64_t)B, NI, NO, 1.0f, dout, NO, W, NO, 0.0f, din, NI));
+    EXEC_TRY(gemm_rm(x, true, false, NI, NO, (int64_t)B, 1.0f, in, NI, dout, NO, 1.0f, dW, NO));
+    EXEC_TRY(add_column_sums(x, dout, B, (size_t)NO, db));
+    EXEC_TRY(gemm_rm(x, false, true, (int64_t)B, NI, NO, 1.0f, dout, NO, W, NO, 0.0f, din, NI));
     return x.each(B * (size_t)NI, [=] __host__ __device__(size_t i) {
         if (!(in[i] > 0))
             din[i] = 0;
@@ -122,11 +115,11 @@ tg_code cnn_conv1_forward(X &x, const tg_cnn_geom *g, const float *K, const floa
 {
     const int64_t H = g->h1, W = g->w1, k = g->k1, pad = (k - 1) / 2, HW = H * W;
     const int64_t C1 = g->c1, cities = g->cities;
-    CNN_TRY(x.each((size_t)(C1 * HW), [=] __host__ __device__(size_t i) {
+    EXEC_TRY(x.each((size_t)(C1 * HW), [=] __host__ __device__(size_t i) {
         a1[i] = bias[(int64_t)i / HW];
     }));
     /* one element per (entry, channel, kernel row): its k kernel columns */
-    CNN_TRY(x.each((size_t)(nnz * C1 * k), [=] __host__ __device__(size_t i) {
+    EXEC_TRY(x.each((size_t)(nnz * C1 * k), [=] __host__ __device__(size_t i) {
         const int64_t n = (int64_t)i / (C1 * k), c = ((int64_t)i / k) % C1, kh = (int64_t)i % k;
         const int64_t t = cols[n] / cities, xc = cols[n] % cities, oh = t + pad - kh;
         if (oh < 0 || oh >= H)
@@ -178,15 +171,15 @@ tg_code cnn_conv2_forward(X &x, const float *in, int64_t C, int64_t H, int64_t W
                           float *out)
 {
     const int64_t Ho = H + 2 * pad - k + 1, Wo = W - k + 1, L = Ho * Wo, CK = C * k * k;
-    CNN_TRY(x.each((size_t)(CK * L), [=] __host__ __device__(size_t i) {
+    EXEC_TRY(x.each((size_t)(CK * L), [=] __host__ __device__(size_t i) {
         const int64_t row = (int64_t)i / L, oh = ((int64_t)i % L) / Wo, ow = (int64_t)i % Wo;
         const int64_t c = row / (k * k), kh = (row / k) % k, kw = row % k, ih = oh + kh - pad;
         col[i] = ih >= 0 && ih < H ? in[(c * H + ih) * W + ow + kw] : 0.0f;
     }));
-    CNN_TRY(x.each((size_t)(Cout * L), [=] __host__ __device__(size_t i) {
+    EXEC_TRY(x.each((size_t)(Cout * L), [=] __host__ __device__(size_t i) {
         out[i] = bias[(int64_t)i / L];
     }));
-    CNN_TRY(gemm_rm(x, false, false, Cout, L, CK, 1.0f, K, CK, col, L, 1.0f, out, L));
+    EXEC_TRY(gemm_rm(x, false, false, Cout, L, CK, 1.0f, K, CK, col, L, 1.0f, out, L));
     return cnn_relu(x, out, (size_t)(Cout * L));
 }
 
@@ -203,16 +196,16 @@ tg_code cnn_cuda_forward(X &x, const tg_cnn_geom *g, const tg_net_layout *l, con
         return TG_OK;
     for (size_t b = 0; b < B; b++) {
         const int64_t k0 = hx->indptr[b] - hx->indptr[0], nnz = hx->indptr[b + 1] - hx->indptr[b];
-        CNN_TRY(cnn_conv1_forward(x, g, p.K1, p.b1, xb->indices + k0, xb->values + k0, nnz, a->a1));
-        CNN_TRY(cnn_maxpool(x, a->a1, g->c1, g->h1, g->w1, g->h1p, g->w1p, false, a->p1 + b * P1,
+        EXEC_TRY(cnn_conv1_forward(x, g, p.K1, p.b1, xb->indices + k0, xb->values + k0, nnz, a->a1));
+        EXEC_TRY(cnn_maxpool(x, a->a1, g->c1, g->h1, g->w1, g->h1p, g->w1p, false, a->p1 + b * P1,
                             a->p1_arg + b * P1));
-        CNN_TRY(cnn_conv2_forward(x, a->p1 + b * P1, g->c1, g->h1p, g->w1p, p.K2, p.b2, g->c2,
+        EXEC_TRY(cnn_conv2_forward(x, a->p1 + b * P1, g->c1, g->h1p, g->w1p, p.K2, p.b2, g->c2,
                                   g->k2, (g->k2 - 1) / 2, a->col, a->a2));
-        CNN_TRY(cnn_maxpool(x, a->a2, g->c2, g->h2, g->w2, g->grid_h, g->grid_w, true,
+        EXEC_TRY(cnn_maxpool(x, a->a2, g->c2, g->h2, g->w2, g->grid_h, g->grid_w, true,
                             a->flat + b * F, a->flat_arg + b * F));
     }
-    CNN_TRY(cnn_linear_forward(x, B, g->features, g->hidden, a->flat, p.W3, p.b3, a->h3, true));
-    CNN_TRY(cnn_linear_forward(x, B, g->hidden, g->mid, a->h3, p.W4, p.b4, a->h4, true));
+    EXEC_TRY(cnn_linear_forward(x, B, g->features, g->hidden, a->flat, p.W3, p.b3, a->h3, true));
+    EXEC_TRY(cnn_linear_forward(x, B, g->hidden, g->mid, a->h3, p.W4, p.b4, a->h4, true));
     return cnn_linear_forward(x, B, g->mid, g->genres, a->h4, p.W5, p.b5, logits, false);
 }
 
@@ -227,9 +220,9 @@ tg_code cnn_cuda_backward(X &x, const tg_cnn_geom *g, const tg_net_layout *l, co
     const size_t B = (size_t)xb->rows;
     if (B == 0)
         return TG_OK;
-    CNN_TRY(cnn_linear_backward(x, B, g->mid, g->genres, a->h4, p.W5, dlogits, d.W5, d.b5, a->dh4));
-    CNN_TRY(cnn_linear_backward(x, B, g->hidden, g->mid, a->h3, p.W4, a->dh4, d.W4, d.b4, a->dh3));
-    CNN_TRY(cnn_linear_backward(x, B, g->features, g->hidden, a->flat, p.W3, a->dh3, d.W3, d.b3,
+    EXEC_TRY(cnn_linear_backward(x, B, g->mid, g->genres, a->h4, p.W5, dlogits, d.W5, d.b5, a->dh4));
+    EXEC_TRY(cnn_linear_backward(x, B, g->hidden, g->mid, a->h3, p.W4, a->dh4, d.W4, d.b4, a->dh3));
+    EXEC_TRY(cnn_linear_backward(x, B, g->features, g->hidden, a->flat, p.W3, a->dh3, d.W3, d.b3,
                                 a->dflat));
     const int64_t C1 = g->c1, C2 = g->c2, H1 = g->h1, W1 = g->w1, HW1 = H1 * W1;
     const int64_t H1p = g->h1p, W1p = g->w1p, HW1p = H1p * W1p, P1 = C1 * HW1p;
@@ -244,8 +237,8 @@ tg_code cnn_cuda_backward(X &x, const tg_cnn_geom *g, const tg_net_layout *l, co
         float *dK2 = d.K2, *db2 = d.b2, *db1 = d.b1;
         /* conv2's output has a gradient only at the adaptive pool's maxima
          * (tg_cnn_conv_backward_at): one element per (channel, pooled cell) */
-        CNN_TRY(x.zero(dp1, (size_t)P1));
-        CNN_TRY(x.each((size_t)(C2 * n), [=] __host__ __device__(size_t i) {
+        EXEC_TRY(x.zero(dp1, (size_t)P1));
+        EXEC_TRY(x.each((size_t)(C2 * n), [=] __host__ __device__(size_t i) {
             const int64_t c = (int64_t)i / n;
             const float dv = dflat[i];
             if (dv == 0)
@@ -268,18 +261,18 @@ tg_code cnn_cuda_backward(X &x, const tg_cnn_geom *g, const tg_net_layout *l, co
                 }
         }));
         /* through ReLU and pool1; conv1's bias gets the sum per channel */
-        CNN_TRY(x.each((size_t)P1, [=] __host__ __device__(size_t i) {
+        EXEC_TRY(x.each((size_t)P1, [=] __host__ __device__(size_t i) {
             if (!(p1[i] > 0))
                 dp1[i] = 0;
         }));
-        CNN_TRY(x.each((size_t)C1, [=] __host__ __device__(size_t c) {
+        EXEC_TRY(x.each((size_t)C1, [=] __host__ __device__(size_t c) {
             float s = 0;
             for (int64_t i = 0; i < HW1p; i++)
                 s += dp1[(int64_t)c * HW1p + i];
             db1[c] += s;
         }));
-        CNN_TRY(x.zero(a1, (size_t)(C1 * HW1)));
-        CNN_TRY(x.each((size_t)P1, [=] __host__ __device__(size_t i) {
+        EXEC_TRY(x.zero(a1, (size_t)(C1 * HW1)));
+        EXEC_TRY(x.each((size_t)P1, [=] __host__ __device__(size_t i) {
             const int64_t c = (int64_t)i / HW1p;
             add_to(&a1[c * HW1 + arg1[i]], dp1[i]);
         }));
@@ -288,7 +281,7 @@ tg_code cnn_cuda_backward(X &x, const tg_cnn_geom *g, const tg_net_layout *l, co
         const int32_t *cols = xb->indices + k0;
         const float *vals = xb->values + k0;
         float *dK1 = d.K1;
-        CNN_TRY(x.each((size_t)(C1 * k1 * k1), [=] __host__ __device__(size_t i) {
+        EXEC_TRY(x.each((size_t)(C1 * k1 * k1), [=] __host__ __device__(size_t i) {
             const int64_t c = (int64_t)i / (k1 * k1), kh = ((int64_t)i / k1) % k1;
             const int64_t kw = (int64_t)i % k1;
             float acc = 0;

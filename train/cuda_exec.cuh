@@ -26,6 +26,14 @@ extern "C" {
 #include <stddef.h>
 #include <string.h>
 
+/* Returns the enclosing pass's tg_code when call fails (the executor filled its error). */
+#define EXEC_TRY(call)                                                                       \
+    do {                                                                                     \
+        tg_code rc_ = (call);                                                                \
+        if (rc_ != TG_OK)                                                                    \
+            return rc_;                                                                      \
+    } while (0)
+
 /* *p += v, atomically on the GPU (rows of a batch may share a city: the order of the
  * adds, hence the last bits, may vary between runs), plainly on the host. */
 __host__ __device__ inline void add_to(float *p, float v)

@@ -101,13 +101,6 @@ static inline double fact_cuda_gain(const tg_net_spec *s)
     return s->conv_version >= 2 ? TG_CONV_INPUT_GAIN : 0.0;
 }
 
-#define FACT_TRY(call)                                                                       \
-    do {                                                                                     \
-        tg_code rc_ = (call);                                                                \
-        if (rc_ != TG_OK)                                                                    \
-            return rc_;                                                                      \
-    } while (0)
-
 /* emb [B, T, D] and scale [B] from the CSR batch (device pointers on dev_exec). */
 template <class X>
 tg_code fact_embed_forward(X &x, const tg_net_spec *s, const float *E, const tg_csr_batch *xb,
@@ -121,7 +114,7 @@ tg_code fact_embed_forward(X &x, const tg_net_spec *s, const float *E, const tg_
     const double c = fact_cuda_gain(s);
     const bool reversed = s->temporal == TG_TEMPORAL_GRU; /* the GRU reads from the end */
     float *scale = a->scale, *emb = a->emb;
-    FACT_TRY(x.each(B, [=] __host__ __device__(size_t b) {
+    EXEC_TRY(x.each(B, [=] __host__ __device__(size_t b) {
         float sc = 1.0f;
         if (c > 0) {
             double m = 0;
@@ -132,7 +125,7 @@ tg_code fact_embed_forward(X &x, const tg_net_spec *s, const float *E, const tg_
         }
         scale[b] = sc;
     }));
-    FACT_TRY(x.zero(emb, B * T * D));
+    EXEC_TRY(x.zero(emb, B * T * D));
     return x.each(B * D, [=] __host__ __device__(size_t i) {
         const size_t b = i / D, j = i % D;
         const float sc = scale[b];
@@ -174,13 +167,13 @@ tg_code fact_conv_forward(X &x, const tg_net_spec *s, const fact_cuda_tensors *p
     const int64_t T = s->steps, D = s->embed, C = s->channels, K = s->kernel;
     const size_t BT = B * (size_t)T;
     float *seq = a->seq;
-    FACT_TRY(broadcast_rows(x, p->b_conv, BT, (size_t)C, seq));
+    EXEC_TRY(broadcast_rows(x, p->b_conv, BT, (size_t)C, seq));
     for (int64_t j = 0; j < K; j++) {
         const int64_t shift = j - (K - 1) / 2;
         if (shift >= T || -shift >= T)
             continue; /* the tap sees only padding */
-        FACT_TRY(shift_rows(x, a->emb, B, T, (size_t)D, shift, a->scratch));
-        FACT_TRY(gemm_rm(x, false, false, (int64_t)BT, C, D, 1.0f, a->scratch, D,
+        EXEC_TRY(shift_rows(x, a->emb, B, T, (size_t)D, shift, a->scratch));
+        EXEC_TRY(gemm_rm(x, false, false, (int64_t)BT, C, D, 1.0f, a->scratch, D,
                          p->W_conv + j * D * C, C, 1.0f, seq, C));
     }
     return x.each(BT * (size_t)C, [=] __host__ __device__(size_t i) {
@@ -198,23 +191,23 @@ tg_code fact_conv_backward(X &x, const tg_net_spec *s, const fact_cuda_tensors *
     const size_t BT = B * (size_t)T;
     const float *seq = a->seq;
     float *dseq = a->dseq;
-    FACT_TRY(x.each(BT * (size_t)C, [=] __host__ __device__(size_t i) {
+    EXEC_TRY(x.each(BT * (size_t)C, [=] __host__ __device__(size_t i) {
         if (seq[i] <= 0)
             dseq[i] = 0;
     }));
-    FACT_TRY(add_column_sums(x, dseq, BT, (size_t)C, g->b_conv));
-    FACT_TRY(x.zero(a->demb, BT * (size_t)D));
+    EXEC_TRY(add_column_sums(x, dseq, BT, (size_t)C, g->b_conv));
+    EXEC_TRY(x.zero(a->demb, BT * (size_t)D));
     for (int64_t j = 0; j < K; j++) {
         const int64_t shift = j - (K - 1) / 2;
         if (shift >= T || -shift >= T)
             continue;
         /* dW_conv[j] [D, C] += shift(emb)^T dseq */
-        FACT_TRY(shift_rows(x, a->emb, B, T, (size_t)D, shift, a->scratch));
-        FACT_TRY(gemm_rm(x, true, false, D, C, (int64_t)BT, 1.0f, a->scratch, D, dseq, C, 1.0f,
+        EXEC_TRY(shift_rows(x, a->emb, B, T, (size_t)D, shift, a->scratch));
+        EXEC_TRY(gemm_rm(x, true, false, D, C, (int64_t)BT, 1.0f, a->scratch, D, dseq, C, 1.0f,
                          g->W_conv + j * D * C, C));
         /* demb[t + shift] += dseq[t] W_conv[j]^T, i.e. demb += shift(dseq, -shift) W^T */
-        FACT_TRY(shift_rows(x, dseq, B, T, (size_t)C, -shift, a->scratch));
-        FACT_TRY(gemm_rm(x, false, true, (int64_t)BT, D, C, 1.0f, a->scratch, C,
+        EXEC_TRY(shift_rows(x, dseq, B, T, (size_t)C, -shift, a->scratch));
+        EXEC_TRY(gemm_rm(x, false, true, (int64_t)BT, D, C, 1.0f, a->scratch, C,
                          p->W_conv + j * D * C, C, 1.0f, a->demb, D));
     }
     return TG_OK;
@@ -227,18 +220,18 @@ tg_code fact_gru_forward(X &x, const tg_net_spec *s, const fact_cuda_tensors *p,
 {
     const int64_t T = s->steps, D = s->embed, H = s->channels;
     const size_t BT = B * (size_t)T;
-    FACT_TRY(broadcast_rows(x, p->b_ih, BT, 3 * (size_t)H, a->gi));
-    FACT_TRY(gemm_rm(x, false, true, (int64_t)BT, 3 * H, D, 1.0f, a->emb, D, p->W_ih, D, 1.0f,
+    EXEC_TRY(broadcast_rows(x, p->b_ih, BT, 3 * (size_t)H, a->gi));
+    EXEC_TRY(gemm_rm(x, false, true, (int64_t)BT, 3 * H, D, 1.0f, a->emb, D, p->W_ih, D, 1.0f,
                      a->gi, 3 * H));
     const float *gi = a->gi, *gh = a->gh;
     float *gates = a->gates, *seq = a->seq;
     for (int64_t t = 0; t < T; t++) {
-        FACT_TRY(broadcast_rows(x, p->b_hh, B, 3 * (size_t)H, a->gh));
+        EXEC_TRY(broadcast_rows(x, p->b_hh, B, 3 * (size_t)H, a->gh));
         /* gh [B, 3H] += h_{t-1} W_hh^T; album b's h_{t-1} is seq[b, t-1], rows T H apart */
         if (t > 0)
-            FACT_TRY(gemm_rm(x, false, true, (int64_t)B, 3 * H, H, 1.0f, seq + (t - 1) * H, T * H,
+            EXEC_TRY(gemm_rm(x, false, true, (int64_t)B, 3 * H, H, 1.0f, seq + (t - 1) * H, T * H,
                              p->W_hh, H, 1.0f, a->gh, 3 * H));
-        FACT_TRY(x.each(B * (size_t)H, [=] __host__ __device__(size_t i) {
+        EXEC_TRY(x.each(B * (size_t)H, [=] __host__ __device__(size_t i) {
             const size_t b = i / (size_t)H, j = i % (size_t)H, bt = b * (size_t)T + (size_t)t;
             const float *gi_t = gi + bt * 3 * H, *gh_b = gh + b * 3 * H;
             float r = fact_sigmoid(gi_t[j] + gh_b[j]);
@@ -264,9 +257,9 @@ tg_code fact_gru_backward(X &x, const tg_net_spec *s, const fact_cuda_tensors *p
     float *dgi = a->gi; /* the forward's gi is not needed any more */
     float *dgh = a->dgh, *dh = a->dh;
     const float *gates = a->gates, *seq = a->seq, *dseq = a->dseq;
-    FACT_TRY(x.zero(dh, B * (size_t)H));
+    EXEC_TRY(x.zero(dh, B * (size_t)H));
     for (int64_t t = T - 1; t >= 0; t--) {
-        FACT_TRY(x.each(B * (size_t)H, [=] __host__ __device__(size_t i) {
+        EXEC_TRY(x.each(B * (size_t)H, [=] __host__ __device__(size_t i) {
             const size_t b = i / (size_t)H, j = i % (size_t)H, bt = b * (size_t)T + (size_t)t;
             const float *gt = gates + bt * 4 * H;
             float r = gt[j], z = gt[H + j], n = gt[2 * H + j], hn = gt[3 * H + j];
@@ -282,16 +275,16 @@ tg_code fact_gru_backward(X &x, const tg_net_spec *s, const fact_cuda_tensors *p
         }));
         /* dh_{t-1} [B, H] += dgh_t W_hh */
         if (t > 0)
-            FACT_TRY(gemm_rm(x, false, false, (int64_t)B, H, 3 * H, 1.0f, dgh + t * 3 * H,
+            EXEC_TRY(gemm_rm(x, false, false, (int64_t)B, H, 3 * H, 1.0f, dgh + t * 3 * H,
                              T * 3 * H, p->W_hh, H, 1.0f, dh, H));
     }
     /* dW_hh [3H, H] += dgh^T h_prev, h_prev = seq one step later (zeros at t = 0) */
-    FACT_TRY(shift_rows(x, seq, B, T, (size_t)H, -1, a->scratch));
-    FACT_TRY(gemm_rm(x, true, false, 3 * H, H, (int64_t)BT, 1.0f, dgh, 3 * H, a->scratch, H, 1.0f,
+    EXEC_TRY(shift_rows(x, seq, B, T, (size_t)H, -1, a->scratch));
+    EXEC_TRY(gemm_rm(x, true, false, 3 * H, H, (int64_t)BT, 1.0f, dgh, 3 * H, a->scratch, H, 1.0f,
                      g->W_hh, H));
-    FACT_TRY(add_column_sums(x, dgh, BT, 3 * (size_t)H, g->b_hh));
-    FACT_TRY(add_column_sums(x, dgi, BT, 3 * (size_t)H, g->b_ih));
-    FACT_TRY(gemm_rm(x, true, false, 3 * H, D, (int64_t)BT, 1.0f, dgi, 3 * H, a->emb, D, 1.0f,
+    EXEC_TRY(add_column_sums(x, dgh, BT, 3 * (size_t)H, g->b_hh));
+    EXEC_TRY(add_column_sums(x, dgi, BT, 3 * (size_t)H, g->b_ih));
+    EXEC_TRY(gemm_rm(x, true, false, 3 * H, D, (int64_t)BT, 1.0f, dgi, 3 * H, a->emb, D, 1.0f,
                      g->W_ih, D));
     return gemm_rm(x, false, false, (int64_t)BT, D, 3 * H, 1.0f, dgi, 3 * H, p->W_ih, D, 0.0f,
                    a->demb, D);
@@ -307,16 +300,16 @@ tg_code fact_cuda_forward(X &x, const tg_net_spec *s, const tg_net_layout *l, co
     const size_t G = (size_t)s->genres;
     if (B == 0)
         return TG_OK;
-    FACT_TRY(fact_embed_forward(x, s, p.E, xb, a));
+    EXEC_TRY(fact_embed_forward(x, s, p.E, xb, a));
     if (s->temporal == TG_TEMPORAL_GRU)
-        FACT_TRY(fact_gru_forward(x, s, &p, B, a));
+        EXEC_TRY(fact_gru_forward(x, s, &p, B, a));
     else
-        FACT_TRY(fact_conv_forward(x, s, &p, B, a));
+        EXEC_TRY(fact_conv_forward(x, s, &p, B, a));
     const float gain = s->temporal == TG_TEMPORAL_GRU ? TG_GRU_HEAD_GAIN : 1.0f;
     const float *seq = a->seq;
     float *pooled = a->pooled;
     int32_t *argmax = a->argmax;
-    FACT_TRY(x.each(B * C, [=] __host__ __device__(size_t i) {
+    EXEC_TRY(x.each(B * C, [=] __host__ __device__(size_t i) {
         const size_t b = i / C, o = i % C;
         const float *y = seq + b * T * C;
         float sum = 0, best = y[o];
@@ -331,7 +324,7 @@ tg_code fact_cuda_forward(X &x, const tg_net_spec *s, const tg_net_layout *l, co
         pooled[b * 2 * C + C + o] = gain * best;
         argmax[b * C + o] = at;
     }));
-    FACT_TRY(broadcast_rows(x, p.b_out, B, G, logits));
+    EXEC_TRY(broadcast_rows(x, p.b_out, B, G, logits));
     return gemm_rm(x, false, false, (int64_t)B, (int64_t)G, 2 * (int64_t)C, 1.0f, pooled,
                    2 * (int64_t)C, p.W_out, (int64_t)G, 1.0f, logits, (int64_t)G);
 }
@@ -348,17 +341,17 @@ tg_code fact_cuda_backward(X &x, const tg_net_spec *s, const tg_net_layout *l,
     const int64_t G = s->genres, C2 = 2 * s->channels;
     if (B == 0)
         return TG_OK;
-    FACT_TRY(gemm_rm(x, true, false, C2, G, (int64_t)B, 1.0f, a->pooled, C2, dlogits, G, 1.0f,
+    EXEC_TRY(gemm_rm(x, true, false, C2, G, (int64_t)B, 1.0f, a->pooled, C2, dlogits, G, 1.0f,
                      g.W_out, G));
-    FACT_TRY(add_column_sums(x, dlogits, B, (size_t)G, g.b_out));
-    FACT_TRY(gemm_rm(x, false, true, (int64_t)B, C2, G, 1.0f, dlogits, G, p.W_out, G, 0.0f,
+    EXEC_TRY(add_column_sums(x, dlogits, B, (size_t)G, g.b_out));
+    EXEC_TRY(gemm_rm(x, false, true, (int64_t)B, C2, G, 1.0f, dlogits, G, p.W_out, G, 0.0f,
                      a->dpooled, C2));
     /* the mean spreads its gradient over every step; the max sends its own to its step */
     const float gain = s->temporal == TG_TEMPORAL_GRU ? TG_GRU_HEAD_GAIN : 1.0f;
     const float *dpooled = a->dpooled;
     const int32_t *argmax = a->argmax;
     float *dseq = a->dseq;
-    FACT_TRY(x.each(B * T * C, [=] __host__ __device__(size_t i) {
+    EXEC_TRY(x.each(B * T * C, [=] __host__ __device__(size_t i) {
         const size_t b = i / (T * C), t = (i / C) % T, o = i % C;
         const float *df = dpooled + b * 2 * C;
         float d = gain * df[o] / (float)T;
@@ -367,9 +360,9 @@ tg_code fact_cuda_backward(X &x, const tg_net_spec *s, const tg_net_layout *l,
         dseq[i] = d;
     }));
     if (s->temporal == TG_TEMPORAL_GRU)
-        FACT_TRY(fact_gru_backward(x, s, &p, &g, B, a));
+        EXEC_TRY(fact_gru_backward(x, s, &p, &g, B, a));
     else
-        FACT_TRY(fact_conv_backward(x, s, &p, &g, B, a));
+        EXEC_TRY(fact_conv_backward(x, s, &p, &g, B, a));
     return fact_embed_backward(x, s, g.E, xb, a);
 }
 

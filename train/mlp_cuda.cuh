@@ -15,13 +15,6 @@
 
 #include <math.h>
 
-#define MLP_TRY(call)                                                                        \
-    do {                                                                                     \
-        tg_code rc_ = (call);                                                                \
-        if (rc_ != TG_OK)                                                                    \
-            return rc_;                                                                      \
-    } while (0)
-
 /* h_pre = X W1 + b1, h = relu(h_pre), logits = h W2 + b2 (tg_mlp_forward). The first layer
  * runs from the CSR batch, or, with tile (a [B, inputs] buffer; NULL: CSR), as a scatter
  * of the batch into the zeroed tile and one GEMM over all of W1 (mlp_cuda.h says why
@@ -38,20 +31,20 @@ tg_code mlp_cuda_forward(X &x, const tg_mlp_tensors *p, const tg_mlp_shape *s,
     if (B == 0)
         return TG_OK;
     if (tile) {
-        MLP_TRY(x.zero(tile, B * I));
+        EXEC_TRY(x.zero(tile, B * I));
         /* one element per album: its entries are distinct columns of its tile row */
-        MLP_TRY(x.each(B, [=] __host__ __device__(size_t b) {
+        EXEC_TRY(x.each(B, [=] __host__ __device__(size_t b) {
             for (int64_t k = indptr[b]; k < indptr[b + 1]; k++)
                 tile[b * I + (size_t)indices[k]] = values[k];
         }));
-        MLP_TRY(broadcast_rows(x, b1, B, H, h_pre));
-        MLP_TRY(gemm_rm(x, false, false, (int64_t)B, (int64_t)H, (int64_t)I, 1.0f, tile,
+        EXEC_TRY(broadcast_rows(x, b1, B, H, h_pre));
+        EXEC_TRY(gemm_rm(x, false, false, (int64_t)B, (int64_t)H, (int64_t)I, 1.0f, tile,
                         (int64_t)I, W1, (int64_t)H, 1.0f, h_pre, (int64_t)H));
-        MLP_TRY(x.each(B * H, [=] __host__ __device__(size_t i) {
+        EXEC_TRY(x.each(B * H, [=] __host__ __device__(size_t i) {
             h[i] = h_pre[i] > 0.0f ? h_pre[i] : 0.0f;
         }));
     } else {
-        MLP_TRY(x.each(B * H, [=] __host__ __device__(size_t i) {
+        EXEC_TRY(x.each(B * H, [=] __host__ __device__(size_t i) {
             const size_t b = i / H, j = i % H;
             float acc = b1[j];
             for (int64_t k = indptr[b]; k < indptr[b + 1]; k++)
@@ -61,7 +54,7 @@ tg_code mlp_cuda_forward(X &x, const tg_mlp_tensors *p, const tg_mlp_shape *s,
         }));
     }
     const int64_t G = s->genres;
-    MLP_TRY(broadcast_rows(x, p->b2, B, (size_t)G, a->logits));
+    EXEC_TRY(broadcast_rows(x, p->b2, B, (size_t)G, a->logits));
     return gemm_rm(x, false, false, (int64_t)B, G, (int64_t)H, 1.0f, h, (int64_t)H, p->W2, G,
                    1.0f, a->logits, G);
 }
@@ -76,18 +69,18 @@ tg_code mlp_cuda_backward(X &x, const tg_mlp_tensors *p, const tg_mlp_tensors *g
     const int64_t G = s->genres, Hi = s->hidden;
     if (B == 0)
         return TG_OK;
-    MLP_TRY(gemm_rm(x, true, false, Hi, G, (int64_t)B, 1.0f, a->h, Hi, a->dlogits, G, 1.0f,
+    EXEC_TRY(gemm_rm(x, true, false, Hi, G, (int64_t)B, 1.0f, a->h, Hi, a->dlogits, G, 1.0f,
                     g->W2, G));
-    MLP_TRY(add_column_sums(x, a->dlogits, B, (size_t)G, g->b2));
-    MLP_TRY(gemm_rm(x, false, true, (int64_t)B, Hi, G, 1.0f, a->dlogits, G, p->W2, G, 0.0f,
+    EXEC_TRY(add_column_sums(x, a->dlogits, B, (size_t)G, g->b2));
+    EXEC_TRY(gemm_rm(x, false, true, (int64_t)B, Hi, G, 1.0f, a->dlogits, G, p->W2, G, 0.0f,
                     a->dh, Hi));
     const float *h_pre = a->h_pre;
     float *dh = a->dh, *dW1 = g->W1;
-    MLP_TRY(x.each(B * H, [=] __host__ __device__(size_t i) {
+    EXEC_TRY(x.each(B * H, [=] __host__ __device__(size_t i) {
         if (h_pre[i] <= 0.0f)
             dh[i] = 0.0f;
     }));
-    MLP_TRY(add_column_sums(x, dh, B, H, g->b1));
+    EXEC_TRY(add_column_sums(x, dh, B, H, g->b1));
     const int64_t *indptr = xb->indptr;
     const int32_t *indices = xb->indices;
     const float *values = xb->values;
@@ -111,7 +104,7 @@ tg_code mlp_cuda_zero_grad(X &x, const tg_mlp_tensors *g, const tg_mlp_shape *s,
     const int32_t *indices = xb->indices;
     float *dW1 = g->W1;
     /* albums sharing a column write the same zero to it: no atomics needed */
-    MLP_TRY(x.each(B * H, [=] __host__ __device__(size_t i) {
+    EXEC_TRY(x.each(B * H, [=] __host__ __device__(size_t i) {
         const size_t b = i / H, j = i % H;
         for (int64_t k = indptr[b]; k < indptr[b + 1]; k++)
             dW1[(size_t)indices[k] * H + j] = 0.0f;
