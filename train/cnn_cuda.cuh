@@ -4,9 +4,9 @@
  * three Linear layers.
  *
  * Albums go through the convolutions one at a time, as on the CPU: a batch keeps only the
- * pooled maps, and one album's conv2 im2col (c1 k2 k2 x h2 w2 floats, 103 MB at nbSteps
- * 358) is the largest buffer. Each album's entries are counted on the host (hx) to size
- * its launches. Where the GPU adds in another order than the CPU (so results agree to
+ * pooled maps, and one album's conv2 im2col (c1 k2 k2 x h2 w2 floats: 54 x 179 x 1332,
+ * 51 MB at nbSteps 358) is the largest activation buffer. Each album's entries are
+ * counted on the host (hx) to size its launches. Where the GPU adds in another order than the CPU (so results agree to
  * rounding): conv1's forward scatters each entry's kernel with atomic adds (entries
  * reach shared outputs); conv2's backward from the pooled maxima adds atomically into
  * dK2 and the pool1 gradient; conv1's dK1 sums per weight over the entries (no atomics).
