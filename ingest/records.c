@@ -667,6 +667,42 @@ static int peek_settle(parser *p, int container)
                        p->peek_cut);
 }
 
+/* A string where a record was expected, rejected with its text as JSON: yajl hands over
+ * the decoded value, so it is quoted and escaped again (cut at TG_REC_MAX_TEXT bytes),
+ * and "7" stays told apart from 7 in the rejects file. Out of on_scalar so that its
+ * buffer does not grow the frame of every scalar's callback. */
+static __attribute__((noinline)) int string_element(parser *p, int t, const char *s, size_t n)
+{
+    char q[TG_REC_MAX_TEXT];
+    size_t k = 0;
+    int cut = 0;
+    q[k++] = '"';
+    for (size_t i = 0; i < n && !cut; i++) {
+        const unsigned char c = (unsigned char)s[i];
+        char esc[8];
+        size_t m = 1;
+        const char *short_esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
+                              : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+        if (short_esc != NULL)
+            m = 2, memcpy(esc, short_esc, 2);
+        else if (c < 0x20)
+            m = (size_t)snprintf(esc, sizeof esc, "\\u%04x", c);
+        else
+            esc[0] = (char)c;
+        if (k + m + 1 > sizeof q)
+            cut = 1;      /* no room for it and the closing quote */
+        else
+            memcpy(q + k, esc, m), k += m;
+    }
+    if (!cut)
+        q[k++] = '"';
+    if (t == T_PEEK_ARRAY) {
+        peek_hold(p, q, k, cut);
+        return 1;
+    }
+    return scalar_element(p, q, k, cut);
+}
+
 /* Common path of every scalar token; kind: 's' string, 'n' number, 'o' other. */
 static int on_scalar(parser *p, const char *s, size_t n, int kind)
 {
@@ -679,6 +715,9 @@ static int on_scalar(parser *p, const char *s, size_t n, int kind)
         p->mode = MODE_MIXED;   /* a container after all is not one: see MODE_MIXED */
         return 1;
     }
+    if (kind == 's' && (t == T_PEEK_ARRAY || t == T_TOP_ARRAY || t == T_CONT_ARRAY ||
+                        t == T_TRACES_ARRAY))
+        return string_element(p, t, s, n);
     if (t == T_PEEK_ARRAY) {
         peek_hold(p, s, n, 0);
         return 1;

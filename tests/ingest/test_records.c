@@ -611,6 +611,37 @@ Test(ids, bad_ids_are_rejected)
 
 /* ---- rejections ---- */
 
+Test(rejects, a_string_element_keeps_its_json_text)
+{
+    /* yajl hands over a string decoded: the reject's text quotes and escapes it again,
+     * so that "7" and 7 stay apart */
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, "[\"abc\", \"a\\\"b\\n\\u0001\", 7, \"7\"]");
+    cr_assert_eq(c.n_rejects, 4);
+    cr_assert_str_eq(c.rejects[0].text, "\"abc\"");
+    cr_assert_str_eq(c.rejects[1].text, "\"a\\\"b\\n\\u0001\"");
+    cr_assert_str_eq(c.rejects[2].text, "7");
+    cr_assert_str_eq(c.rejects[3].text, "\"7\"");
+    for (size_t k = 0; k < c.n_rejects; k++)
+        cr_assert_eq(c.rejects[k].reason, TG_REJ_NOT_OBJECT);
+    col_free(&c);
+    /* a string longer than the text limit is cut, and says so */
+    size_t big = TG_REC_MAX_TEXT + 100;
+    char *text = malloc(big + 8);
+    cr_assert_not_null(text);
+    text[0] = '[', text[1] = '"';
+    memset(text + 2, 'x', big);
+    memcpy(text + 2 + big, "\"]", 3);
+    ok_text(&c, &n, text);
+    cr_assert_eq(c.n_rejects, 1);
+    cr_assert(c.rejects[0].truncated);
+    cr_assert_eq(c.rejects[0].text[0], '"');
+    cr_assert_leq(c.rejects[0].text_len, TG_REC_MAX_TEXT);
+    col_free(&c);
+    free(text);
+}
+
 Test(rejects, each_reason)
 {
     reject_one("{\"album_id\": 1, \"nusers\": 3}", TG_REJ_UNCLASSIFIABLE);
