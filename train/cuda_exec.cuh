@@ -1,5 +1,7 @@
-/* cuda_exec.cuh - the two executors that the CUDA models' passes (logreg_cuda.cuh,
- * factorized_cuda.cuh) are written against: dev_exec runs them on the GPU (kernels and
+/* cuda_exec.cuh - the two executors that the CUDA models' passes (mlp_cuda.cuh,
+ * logreg_cuda.cuh, cnn_cuda.cuh, factorized_cuda.cuh) are written against, and the
+ * helpers they share (gemm_rm, broadcast_rows, add_column_sums, shift_rows, add_to,
+ * EXEC_TRY): dev_exec runs them on the GPU (kernels and
  * cuBLAS on the compute stream), host_exec runs the very same code on the CPU (a loop in
  * place of each launch, OpenBLAS's column-major SGEMM in place of cuBLAS's).
  *
@@ -34,8 +36,8 @@ extern "C" {
             return rc_;                                                                      \
     } while (0)
 
-/* *p += v, atomically on the GPU (rows of a batch may share a city: the order of the
- * adds, hence the last bits, may vary between runs), plainly on the host. */
+/* *p += v, atomically on the GPU (albums of a batch may share a city or a column: the
+ * order of the adds, hence the last bits, may vary between runs), plainly on the host. */
 __host__ __device__ inline void add_to(float *p, float v)
 {
 #ifdef __CUDA_ARCH__
