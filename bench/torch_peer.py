@@ -25,7 +25,14 @@ torch 1.13.1 (Debian, OpenBLAS pthread), 2 threads, 62 steps, peak RSS 5.3 GiB:
     sparse     256  0.382     23.7
     dense     2800  3.01     186.8
     sparse    2800  3.39     210.1
-At hidden 2800 a separate breakdown (dense, 4 steps) put Adam at ~2.5 s of a step
+Measured again 2026-12-03 17:56 UTC, same VM, nothing beside it (peak RSS 5.3 GiB; the
+VM was faster that day: train's own epochs too):
+    input   hidden  s/step   s/epoch
+    dense      256  0.156      9.68
+    sparse     256  0.126      7.78
+    dense     2800  1.70     105.1
+    sparse    2800  1.71     106.0
+At hidden 2800 a separate breakdown (dense, 4 steps, 2026-11-25) put Adam at ~2.5 s of a step
 (1.13's single-tensor Adam makes several passes over 210 M floats), forward 0.6 s,
 backward 1.1 s; that run's steps were slower than the table's (a shared VM is noisy).
 """
