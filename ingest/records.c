@@ -1038,17 +1038,37 @@ static tg_code yajl_failure(parser *p, size_t pos, const char *where)
 }
 
 /* Hands yajl the n bytes at s, which sit at decoded offset base. */
+/* The first vertical tab or form feed of the n bytes at s, or NULL. */
+static const unsigned char *first_vt_ff(const unsigned char *s, size_t n)
+{
+    const unsigned char *vt = memchr(s, '\v', n);
+    const unsigned char *ff = memchr(s, '\f', vt != NULL ? (size_t)(vt - s) : n);
+    return ff != NULL ? ff : vt;
+}
+
 static tg_code feed_piece(parser *p, const unsigned char *s, size_t n, uint64_t base)
 {
     p->chunk = s;
     p->chunk_len = n;
     p->chunk_base = base;
     p->scan_pos = 0;
-    yajl_status st = yajl_parse(p->h, s, n);
+    /* yajl's lexer takes \v and \f for whitespace, but JSON's (RFC 8259) is only space,
+     * tab, newline and carriage return, and a string may hold no control character (yajl
+     * refuses those): either byte anywhere makes the document malformed. What comes
+     * before it is parsed first, as it would have been. */
+    const unsigned char *bad = first_vt_ff(s, n);
+    const size_t upto = bad != NULL ? (size_t)(bad - s) : n;
+    yajl_status st = yajl_parse(p->h, s, upto);
     if (st == yajl_status_client_canceled)
         return p->rc;
     if (st != yajl_status_ok)
         return yajl_failure(p, tok_end(p), "");
+    if (bad != NULL)
+        return tg_fail(p->e, TG_ERR_FORMAT, "%s: byte %llu, line %llu: %s (0x%02x): JSON's "
+                       "whitespace is space, tab, newline and carriage return, and a string "
+                       "holds no control character", p->file,
+                       (unsigned long long)(base + upto), (unsigned long long)line_at(p, upto),
+                       *bad == '\v' ? "vertical tab" : "form feed", *bad);
     for (int k = 0; k < 2; k++)
         if (p->slot[k].active) {
             cap_take(p, &p->slot[k], n);

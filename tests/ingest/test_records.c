@@ -867,6 +867,11 @@ Test(malformed, each_kind_names_file_byte_and_line)
     malformed_str(ALBUM1 "\n{\"loc_city\": \"Par\xff\xfeis\"}", strlen(ALBUM1) + 19, 2); /* bad UTF-8 */
     malformed("{\"a\"\0: 1}", 9, 5, 1);                                               /* NUL byte */
     malformed("\xEF\xBB\xBF\xEF\xBB\xBF{}", 8, 4, 1);                                 /* two BOMs */
+    /* \v and \f, which yajl's lexer takes for whitespace: JSON's is only space, tab,
+     * newline and carriage return; the error is at the byte itself */
+    malformed_str(ALBUM1 "\n{\"album_id\":\f 1}", strlen(ALBUM1) + 13, 2);
+    malformed_str("\v" ALBUM1, 0, 1);
+    malformed_str("[\"P\vop\"]", 3, 1);                                              /* in a string */
 }
 
 Test(malformed, deep_nesting_is_bounded_and_an_error)
