@@ -14,7 +14,7 @@
 static const char *const reject_names[TG_REJ_COUNT_] = {
     "not_object",   "unclassifiable", "nested_album",   "duplicate_key", "wrong_type",
     "missing_album_id", "bad_album_id", "missing_field", "bad_date",  "not_integer",
-    "negative_count", "count_overflow", "too_long",
+    "negative_count", "count_overflow", "too_long", "bad_string",
 };
 
 const char *tg_reject_name(tg_reject_reason r)
@@ -464,10 +464,21 @@ static tg_reject_reason parse_count(const char *s, size_t n, uint32_t *out)
     return NO_REASON;
 }
 
+/* Whether a string to be kept holds a NUL: the store's HDF5 strings would cut it there
+ * (records.h, bad_string). */
+static inline int has_nul(const char *s, size_t n)
+{
+    return memchr(s, '\0', n) != NULL;
+}
+
 static void put_str(rec_t *r, int k, char *dst, size_t *dst_len, const char *s, size_t n)
 {
     if (n > TG_REC_MAX_STR) {
         set_err(r, k, TG_REJ_TOO_LONG);
+        return;
+    }
+    if (has_nul(s, n)) {
+        set_err(r, k, TG_REJ_BAD_STRING);
         return;
     }
     memcpy(dst, s, n);
@@ -481,6 +492,8 @@ static void value_string(rec_t *r, const char *s, size_t n)
     case K_ALBUM_ID:
         if (n == 0 || n > TG_REC_MAX_ID) {
             set_err(r, k, TG_REJ_BAD_ALBUM_ID);
+        } else if (has_nul(s, n)) {
+            set_err(r, k, TG_REJ_BAD_STRING);
         } else {
             memcpy(r->id, s, n);
             r->id_len = n;
@@ -544,6 +557,10 @@ static void genre_add(rec_t *r, const char *s, size_t n)
     if (r->n_genres == TG_REC_MAX_GENRES || n > TG_REC_MAX_STR ||
         n > TG_REC_MAX_GENRE_BYTES - r->genre_used) {
         set_err(r, K_GENRES, TG_REJ_TOO_LONG);
+        return;
+    }
+    if (has_nul(s, n)) {
+        set_err(r, K_GENRES, TG_REJ_BAD_STRING);
         return;
     }
     memcpy(r->genre_buf + r->genre_used, s, n);

@@ -78,6 +78,11 @@
  *   - strings longer than TG_REC_MAX_STR (city, age, platform, one genre), more than
  *     TG_REC_MAX_GENRES genres or more than TG_REC_MAX_GENRE_BYTES bytes of genres:
  *     too_long (bounded memory against hostile input).
+ *   - an album id, city or genre holding U+0000 ("\u0000", the only way a JSON string
+ *     holds a NUL): bad_string. The store's names are HDF5 C strings, which end at a
+ *     NUL: "Pa\u0000ris" would be written "Pa", one name for two cities. Lone UTF-16
+ *     surrogate escapes ("\ud800" alone) are decoded by yajl as it does ('?' or a
+ *     3-byte sequence), as RFC 8259 (section 8.2) leaves them: not checked.
  *
  * MALFORMED DOCUMENTS are TG_ERR_FORMAT with "FILE: byte N, line L: what" in the
  * message, N being where parsing stopped: just past the offending byte or token (the
@@ -125,6 +130,7 @@ typedef enum {
     TG_REJ_NEGATIVE_COUNT,    /* count < 0 */
     TG_REJ_COUNT_OVERFLOW,    /* count > 2^32-1 */
     TG_REJ_TOO_LONG,          /* string or genre list over the limits above */
+    TG_REJ_BAD_STRING,        /* a kept string holding U+0000 (2026-12-03) */
     TG_REJ_COUNT_             /* not a reason: the number of reasons */
 } tg_reject_reason;
 

@@ -644,6 +644,13 @@ Test(rejects, a_string_element_keeps_its_json_text)
 
 Test(rejects, each_reason)
 {
+    /* a NUL would cut the name in the store's HDF5 strings: city, album id, genre */
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"Pa\\u0000ris\", \"nusers\": 1}",
+               TG_REJ_BAD_STRING);
+    reject_one("{\"album_id\": \"1\\u0000\", \"release_date\": \"2016-10-28\", \"genres\": [\"Pop\"]}",
+               TG_REJ_BAD_STRING);
+    reject_one("{\"album_id\": 1, \"release_date\": \"2016-10-28\", \"genres\": [\"Po\\u0000p\"]}",
+               TG_REJ_BAD_STRING);
     reject_one("{\"album_id\": 1, \"nusers\": 3}", TG_REJ_UNCLASSIFIABLE);
     reject_one("{}", TG_REJ_UNCLASSIFIABLE);
     reject_one("[3]", TG_REJ_NOT_OBJECT);

@@ -85,6 +85,7 @@ long=$(head -c 6000 /dev/zero | tr '\0' x)
     printf '{"date": "2017-02-03", "loc_city": "Nice", "nusers": 1}\n'
     printf '{"album_id": 8, "album_id": 9, "release_date": "2016-01-01", "genres": []}\n'
     printf '{"hello": 1}\n'
+    printf '{"album_id": 12, "date": "2017-02-03", "loc_city": "Pa\\u0000ris", "nusers": 1}\n'
     printf '[1, 2, {"album_id": 9, "release_date": "2016-01-01", "genres": ["Rock"], "mood": "x"}]\n'
     printf '{"album_id": 10, "date": "2017-03-03", "loc_city": "%s", "nusers": 1}\n' "$long"
     printf '{"traces": [{"date": "2017-04-01", "loc_city": "Caen", "nusers": 5}, {"date": "2017-04-02", "loc_city": "Pau", "nusers": 6}],\n'
@@ -94,7 +95,7 @@ long=$(head -c 6000 /dev/zero | tr '\0' x)
     printf '{"album_id": 8, "release_date": "2016-05-05", "genres": ["Folk", "Jazz"]}'
 } >messy.json
 same messy.json "messy NDJSON"
-for r in conflicting_duplicate bad_date bad_album_id not_integer count_overflow too_long \
+for r in conflicting_duplicate bad_date bad_album_id not_integer count_overflow bad_string too_long \
          missing_field missing_album_id duplicate_key unclassifiable not_object; do
     grep -q "^rejected.$r [1-9]" ref/counters || fail "messy: no $r reject: $(cat ref/counters)"
 done

@@ -42,6 +42,7 @@ long=$(head -c 6000 /dev/zero | tr '\0' x)
     printf '{"date": "2017-02-03", "loc_city": "Nice", "nusers": 1}\n'
     printf '{"album_id": 8, "album_id": 9, "release_date": "2016-01-01", "genres": []}\n'
     printf '{"hello": 1}\n'
+    printf '{"album_id": 12, "date": "2017-02-03", "loc_city": "Pa\\u0000ris", "nusers": 1}\n'
     printf '{"album_id": 10, "date": "2017-03-03", "loc_city": "%s", "nusers": 1}\n' "$long"
     printf '{"traces": [{"date": "2017-04-01", "loc_city": "Caen", "nusers": 5}], "album_id": 11, "release_date": "2017-03-01", "genres": ["Blues"]}\n'
     sed -n '301,5000p' a.json | sed 's/$/\r/'
@@ -77,7 +78,7 @@ $(diff "$1/$f" "$2/$f" | head -8)"
 inputs="$dir/messy.json $dir/b.json $dir/c.json $dir/a.json"
 run ref 0 $inputs
 grep -q '^0$' ref/status || fail "single-process ingest: $(cat ref/err)"
-for r in conflicting_duplicate bad_date bad_album_id not_integer count_overflow missing_field \
+for r in conflicting_duplicate bad_date bad_album_id not_integer count_overflow bad_string missing_field \
          missing_album_id duplicate_key unclassifiable; do
     grep -q "^rejected.$r [1-9]" ref/counters || fail "no $r reject in the data: $(cat ref/counters)"
 done
