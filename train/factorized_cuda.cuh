@@ -18,6 +18,7 @@
 #define TG_TRAIN_FACTORIZED_CUDA_CUH
 
 #include "cuda_exec.cuh"
+#include "factorized_ops.h"
 
 #include <math.h>
 
@@ -87,20 +88,6 @@ static inline fact_cuda_tensors fact_cuda_tensors_of(const tg_net_layout *l, con
     return t;
 }
 
-__host__ __device__ inline float fact_sigmoid(float a)
-{
-    return 1.0f / (1.0f + expf(-a));
-}
-
-/* net_factorized.c's input_gain: c of a = c log1p(m) / m, 0 where the input is not
- * scaled. */
-static inline double fact_cuda_gain(const tg_net_spec *s)
-{
-    if (s->temporal == TG_TEMPORAL_GRU)
-        return 1.0;
-    return s->conv_version >= 2 ? TG_CONV_INPUT_GAIN : 0.0;
-}
-
 /* emb [B, T, D] and scale [B] from the CSR batch (device pointers on dev_exec). */
 template <class X>
 tg_code fact_embed_forward(X &x, const tg_net_spec *s, const float *E, const tg_csr_batch *xb,
@@ -111,19 +98,11 @@ tg_code fact_embed_forward(X &x, const tg_net_spec *s, const float *E, const tg_
     const int64_t *indptr = xb->indptr;
     const int32_t *indices = xb->indices;
     const float *values = xb->values;
-    const double c = fact_cuda_gain(s);
+    const double c = tg_fact_input_gain(s);
     const bool reversed = s->temporal == TG_TEMPORAL_GRU; /* the GRU reads from the end */
     float *scale = a->scale, *emb = a->emb;
     EXEC_TRY(x.each(B, [=] __host__ __device__(size_t b) {
-        float sc = 1.0f;
-        if (c > 0) {
-            double m = 0;
-            for (int64_t k = indptr[b]; k < indptr[b + 1]; k++)
-                m += values[k];
-            m /= (double)T;
-            sc = m > 0 ? (float)(c * log1p(m) / m) : 1.0f;
-        }
-        scale[b] = sc;
+        scale[b] = tg_fact_input_scale(values, indptr[b], indptr[b + 1], (int64_t)T, c);
     }));
     EXEC_TRY(x.zero(emb, B * T * D));
     return x.each(B * D, [=] __host__ __device__(size_t i) {
@@ -233,15 +212,9 @@ tg_code fact_gru_forward(X &x, const tg_net_spec *s, const fact_cuda_tensors *p,
                              p->W_hh, H, 1.0f, a->gh, 3 * H));
         EXEC_TRY(x.each(B * (size_t)H, [=] __host__ __device__(size_t i) {
             const size_t b = i / (size_t)H, j = i % (size_t)H, bt = b * (size_t)T + (size_t)t;
-            const float *gi_t = gi + bt * 3 * H, *gh_b = gh + b * 3 * H;
-            float r = fact_sigmoid(gi_t[j] + gh_b[j]);
-            float z = fact_sigmoid(gi_t[H + j] + gh_b[H + j]);
-            float hn = gh_b[2 * H + j];
-            float n = tanhf(gi_t[2 * H + j] + r * hn);
-            float prev = t > 0 ? seq[(bt - 1) * H + j] : 0.0f;
-            seq[bt * H + j] = (1.0f - z) * n + z * prev;
-            float *gt = gates + bt * 4 * H;
-            gt[j] = r, gt[H + j] = z, gt[2 * H + j] = n, gt[3 * H + j] = hn;
+            const float prev = t > 0 ? seq[(bt - 1) * H + j] : 0.0f;
+            seq[bt * H + j] = tg_gru_unit_forward(gi + bt * 3 * H, gh + b * 3 * H, H, (int64_t)j,
+                                                  prev, gates + bt * 4 * H);
         }));
     }
     return TG_OK;
@@ -261,17 +234,10 @@ tg_code fact_gru_backward(X &x, const tg_net_spec *s, const fact_cuda_tensors *p
     for (int64_t t = T - 1; t >= 0; t--) {
         EXEC_TRY(x.each(B * (size_t)H, [=] __host__ __device__(size_t i) {
             const size_t b = i / (size_t)H, j = i % (size_t)H, bt = b * (size_t)T + (size_t)t;
-            const float *gt = gates + bt * 4 * H;
-            float r = gt[j], z = gt[H + j], n = gt[2 * H + j], hn = gt[3 * H + j];
-            float prev = t > 0 ? seq[(bt - 1) * H + j] : 0.0f;
-            float d = dseq[bt * H + j] + dh[b * H + j];
-            float dn = d * (1.0f - z) * (1.0f - n * n);
-            float dz = d * (prev - n) * z * (1.0f - z);
-            float dr = dn * hn * r * (1.0f - r);
-            float *di = dgi + bt * 3 * H, *dg = dgh + bt * 3 * H;
-            di[j] = dr, di[H + j] = dz, di[2 * H + j] = dn;
-            dg[j] = dr, dg[H + j] = dz, dg[2 * H + j] = dn * r;
-            dh[b * H + j] = d * z;
+            const float prev = t > 0 ? seq[(bt - 1) * H + j] : 0.0f;
+            dh[b * H + j] = tg_gru_unit_backward(gates + bt * 4 * H, H, (int64_t)j, prev,
+                                                 dseq[bt * H + j] + dh[b * H + j],
+                                                 dgi + bt * 3 * H, dgh + bt * 3 * H);
         }));
         /* dh_{t-1} [B, H] += dgh_t W_hh */
         if (t > 0)
@@ -311,18 +277,8 @@ tg_code fact_cuda_forward(X &x, const tg_net_spec *s, const tg_net_layout *l, co
     int32_t *argmax = a->argmax;
     EXEC_TRY(x.each(B * C, [=] __host__ __device__(size_t i) {
         const size_t b = i / C, o = i % C;
-        const float *y = seq + b * T * C;
-        float sum = 0, best = y[o];
-        int32_t at = 0;
-        for (size_t t = 0; t < T; t++) {
-            float v = y[t * C + o];
-            sum += v;
-            if (v > best)
-                best = v, at = (int32_t)t;
-        }
-        pooled[b * 2 * C + o] = gain * (sum / (float)T);
-        pooled[b * 2 * C + C + o] = gain * best;
-        argmax[b * C + o] = at;
+        argmax[i] = tg_fact_pool_channel(seq + b * T * C, (int64_t)T, (int64_t)C, (int64_t)o,
+                                         gain, pooled + b * 2 * C);
     }));
     EXEC_TRY(broadcast_rows(x, p.b_out, B, G, logits));
     return gemm_rm(x, false, false, (int64_t)B, (int64_t)G, 2 * (int64_t)C, 1.0f, pooled,

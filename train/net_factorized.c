@@ -54,6 +54,7 @@
  * 358; the max keeps the burst at full height wherever it falls. Both together cost
  * C more weights in W_out. Measured on the demo store (kernel 31, 10 epochs): test MAP
  * 0.18 with the mean alone at nbSteps 358, 0.41 with both; 0.41 and 0.48 at 28. */
+#include "factorized_ops.h"
 #include "net.h"
 
 #include "rng.h"
@@ -223,15 +224,6 @@ static tg_code fact_acts_alloc(const tg_net_spec *s, int32_t max_batch, void **a
 /* ---- embedding: e[b, s, :] = sum over the row's non-zeros at step s of a x E[city, :]
  * (a the album's input scale; for the GRU at row T-1-s; see the top of the file) */
 
-/* c of the input scale a = c log1p(m) / m, or 0 where the input is not scaled (a conv
- * model of conv_version 1, trained before the scale). */
-static double input_gain(const tg_net_spec *s)
-{
-    if (s->temporal == TG_TEMPORAL_GRU)
-        return 1.0;
-    return s->conv_version >= 2 ? TG_CONV_INPUT_GAIN : 0.0;
-}
-
 /* The row of emb that step goes to: the GRU reads the album from its last step. */
 static size_t emb_row(const tg_net_spec *s, size_t step)
 {
@@ -243,17 +235,11 @@ static void embed_forward(const tg_net_spec *s, const float *E, const tg_csr_bat
                           float *emb, float *scale)
 {
     const size_t T = (size_t)s->steps, D = (size_t)s->embed, cities = (size_t)s->cities;
-    const double c = input_gain(s);
+    const double c = tg_fact_input_gain(s);
     memset(emb, 0, (size_t)x->rows * T * D * sizeof(float));
     for (int32_t b = 0; b < x->rows; b++) {
-        float a = 1.0f;
-        if (c > 0) {
-            double m = 0;
-            for (int64_t k = x->indptr[b]; k < x->indptr[b + 1]; k++)
-                m += x->values[k];
-            m /= (double)T;
-            a = m > 0 ? (float)(c * log1p(m) / m) : 1.0f;
-        }
+        const float a = tg_fact_input_scale(x->values, x->indptr[b], x->indptr[b + 1],
+                                            (int64_t)T, c);
         scale[b] = a;
         for (int64_t k = x->indptr[b]; k < x->indptr[b + 1]; k++) {
             size_t col = (size_t)x->indices[k], step = col / cities, city = col % cities;
@@ -351,11 +337,6 @@ static void conv_backward(const tg_net_spec *s, const fact_tensors *p, const fac
  *   h' = (1 - z) * n + z * h
  * with W_ih = [W_ir; W_iz; W_in] and W_hh, b_ih, b_hh likewise, as PyTorch stores them. */
 
-static float sigmoidf(float a)
-{
-    return 1.0f / (1.0f + expf(-a));
-}
-
 static void gru_forward(const tg_net_spec *s, const fact_tensors *p, int32_t B,
                         const float *emb, fact_acts *a)
 {
@@ -379,15 +360,8 @@ static void gru_forward(const tg_net_spec *s, const fact_tensors *p, int32_t B,
             const float *gi = a->gi + bt * 3 * H, *gh = a->gh + (size_t)b * 3 * H;
             const float *hp = t > 0 ? a->seq + (bt - 1) * H : NULL;
             float *gates = a->gates + bt * 4 * H, *h = a->seq + bt * H;
-            for (int64_t j = 0; j < H; j++) {
-                float r = sigmoidf(gi[j] + gh[j]);
-                float z = sigmoidf(gi[H + j] + gh[H + j]);
-                float hn = gh[2 * H + j];
-                float n = tanhf(gi[2 * H + j] + r * hn);
-                float prev = hp ? hp[j] : 0.0f;
-                h[j] = (1.0f - z) * n + z * prev;
-                gates[j] = r, gates[H + j] = z, gates[2 * H + j] = n, gates[3 * H + j] = hn;
-            }
+            for (int64_t j = 0; j < H; j++)
+                h[j] = tg_gru_unit_forward(gi, gh, H, j, hp ? hp[j] : 0.0f, gates);
         }
     }
 }
@@ -409,17 +383,10 @@ static void gru_backward(const tg_net_spec *s, const fact_tensors *p, const fact
             const float *dy = a->dseq + bt * H;
             float *dh = a->dh + (size_t)b * H;
             float *di = dgi + bt * 3 * H, *dg = a->dgh + bt * 3 * H;
-            for (int64_t j = 0; j < H; j++) {
-                float r = gates[j], z = gates[H + j], n = gates[2 * H + j];
-                float hn = gates[3 * H + j], prev = hp ? hp[j] : 0.0f;
-                float d = dy[j] + dh[j];
-                float dn = d * (1.0f - z) * (1.0f - n * n); /* through tanh */
-                float dz = d * (prev - n) * z * (1.0f - z);
-                float dr = dn * hn * r * (1.0f - r);
-                di[j] = dr, di[H + j] = dz, di[2 * H + j] = dn;
-                dg[j] = dr, dg[H + j] = dz, dg[2 * H + j] = dn * r;
-                dh[j] = d * z; /* the direct path; W_hh's is added below */
-            }
+            /* dh becomes the direct path's d loss / d h_{t-1}; W_hh's is added below */
+            for (int64_t j = 0; j < H; j++)
+                dh[j] = tg_gru_unit_backward(gates, H, j, hp ? hp[j] : 0.0f, dy[j] + dh[j], di,
+                                             dg);
         }
         /* dh_{t-1} [B, H] += dgh_t W_hh (no need at t = 0: h_{-1} is a constant) */
         if (t > 0)
@@ -463,19 +430,8 @@ static void fact_forward(const tg_net_spec *s, const float *params, const tg_csr
         float *f = a->pooled + (size_t)b * 2 * C;
         int32_t *am = a->argmax + (size_t)b * C;
         const float *y = a->seq + (size_t)b * T * C;
-        for (int64_t o = 0; o < C; o++) {
-            float sum = 0, best = y[o];
-            int32_t at = 0;
-            for (int64_t t = 0; t < T; t++) {
-                float v = y[t * C + o];
-                sum += v;
-                if (v > best)
-                    best = v, at = (int32_t)t;
-            }
-            f[o] = gain * (sum / (float)T);
-            f[C + o] = gain * best;
-            am[o] = at;
-        }
+        for (int64_t o = 0; o < C; o++)
+            am[o] = tg_fact_pool_channel(y, T, C, o, gain, f);
     }
     for (int32_t b = 0; b < B; b++)
         memcpy(logits + (size_t)b * G, p.b_out, (size_t)G * sizeof(float));
