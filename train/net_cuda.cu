@@ -52,7 +52,6 @@ typedef struct {
     tg_cuda *cu;
     cudaStream_t copy;
     const tg_cuda_model *model;
-    int64_t genres;
     float *params, *grads, *m, *v; /* device blocks [n_params] */
     float *acts;                   /* the model's device activations (NULL: none) */
     float *logits, *dlogits;       /* device [max_batch, genres] */
@@ -154,7 +153,7 @@ static tg_code cuda_forward(tg_net *n, const tg_csr_batch *x, float *logits, tg_
         return tg_fail(e, TG_ERR_USAGE, "batch of %d rows for a net of %d", x->rows,
                        n->max_batch);
     const int32_t B = x->rows;
-    const size_t BG = (size_t)B * (size_t)c->genres;
+    const size_t BG = (size_t)B * (size_t)n->spec.genres;
     const int k = c->cur ^ 1;
     batch_slot *s = &c->slot[k];
     const int64_t base = x->indptr[0], nnz = x->indptr[B] - base;
@@ -207,7 +206,7 @@ static tg_code cuda_backward(tg_net *n, const tg_csr_batch *x, const float *dlog
     if (x->rows != s->rows)
         return tg_fail(e, TG_ERR_USAGE, "backward on %d rows after a forward on %d",
                        x->rows, s->rows);
-    const size_t BG = (size_t)x->rows * (size_t)c->genres;
+    const size_t BG = (size_t)x->rows * (size_t)n->spec.genres;
     CUDA_TRY(cudaEventSynchronize(c->dlogits_copied));
     memcpy(c->h_dlogits, dlogits, BG * sizeof(float));
     if (BG > 0)
@@ -363,7 +362,7 @@ static tg_code alloc_all(tg_net *n, cuda_net *c, uint64_t seed, tg_error *e)
 {
     const size_t N = n->layout.n_params, bytes = N * sizeof(float);
     const size_t na = c->model->act_floats(&n->spec, n->max_batch);
-    const size_t bg = (size_t)n->max_batch * (size_t)c->genres * sizeof(float);
+    const size_t bg = (size_t)n->max_batch * (size_t)n->spec.genres * sizeof(float);
     CUDA_TRY(cudaStreamCreateWithFlags(&c->copy, cudaStreamNonBlocking));
     CUDA_TRY(cudaMalloc((void **)&c->params, bytes));
     CUDA_TRY(cudaMalloc((void **)&c->grads, bytes));
@@ -423,7 +422,6 @@ extern "C" tg_code tg_cuda_module_create(tg_net *n, uint64_t seed, tg_error *e)
         return tg_fail(e, TG_ERR_NOMEM, "out of memory");
     n->impl = c;
     c->model = model;
-    c->genres = n->spec.genres;
     rc = tg_cuda_open(&c->cu, e);
     if (rc == TG_OK)
         rc = check_fit(n, c, e);
