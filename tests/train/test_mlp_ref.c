@@ -8,6 +8,8 @@
  * only, well inside the tolerance (max diff of the final parameters ~5e-8). */
 #include "mlp.h"
 
+#include "ref_file.h"
+
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -39,16 +41,6 @@ typedef struct {
     ref_case c[2];
 } ref;
 
-static void *read_block(FILE *f, size_t size, size_t n, const char *what)
-{
-    void *p = malloc(size * (n ? n : 1));
-    cr_assert_not_null(p);
-    size_t got = fread(p, size, n, f);
-    cr_assert_eq(got, n, "mlp_ref.bin: %s: read %zu of %zu items of %zu bytes", what, got, n,
-                 size);
-    return p;
-}
-
 static void ref_load(ref *r)
 {
     const char *path = getenv("MLP_REF");
@@ -69,19 +61,19 @@ static void ref_load(ref *r)
     r->opt = (tg_adam){.lr = hp[0], .beta1 = hp[1], .beta2 = hp[2], .eps = hp[3]};
     const int64_t G = r->s.genres;
     r->P = tg_mlp_param_count(&r->s);
-    r->indptr = read_block(f, 8, (size_t)r->B + 1, "indptr");
-    r->indices = read_block(f, 4, (size_t)r->nnz, "indices");
-    r->values = read_block(f, 4, (size_t)r->nnz, "values");
-    r->labels = read_block(f, 1, (size_t)(r->B * G), "labels");
-    r->pos_weight = read_block(f, 4, (size_t)G, "pos_weight");
-    r->sample_weight = read_block(f, 4, (size_t)r->B, "sample_weight");
-    r->params = read_block(f, 4, r->P, "params");
-    r->logits = read_block(f, 4, (size_t)(r->B * G), "logits");
+    r->indptr = ref_read(f, 8, (size_t)r->B + 1, "mlp_ref.bin", "indptr");
+    r->indices = ref_read(f, 4, (size_t)r->nnz, "mlp_ref.bin", "indices");
+    r->values = ref_read(f, 4, (size_t)r->nnz, "mlp_ref.bin", "values");
+    r->labels = ref_read(f, 1, (size_t)(r->B * G), "mlp_ref.bin", "labels");
+    r->pos_weight = ref_read(f, 4, (size_t)G, "mlp_ref.bin", "pos_weight");
+    r->sample_weight = ref_read(f, 4, (size_t)r->B, "mlp_ref.bin", "sample_weight");
+    r->params = ref_read(f, 4, r->P, "mlp_ref.bin", "params");
+    r->logits = ref_read(f, 4, (size_t)(r->B * G), "mlp_ref.bin", "logits");
     for (int c = 0; c < 2; c++) {
         cr_assert_eq(fread(&r->c[c].loss, 4, 1, f), 1, "%s: case %d loss", path, c);
-        r->c[c].grads = read_block(f, 4, r->P, "grads");
+        r->c[c].grads = ref_read(f, 4, r->P, "mlp_ref.bin", "grads");
         cr_assert_eq(fread(r->c[c].losses, 4, (size_t)r->K, f), (size_t)r->K, "%s: losses", path);
-        r->c[c].final = read_block(f, 4, r->P, "final");
+        r->c[c].final = ref_read(f, 4, r->P, "mlp_ref.bin", "final");
     }
     cr_assert_eq(fgetc(f), EOF, "%s: bytes after the last array", path);
     fclose(f);

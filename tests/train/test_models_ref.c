@@ -9,6 +9,8 @@
 #include "cnn.h"
 #include "net.h"
 
+#include "ref_file.h"
+
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,15 +19,6 @@
 
 #define REF_MAGIC 0x4652474e
 #define REF_VERSION 1
-
-static void *read_block(FILE *f, size_t size, size_t n, const char *what)
-{
-    void *p = malloc(size * (n ? n : 1));
-    cr_assert_not_null(p);
-    size_t got = fread(p, size, n, f);
-    cr_assert_eq(got, n, "models_ref.bin: %s: read %zu of %zu items", what, got, n);
-    return p;
-}
 
 /* Compares a tensor of ours with PyTorch's; prints its largest difference. */
 static void expect_close(const char *what, const char *tensor, const float *ours,
@@ -65,13 +58,13 @@ Test(models_ref, the_cpu_models_compute_pytorchs_modules)
         int32_t h[16];
         cr_assert_eq(fread(h, sizeof h, 1, f), 1, "%s: case %d: short header", path, k);
         const int kind = h[0], B = h[1], nnz = h[2], P = h[3], G = h[4];
-        int64_t *indptr = read_block(f, 8, (size_t)B + 1, "indptr");
-        int32_t *indices = read_block(f, 4, (size_t)nnz, "indices");
-        float *values = read_block(f, 4, (size_t)nnz, "values");
-        float *params = read_block(f, 4, (size_t)P, "params");
-        float *dlogits = read_block(f, 4, (size_t)(B * G), "dlogits");
-        float *want_logits = read_block(f, 4, (size_t)(B * G), "logits");
-        float *want_grads = read_block(f, 4, (size_t)P, "grads");
+        int64_t *indptr = ref_read(f, 8, (size_t)B + 1, "models_ref.bin", "indptr");
+        int32_t *indices = ref_read(f, 4, (size_t)nnz, "models_ref.bin", "indices");
+        float *values = ref_read(f, 4, (size_t)nnz, "models_ref.bin", "values");
+        float *params = ref_read(f, 4, (size_t)P, "models_ref.bin", "params");
+        float *dlogits = ref_read(f, 4, (size_t)(B * G), "models_ref.bin", "dlogits");
+        float *want_logits = ref_read(f, 4, (size_t)(B * G), "models_ref.bin", "logits");
+        float *want_grads = ref_read(f, 4, (size_t)P, "models_ref.bin", "grads");
         float *logits = calloc((size_t)(B * G), sizeof(float));
         cr_assert_not_null(logits);
         tg_csr_batch x = {B, indptr, indices, values};
