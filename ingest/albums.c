@@ -92,25 +92,38 @@ tg_code tg_albums_record(tg_albums *t, const tg_album_rec *a, uint32_t *index,
     tg_code rc = put_id(t, a->album_id.p, a->album_id.len, index, e);
     if (rc != TG_OK)
         return rc;
-    /* the record's genre set: interned, sorted, repeated names once */
-    uint32_t set[TG_REC_MAX_GENRES];
-    size_t n = 0;
+    /* the record's genre set, built at gpool's end (interned, sorted, repeated names
+     * once): there it stays for a new album, and is scratch for a duplicate */
+    size_t n = a->n_genres;
+    if (n > 0 && t->gpool_len + n > t->gpool_cap) {
+        uint64_t cap = t->gpool_cap ? t->gpool_cap * 2 : 4096;
+        while (cap < t->gpool_len + n)
+            cap *= 2;
+        uint32_t *p = realloc(t->gpool, (size_t)cap * sizeof *p);
+        if (p == NULL)
+            return tg_fail(e, TG_ERR_NOMEM, "album table: out of memory (genres)");
+        t->gpool = p;
+        t->gpool_cap = cap;
+    }
+    /* an unlabeled album first leaves gpool NULL: no pointer into it then */
+    uint32_t *set = n > 0 ? t->gpool + t->gpool_len : NULL;
     int known = t->release_day[*index] != TG_NO_RELEASE;
-    for (size_t i = 0; i < a->n_genres; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (known) {
             /* a duplicate only compares: a rejected record adds no genre name */
-            set[n] = tg_intern_find(&t->genres, a->genres[i].p, a->genres[i].len);
-            if (set[n++] == UINT32_MAX) {
+            set[i] = tg_intern_find(&t->genres, a->genres[i].p, a->genres[i].len);
+            if (set[i] == UINT32_MAX) {
                 *outcome = TG_ALBUM_CONFLICTS;
                 return TG_OK;
             }
             continue;
         }
-        rc = tg_intern_put(&t->genres, a->genres[i].p, a->genres[i].len, &set[n++], NULL, e);
+        rc = tg_intern_put(&t->genres, a->genres[i].p, a->genres[i].len, &set[i], NULL, e);
         if (rc != TG_OK)
             return rc;
     }
-    qsort(set, n, sizeof set[0], cmp_u32);
+    if (n > 1)
+        qsort(set, n, sizeof set[0], cmp_u32);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (m == 0 || set[m - 1] != set[i])
@@ -122,19 +135,6 @@ tg_code tg_albums_record(tg_albums *t, const tg_album_rec *a, uint32_t *index,
         *outcome = same ? TG_ALBUM_AGREES : TG_ALBUM_CONFLICTS;
         return TG_OK;
     }
-    if (t->gpool_len + m > t->gpool_cap) {
-        uint64_t cap = t->gpool_cap ? t->gpool_cap * 2 : 4096;
-        while (cap < t->gpool_len + m)
-            cap *= 2;
-        uint32_t *p = realloc(t->gpool, (size_t)cap * sizeof *p);
-        if (p == NULL)
-            return tg_fail(e, TG_ERR_NOMEM, "album table: out of memory (genres)");
-        t->gpool = p;
-        t->gpool_cap = cap;
-    }
-    /* an unlabeled album first leaves gpool NULL: memcpy must not see it, even for 0 */
-    if (m > 0)
-        memcpy(t->gpool + t->gpool_len, set, m * sizeof set[0]);
     t->gstart[i] = t->gpool_len;
     t->gcount[i] = (uint32_t)m;
     t->gpool_len += m;

@@ -251,25 +251,9 @@ tg_code igs_write_output(sink_ctx *s, igs_row_source next, void *next_ctx, const
 
 /* ---- parser threads (--threads N): see ingest.h ---- */
 
-
-int igs_grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 1;
-    size_t n = *cap ? *cap : 1024;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * size);
-    if (q == NULL)
-        return 0;
-    *p = q;
-    *cap = n;
-    return 1;
-}
-
 static int arena_put(par_worker *w, const char *s, size_t n, size_t *at)
 {
-    if (!igs_grow((void **)&w->arena, &w->arena_cap, w->arena_len + n + 1, 1))
+    if (!tg_grow((void **)&w->arena, &w->arena_cap, w->arena_len + n + 1, 1))
         return 0;
     *at = w->arena_len;
     if (n > 0)
@@ -280,7 +264,7 @@ static int arena_put(par_worker *w, const char *s, size_t n, size_t *at)
 
 static par_event *new_event(par_worker *w, tg_error *e)
 {
-    if (!igs_grow((void **)&w->ev, &w->cap_ev, w->n_ev + 1, sizeof *w->ev)) {
+    if (!tg_grow((void **)&w->ev, &w->cap_ev, w->n_ev + 1, sizeof *w->ev)) {
         tg_fail(e, TG_ERR_NOMEM, "out of memory (thread events)");
         return NULL;
     }
@@ -305,7 +289,7 @@ static tg_code w_add_row(par_worker *w, const tg_row *row, tg_error *e)
         if (rc != TG_OK)
             return rc;
     }
-    if (!igs_grow((void **)&w->rows, &w->cap_rows, w->n_rows + 1, sizeof *w->rows))
+    if (!tg_grow((void **)&w->rows, &w->cap_rows, w->n_rows + 1, sizeof *w->rows))
         return tg_fail(e, TG_ERR_NOMEM, "out of memory (thread rows)");
     w->rows[w->n_rows++] = *row;
     return TG_OK;
@@ -372,7 +356,7 @@ static tg_code w_on_trace(void *ctx, const tg_trace_rec *t, tg_error *e)
     if (rc != TG_OK || !pending)
         return rc == TG_OK ? w_add_row(w, &row, e) : rc;
     /* no overflow file here: a range is at most --split bytes, so its rows are few */
-    if (!igs_grow((void **)&w->pend, &w->cap_pend, w->n_pend + 1, sizeof *w->pend))
+    if (!tg_grow((void **)&w->pend, &w->cap_pend, w->n_pend + 1, sizeof *w->pend))
         return tg_fail(e, TG_ERR_NOMEM, "out of memory (thread rows)");
     w->pend[w->n_pend++] = row;
     return TG_OK;
@@ -462,7 +446,7 @@ tg_code igs_merge_meta(sink_ctx *s, par_worker *w, uint64_t line0, uint32_t **ma
 {
     uint32_t nc = tg_intern_count(&w->cities), na = tg_albums_count(&w->albums);
     size_t need = (size_t)nc + na;
-    if (!igs_grow((void **)map, map_cap, need + 1, sizeof **map))
+    if (!tg_grow((void **)map, map_cap, need + 1, sizeof **map))
         return tg_fail(e, TG_ERR_NOMEM, "out of memory (thread merge)");
     uint32_t *cmap = *map, *amap = *map + nc;
     tg_code rc = TG_OK;
@@ -489,13 +473,19 @@ tg_code igs_merge_meta(sink_ctx *s, par_worker *w, uint64_t line0, uint32_t **ma
             a.album_id = (tg_str){A + v->id, v->id_len};
             a.release_day = v->release_day;
             a.n_genres = v->n_genres;
+            if (!tg_grow((void **)&s->genre_view, &s->genre_view_cap, v->n_genres + 1,
+                          sizeof *s->genre_view)) {
+                rc = tg_fail(e, TG_ERR_NOMEM, "out of memory (thread merge)");
+                break;
+            }
             size_t at = v->genres;
             for (size_t g = 0; g < v->n_genres; g++) {
                 size_t len;
                 memcpy(&len, A + at, sizeof len);
-                a.genres[g] = (tg_str){A + at + sizeof len, len};
+                s->genre_view[g] = (tg_str){A + at + sizeof len, len};
                 at += sizeof len + len;
             }
+            a.genres = s->genre_view;
             a.text = A + v->text;
             a.text_len = v->text_len;
             a.truncated = v->truncated;
@@ -897,6 +887,7 @@ tg_code tg_ingest_run(const tg_ingest_opts *o, tg_prov *prov, tg_ingest_counts *
     free(s.pend);
     tg_runs_close(&s.runs);
     tg_albums_free(&s.albums);
+    free(s.genre_view);
     tg_intern_free(&s.cities);
     c->seconds = (double)(tg_clock_ns() - t0) / 1e9;
     return rc;

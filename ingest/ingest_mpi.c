@@ -38,7 +38,7 @@ typedef struct {
 
 static int put(buf *b, const void *d, size_t n)
 {
-    if (!igs_grow((void **)&b->p, &b->cap, b->len + n + 1, 1))
+    if (!tg_grow((void **)&b->p, &b->cap, b->len + n + 1, 1))
         return 0;
     if (n > 0)
         memcpy(b->p + b->len, d, n);
@@ -127,7 +127,7 @@ static tg_code plan(const tg_ingest_opts *o, const tg_prov *prov, int P, piece *
         const char *path = o->inputs[i];
         uint64_t size = prov->inputs[i].size;
         if (!cuttable(path, size) || P == 1) {
-            if (!igs_grow((void **)&pc, &cap, n + 1, sizeof *pc)) {
+            if (!tg_grow((void **)&pc, &cap, n + 1, sizeof *pc)) {
                 rc = tg_fail(e, TG_ERR_NOMEM, "out of memory (pieces)");
                 break;
             }
@@ -148,7 +148,7 @@ static tg_code plan(const tg_ingest_opts *o, const tg_prov *prov, int P, piece *
                 if (end == UINT64_MAX)   /* no line end near: the rest in one piece */
                     end = size;
             }
-            if (rc == TG_OK && !igs_grow((void **)&pc, &cap, n + 1, sizeof *pc))
+            if (rc == TG_OK && !tg_grow((void **)&pc, &cap, n + 1, sizeof *pc))
                 rc = tg_fail(e, TG_ERR_NOMEM, "out of memory (pieces)");
             if (rc == TG_OK)
                 pc[n++] = (piece){.file = (uint32_t)i, .start = start, .len = end - start,
@@ -233,8 +233,8 @@ static tg_code deserialize(const unsigned char *p, size_t len, par_worker *w, bl
     const void *arena = take(&r, h->arena_len);
     if (r.bad)
         return tg_fail(e, TG_ERR_LIBRARY, "a piece's message is too short");
-    if (!igs_grow((void **)&w->ev, &w->cap_ev, h->n_ev + 1, sizeof *w->ev) ||
-        !igs_grow((void **)&w->arena, &w->arena_cap, h->arena_len + 1, 1))
+    if (!tg_grow((void **)&w->ev, &w->cap_ev, h->n_ev + 1, sizeof *w->ev) ||
+        !tg_grow((void **)&w->arena, &w->arena_cap, h->arena_len + 1, 1))
         return tg_fail(e, TG_ERR_NOMEM, "out of memory (a piece's events)");
     memcpy(w->ev, ev, h->n_ev * sizeof *w->ev);
     memcpy(w->arena, arena, h->arena_len);
@@ -811,6 +811,7 @@ tg_code tg_ingest_run_mpi(const tg_ingest_opts *o, tg_prov *prov, tg_mpi *m,
     free(R.bnd);
     free(R.pc);
     tg_albums_free(&R.s.albums);
+    free(R.s.genre_view);
     tg_intern_free(&R.s.cities);
     /* bytes each rank sent and received, gathered on rank 0 (xfer: [2 P]) */
     uint64_t mine[2] = {m->sent, m->received};

@@ -64,20 +64,21 @@
  *     of the other kind's table in the spec (release_date, genres, traces on a trace;
  *     date, nusers, nstreams, age, platform_name on an album) are unknown keys there:
  *     counted, never checked (so "release_date": null on a trace is no fault).
- *   - album_id: JSON integer (canonical text = its decimal text, a '-' included, any
- *     length up to TG_REC_MAX_ID bytes) or a non-empty string of at most TG_REC_MAX_ID
- *     bytes, kept byte-exactly. So 42 and "42" are one album ("42"), -5 and "-5" another;
- *     "042", " 42" are other albums, as they are (the issue's rule: other strings as
- *     they are). Non-integer numbers (42.0, 4e1, -5e0), "" and longer ids: bad_album_id.
+ *   - album_id: JSON integer (canonical text = its decimal text, a '-' included) or a
+ *     non-empty string, kept byte-exactly. So 42 and "42" are one album ("42"), -5 and
+ *     "-5" another; "042", " 42" are other albums, as they are (the issue's rule: other
+ *     strings as they are). Non-integer numbers (42.0, 4e1, -5e0) and "": bad_album_id.
  *     Missing: missing_album_id.
  *   - release_date / date: strict YYYY-MM-DD real dates (tg_date_parse): bad_date;
  *     missing: missing_field.
  *   - nusers (required), nstreams (optional): JSON integers 0..2^32-1 taken from their
  *     raw text: 3.0, 1e2 => not_integer; -1 => negative_count ("-0" is 0);
  *     4294967296 or 400 digits => count_overflow.
- *   - strings longer than TG_REC_MAX_STR (city, age, platform, one genre), more than
- *     TG_REC_MAX_GENRES genres or more than TG_REC_MAX_GENRE_BYTES bytes of genres:
- *     too_long (bounded memory against hostile input).
+ *   - a kept string (album id, city) longer than TG_REC_MAX_STR, an album's genres
+ *     longer than TG_REC_MAX_STR together, or more than TG_REC_MAX_GENRES of them:
+ *     too_long. The spec sets no length; these limits are a thousand times any real
+ *     name and only bound what hostile input makes a record slot hold (age and
+ *     platform_name are not kept, so any length is fine).
  *   - an album id, city or genre holding U+0000 ("\u0000", the only way a JSON string
  *     holds a NUL): bad_string. The store's names are HDF5 C strings, which end at a
  *     NUL: "Pa\u0000ris" would be written "Pa", one name for two cities. Lone UTF-16
@@ -95,9 +96,10 @@
  *
  * ACCOUNTING: after a successful tg_records_parse,
  *   records == albums + traces + rejected, rejected == sum(rejected_by).
- * A reject with count n counts n records. Memory: two record slots with fixed buffers,
- * a 4 KiB raw-text copy each, yajl's handle and one input chunk; no allocation per
- * record. (yajl itself buffers a token that spans input chunks: a single huge string
+ * A reject with count n counts n records. Memory: two record slots, a 4 KiB raw-text
+ * copy each and buffers for their strings, which grow to the longest strings seen (at
+ * most 5 MiB a slot) and are kept: no allocation per record; yajl's handle and one
+ * input chunk. (yajl itself buffers a token that spans input chunks: a single huge string
  * costs its size while it is read.) */
 #ifndef TG_RECORDS_H
 #define TG_RECORDS_H
@@ -108,10 +110,8 @@
 #include <stdint.h>
 
 #define TG_REC_MAX_DEPTH 64          /* deeper nesting is a malformed document */
-#define TG_REC_MAX_ID 256            /* bytes of an album id */
-#define TG_REC_MAX_STR 1024          /* bytes of a city, age, platform or genre name */
-#define TG_REC_MAX_GENRES 64
-#define TG_REC_MAX_GENRE_BYTES 4096
+#define TG_REC_MAX_STR (1u << 20)    /* bytes of an album id, a city, an album's genres */
+#define TG_REC_MAX_GENRES 65536      /* genres of an album record */
 #define TG_REC_MAX_TEXT 4096         /* raw text kept for a reject */
 #define TG_REC_LINE_MAX (4u << 20)   /* lines up to this long reach yajl whole (feed) */
 
@@ -123,13 +123,13 @@ typedef enum {
     TG_REJ_DUPLICATE_KEY,     /* a known key twice in one record */
     TG_REJ_WRONG_TYPE,        /* known key with a value of the wrong type */
     TG_REJ_MISSING_ALBUM_ID,  /* no album_id (nor an inherited one) */
-    TG_REJ_BAD_ALBUM_ID,      /* negative / non-integer number, "", too long */
+    TG_REJ_BAD_ALBUM_ID,      /* non-integer number, "" */
     TG_REJ_MISSING_FIELD,     /* release_date, date or nusers missing */
     TG_REJ_BAD_DATE,          /* not a real YYYY-MM-DD date */
     TG_REJ_NOT_INTEGER,       /* count with a fraction or exponent */
     TG_REJ_NEGATIVE_COUNT,    /* count < 0 */
     TG_REJ_COUNT_OVERFLOW,    /* count > 2^32-1 */
-    TG_REJ_TOO_LONG,          /* string or genre list over the limits above */
+    TG_REJ_TOO_LONG,          /* id, city or genre list over the limits above */
     TG_REJ_BAD_STRING,        /* a kept string holding U+0000 (2026-12-03) */
     TG_REJ_COUNT_             /* not a reason: the number of reasons */
 } tg_reject_reason;
@@ -150,7 +150,7 @@ typedef struct {
     tg_str album_id;          /* canonical id */
     int32_t release_day;      /* tg_date_parse day number */
     size_t n_genres;
-    tg_str genres[TG_REC_MAX_GENRES]; /* in record order, byte-exact */
+    const tg_str *genres;     /* [n_genres] in record order, byte-exact */
     const char *text;         /* the record's raw bytes as read so far (its first
                                  TG_REC_MAX_TEXT), for a consumer that rejects it */
     size_t text_len;
@@ -167,8 +167,8 @@ typedef struct {
     uint32_t nusers;
     uint32_t nstreams;
     int has_nstreams;
-    /* age and platform_name are checked (a string, at most TG_REC_MAX_STR bytes) but
-     * not kept: nothing downstream uses them, and copying them cost 1 % of ingest */
+    /* age and platform_name are checked (a string) but not kept: nothing downstream
+     * uses them, and copying them cost 1 % of ingest */
 } tg_trace_rec;
 
 typedef struct {

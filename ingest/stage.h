@@ -4,6 +4,7 @@
 #define TG_INGEST_STAGE_H
 
 #include "albums.h"
+#include "grow.h"
 #include "ingest.h"
 #include "intern.h"
 #include "output_file.h"
@@ -35,6 +36,8 @@ typedef struct {
     tg_progress prog;
     uint64_t done_bytes;        /* bytes of the inputs already parsed */
     uint64_t seen;              /* records delivered, for the progress line */
+    tg_str *genre_view;         /* a replayed album record's genres (igs_merge_meta) */
+    size_t genre_view_cap;
 } sink_ctx;
 
 /* What a thread keeps, in input order, of the records that need the whole data set's
@@ -85,9 +88,6 @@ typedef struct {
 /* The sink's callbacks (ingest.c): what a single-process run does with each record. */
 tg_code igs_on_album(void *ctx, const tg_album_rec *a, tg_error *e);
 tg_code igs_on_reject(void *ctx, const tg_reject *r, tg_error *e);
-
-/* Grows *p (of *cap elements of size bytes) to hold need; 0 when out of memory. */
-int igs_grow(void **p, size_t *cap, size_t need, size_t size);
 
 /* Parses w's range (w->path, w->start, w->len) into w (thread entry; sets w->rc). */
 void *igs_w_parse(void *arg);

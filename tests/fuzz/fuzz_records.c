@@ -16,8 +16,15 @@ typedef struct {
 static tg_code on_album(void *ctx, const tg_album_rec *a, tg_error *e)
 {
     (void)e;
-    FUZZ_ASSERT(a->album_id.p != NULL && a->album_id.len > 0 && a->album_id.len <= TG_REC_MAX_ID);
+    FUZZ_ASSERT(a->album_id.p != NULL && a->album_id.len > 0 && a->album_id.len <= TG_REC_MAX_STR);
     FUZZ_ASSERT(a->n_genres <= TG_REC_MAX_GENRES);
+    FUZZ_ASSERT(memchr(a->album_id.p, 0, a->album_id.len) == NULL);   /* bad_string */
+    size_t bytes = 0;
+    for (size_t i = 0; i < a->n_genres; i++) {
+        bytes += a->genres[i].len;
+        FUZZ_ASSERT(a->genres[i].len == 0 || memchr(a->genres[i].p, 0, a->genres[i].len) == NULL);
+    }
+    FUZZ_ASSERT(bytes <= TG_REC_MAX_STR);
     ((tally *)ctx)->albums++;
     return TG_OK;
 }
@@ -28,6 +35,8 @@ static tg_code on_trace(void *ctx, const tg_trace_rec *t, tg_error *e)
     tally *k = ctx;
     FUZZ_ASSERT(t->album_id.p != NULL || t->group != 0);
     FUZZ_ASSERT(t->city.len <= TG_REC_MAX_STR);
+    FUZZ_ASSERT(t->city.len == 0 || memchr(t->city.p, 0, t->city.len) == NULL);
+    FUZZ_ASSERT(t->album_id.p == NULL || (t->album_id.len > 0 && t->album_id.len <= TG_REC_MAX_STR));
     k->traces++;
     k->pending += t->album_id.p == NULL;
     return TG_OK;

@@ -80,6 +80,17 @@ static void copy_str(char *dst, size_t cap, tg_str s)
     dst[n] = '\0';
 }
 
+uint64_t col_genres_hash(const tg_str *g, size_t n)
+{
+    tg_xxh64_state h;
+    tg_xxh64_init(&h, 0);
+    for (size_t i = 0; i < n; i++) {
+        tg_xxh64_update(&h, &g[i].len, sizeof g[i].len);
+        tg_xxh64_update(&h, g[i].p, g[i].len);
+    }
+    return tg_xxh64_digest(&h);
+}
+
 static tg_code on_album(void *ctx, const tg_album_rec *a, tg_error *e)
 {
     (void)e;
@@ -88,6 +99,9 @@ static tg_code on_album(void *ctx, const tg_album_rec *a, tg_error *e)
     col_album *x = &c->albums[c->n_albums++];
     memset(x, 0, sizeof *x);
     copy_str(x->album, sizeof x->album, a->album_id);
+    x->album_len = a->album_id.len;
+    x->album_hash = tg_xxh64(a->album_id.p, a->album_id.len, 0);
+    x->genres_hash = col_genres_hash(a->genres, a->n_genres);
     x->day = a->release_day;
     x->n_genres = a->n_genres;
     x->offset = a->offset;
@@ -108,13 +122,18 @@ static tg_code on_trace(void *ctx, const tg_trace_rec *t, tg_error *e)
     GROW(c->traces, c->n_traces, c->cap_traces);
     col_trace *x = &c->traces[c->n_traces++];
     memset(x, 0, sizeof *x);
-    if (t->album_id.p != NULL)
+    if (t->album_id.p != NULL) {
         copy_str(x->album, sizeof x->album, t->album_id);
-    else
+        x->album_len = t->album_id.len;
+        x->album_hash = tg_xxh64(t->album_id.p, t->album_id.len, 0);
+    } else {
         cr_assert_neq(t->group, 0, "pending trace without a group");
+    }
     x->group = t->album_id.p != NULL ? 0 : t->group;
     x->day = t->day;
     copy_str(x->city, sizeof x->city, t->city);
+    x->city_len = t->city.len;
+    x->city_hash = tg_xxh64(t->city.p, t->city.len, 0);
     x->nusers = t->nusers;
     x->nstreams = t->nstreams;
     x->has_nstreams = t->has_nstreams;
@@ -134,6 +153,8 @@ static tg_code on_group(void *ctx, uint64_t group, tg_str id, tg_error *e)
             if (id.p == NULL)
                 continue;
             copy_str(x->album, sizeof x->album, id);
+            x->album_len = id.len;
+            x->album_hash = tg_xxh64(id.p, id.len, 0);
             x->group = 0;
         }
         c->traces[keep++] = *x;

@@ -19,10 +19,14 @@ void unlink_free(char *path);
 char *slurp(const char *path, size_t *n);
 
 typedef struct {
-    char album[64];            /* canonical id, "" if pending */
+    char album[64];            /* canonical id, "" if pending (first 63 bytes) */
+    size_t album_len;          /* the whole id and city: lengths and XXH64 (seed 0) */
+    uint64_t album_hash;
     uint64_t group;
     int32_t day;
     char city[64];
+    size_t city_len;
+    uint64_t city_hash;
     uint32_t nusers, nstreams;
     int has_nstreams;
     uint64_t offset;
@@ -30,9 +34,12 @@ typedef struct {
 
 typedef struct {
     char album[64];
+    size_t album_len;
+    uint64_t album_hash;
     int32_t day;
     size_t n_genres;
-    char genres[256];          /* joined with '|' */
+    char genres[256];          /* joined with '|' (first 255 bytes) */
+    uint64_t genres_hash;      /* col_genres_hash of all of them */
     uint64_t offset;
 } col_album;
 
@@ -56,6 +63,10 @@ typedef struct {
     uint64_t sum;              /* order-independent checksum of accepted fields */
     int strict;                /* on_reject returns TG_ERR_RECORD */
 } collector;
+
+/* XXH64 (seed 0) of n strings as (size_t length, bytes) back to back: col_album's
+ * genres_hash. */
+uint64_t col_genres_hash(const tg_str *g, size_t n);
 
 void col_init(collector *c);
 void col_free(collector *c);

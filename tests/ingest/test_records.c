@@ -2,6 +2,7 @@
  * documents, accounting, and agreement across synth's layouts. */
 #include "helpers.h"
 #include "input.h"
+#include "xxhash64.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -26,16 +27,38 @@ static void assert_balanced(const tg_rec_counts *n)
     cr_assert_eq(sum, n->rejected);
 }
 
-/* Parses text that must be accepted as a document; checks the accounting. */
+/* Parses text that must be accepted as a document; checks the accounting. Messages
+ * quote at most 300 bytes of it: Criterion hangs on a failure message of megabytes. */
 static void ok_text(collector *c, tg_rec_counts *n, const char *text)
 {
     tg_error e = {0};
     tg_code rc = parse_text(c, text, n, &e);
-    cr_assert_eq(rc, TG_OK, "%s\n-- for: %s", e.msg, text);
+    cr_assert_eq(rc, TG_OK, "%s\n-- for: %.300s", e.msg, text);
     assert_balanced(n);
     cr_assert_eq(c->n_albums, n->albums);
     cr_assert_eq(c->n_traces, n->traces, "delivered %zu traces, counted %llu", c->n_traces,
                  (unsigned long long)n->traces);
+}
+
+/* before, n bytes c, then after: a malloc'd string (long names for the limits). */
+static char *run_of(const char *before, char c, size_t n, const char *after)
+{
+    size_t b = strlen(before), a = strlen(after);
+    char *s = malloc(b + n + a + 1);
+    cr_assert_not_null(s);
+    memcpy(s, before, b);
+    memset(s + b, c, n);
+    memcpy(s + b + n, after, a + 1);
+    return s;
+}
+
+/* XXH64 of n bytes c: what a name of run_of's filler hashes to. */
+static uint64_t filler_hash(char c, size_t n)
+{
+    char *s = run_of("", c, n, "");
+    uint64_t h = tg_xxh64(s, n, 0);
+    free(s);
+    return h;
 }
 
 /* One record that must be rejected for reason. */
@@ -44,10 +67,10 @@ static void reject_one(const char *text, tg_reject_reason reason)
     collector c;
     tg_rec_counts n;
     ok_text(&c, &n, text);
-    cr_assert_eq(n.records, 1, "%s", text);
-    cr_assert_eq(n.rejected, 1, "not rejected: %s", text);
+    cr_assert_eq(n.records, 1, "%.300s", text);
+    cr_assert_eq(n.rejected, 1, "not rejected: %.300s", text);
     cr_assert_eq(c.n_rejects, 1);
-    cr_assert_eq(c.rejects[0].reason, reason, "%s: got %s, want %s", text,
+    cr_assert_eq(c.rejects[0].reason, reason, "%.300s: got %s, want %s", text,
                  tg_reject_name(c.rejects[0].reason), tg_reject_name(reason));
     cr_assert_eq(n.rejected_by[reason], 1);
     cr_assert_eq(c.rejects[0].count, 1);
@@ -586,27 +609,31 @@ Test(ids, bad_ids_are_rejected)
         snprintf(text, sizeof text, "{\"album_id\": %s, \"release_date\": \"2016-10-28\"}", ids[i]);
         reject_one(text, i < 6 ? TG_REJ_BAD_ALBUM_ID : TG_REJ_WRONG_TYPE);
     }
-    char big[1024];
-    int k = snprintf(big, sizeof big, "{\"album_id\": \"");
-    memset(big + k, 'x', TG_REC_MAX_ID + 1);
-    snprintf(big + k + TG_REC_MAX_ID + 1, sizeof big - (size_t)k - TG_REC_MAX_ID - 1,
-             "\", \"release_date\": \"2016-10-28\"}");
-    reject_one(big, TG_REJ_BAD_ALBUM_ID);
-    /* a number id: TG_REC_MAX_ID digits are an id, one more is too long */
-    for (int extra = 0; extra <= 1; extra++) {
-        k = snprintf(big, sizeof big, "{\"album_id\": ");
-        memset(big + k, '7', TG_REC_MAX_ID + extra);
-        snprintf(big + k + TG_REC_MAX_ID + extra, sizeof big - (size_t)k - TG_REC_MAX_ID - extra,
-                 ", \"release_date\": \"2016-10-28\"}");
-        collector c;
-        tg_rec_counts n;
-        ok_text(&c, &n, big);
-        cr_assert_eq(c.n_albums, (size_t)!extra);
-        cr_assert_eq(n.rejected_by[TG_REJ_BAD_ALBUM_ID], (uint64_t)extra);
-        if (!extra)
-            cr_assert_eq(c.albums[0].album[0], '7');
-        col_free(&c);
-    }
+}
+
+/* The spec sets no length to an id: any length is an id up to TG_REC_MAX_STR, which
+ * only bounds what hostile input makes a slot hold; past it, too_long. */
+Test(ids, long_ids_are_ids_up_to_the_limit)
+{
+    static const size_t lens[] = {300, 70000, TG_REC_MAX_STR, TG_REC_MAX_STR + 1};
+    for (size_t i = 0; i < sizeof lens / sizeof *lens; i++)
+        for (int number = 0; number <= 1; number++) {
+            char *text = run_of(number ? "{\"album_id\": " : "{\"album_id\": \"", '7', lens[i],
+                                number ? ", \"release_date\": \"2016-10-28\"}"
+                                       : "\", \"release_date\": \"2016-10-28\"}");
+            if (lens[i] > TG_REC_MAX_STR) {
+                reject_one(text, TG_REJ_TOO_LONG);
+            } else {
+                collector c;
+                tg_rec_counts n;
+                ok_text(&c, &n, text);
+                cr_assert_eq(c.n_albums, 1, "an id of %zu bytes", lens[i]);
+                cr_assert_eq(c.albums[0].album_len, lens[i]);
+                cr_assert_eq(c.albums[0].album_hash, filler_hash('7', lens[i]));
+                col_free(&c);
+            }
+            free(text);
+        }
 }
 
 /* ---- rejections ---- */
@@ -688,25 +715,138 @@ Test(rejects, each_reason)
     reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1E+2}", TG_REJ_NOT_INTEGER);
     reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 5e-1}", TG_REJ_NOT_INTEGER);
     reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": -99999999999}", TG_REJ_NEGATIVE_COUNT);
-    char city[TG_REC_MAX_STR + 200];
-    memset(city, 'c', sizeof city - 1);
-    city[sizeof city - 1] = '\0';
-    char *text = malloc(2 * sizeof city + 200);
-    cr_assert_not_null(text);
-    sprintf(text, "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"%s\", \"nusers\": 1}", city);
+    /* a city: any length up to the limit (records.h), then too_long */
+    char *text = run_of("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"", 'c',
+                        TG_REC_MAX_STR + 1, "\", \"nusers\": 1}");
     reject_one(text, TG_REJ_TOO_LONG);
-    /* age and platform_name are not kept, but checked all the same */
-    sprintf(text, "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1, \"age\": \"%s\"}", city);
-    reject_one(text, TG_REJ_TOO_LONG);
-    sprintf(text, "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1, \"platform_name\": \"%s\"}", city);
-    reject_one(text, TG_REJ_TOO_LONG);
-    city[TG_REC_MAX_STR] = '\0';   /* the longest accepted */
-    sprintf(text, "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1, \"age\": \"%s\", \"platform_name\": \"%s\"}", city, city);
+    free(text);
+    text = run_of("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"", 'c',
+                  TG_REC_MAX_STR, "\", \"nusers\": 1}");
     collector c;
     tg_rec_counts n;
     ok_text(&c, &n, text);
-    cr_assert_eq(n.traces, 1);
+    cr_assert_eq(c.n_traces, 1);
+    cr_assert_eq(c.traces[0].city_len, TG_REC_MAX_STR);
+    cr_assert_eq(c.traces[0].city_hash, filler_hash('c', TG_REC_MAX_STR));
     col_free(&c);
+    free(text);
+    /* age and platform_name are checked for their type but not kept: any length */
+    const char *keys[] = {"age", "platform_name"};
+    for (int k = 0; k < 2; k++) {
+        char before[128];
+        snprintf(before, sizeof before,
+                 "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1, \"%s\": \"",
+                 keys[k]);
+        text = run_of(before, 'a', 2 * TG_REC_MAX_STR, "\"}");
+        ok_text(&c, &n, text);
+        cr_assert_eq(n.traces, 1, "a long %s", keys[k]);
+        col_free(&c);
+        free(text);
+    }
+}
+
+/* text, one album record: too_long when over, else an album of n_genres genres (those
+ * of want, when given). */
+static void genres_case(const char *text, int over, size_t n_genres, const tg_str *want)
+{
+    if (over) {
+        reject_one(text, TG_REJ_TOO_LONG);
+        return;
+    }
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, text);
+    cr_assert_eq(c.n_albums, 1);
+    cr_assert_eq(c.albums[0].n_genres, n_genres);
+    if (want != NULL)
+        cr_assert_eq(c.albums[0].genres_hash, col_genres_hash(want, n_genres));
+    col_free(&c);
+}
+
+/* An album's genres: up to TG_REC_MAX_GENRES names and TG_REC_MAX_STR bytes together. */
+Test(rejects, genre_limits)
+{
+    for (int extra = 0; extra <= 1; extra++) {
+        size_t n_genres = TG_REC_MAX_GENRES + (size_t)extra;
+        char *text = malloc(64 + 6 * n_genres);
+        cr_assert_not_null(text);
+        size_t at = (size_t)sprintf(text, "{\"album_id\": 1, \"release_date\": \"2016-10-28\", \"genres\": [");
+        for (size_t g = 0; g < n_genres; g++)
+            at += (size_t)sprintf(text + at, "%s\"%c\"", g ? ", " : "", 'a' + (int)(g % 26));
+        strcpy(text + at, "]}");
+        genres_case(text, extra, n_genres, NULL);
+        free(text);
+        /* two names of half the limit, then one byte more */
+        size_t half = TG_REC_MAX_STR / 2;
+        char *second = run_of("\", \"", 'h', half + (size_t)extra, "\"]}");
+        char *first = run_of("{\"album_id\": 1, \"release_date\": \"2016-10-28\", \"genres\": [\"", 'g',
+                             half, second);
+        char *g = run_of("", 'g', half, ""), *h = run_of("", 'h', half, "");
+        tg_str want[2] = {{g, half}, {h, half}};
+        genres_case(first, extra, 2, want);
+        free(g);
+        free(h);
+        free(first);
+        free(second);
+    }
+}
+
+/* A slot's string buffers grow in the middle of a record (a genre list moves its bytes
+ * while it is read) and are kept for the next records: every name must come out whole,
+ * long after short and short after long, in both slots (a nested trace is slot 1). */
+Test(records, string_buffers_grow_and_are_kept)
+{
+    enum { LONG = 5000, GENRES = 300 };
+    char *genre[GENRES];
+    tg_str want[GENRES];
+    size_t cap = 1 << 20, at = 0;
+    char *text = malloc(cap);
+    cr_assert_not_null(text);
+    char *city = run_of("", 'c', LONG, ""), *id = run_of("", '9', 3000, "");
+    at += (size_t)snprintf(text + at, cap - at,
+                           "{\"album_id\": %s, \"date\": \"2016-11-03\", \"loc_city\": \"%s\", \"nusers\": 1}\n"
+                           "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"Lyon\", \"nusers\": 1}\n"
+                           "{\"album_id\": \"%s\", \"date\": \"2016-11-03\", \"loc_city\": \"%s\", \"nusers\": 1}\n"
+                           "{\"album_id\": 2, \"release_date\": \"2016-10-28\", \"genres\": [",
+                           id, city, id, city);
+    for (int g = 0; g < GENRES; g++) {
+        genre[g] = run_of("", (char)('a' + g % 26), (size_t)(g % 50 + 1), "");
+        want[g] = (tg_str){genre[g], strlen(genre[g])};
+        at += (size_t)snprintf(text + at, cap - at, "%s\"%s\"", g ? ", " : "", genre[g]);
+    }
+    at += (size_t)snprintf(text + at, cap - at,
+                           "]}\n{\"album_id\": 3, \"release_date\": \"2016-10-28\", \"genres\": [\"Pop\", \"Rap\"],"
+                           " \"traces\": [" NESTED("Nice") ", {\"date\": \"2016-11-03\", \"loc_city\": \"%s\", \"nusers\": 2}, "
+                           NESTED("Pau") "]}\n",
+                           city);
+    cr_assert_lt(at, cap);
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, text);
+    cr_assert_eq(c.n_traces, 6);
+    cr_assert_eq(c.n_albums, 2);
+    uint64_t long_city = filler_hash('c', LONG), long_id = filler_hash('9', 3000);
+    const size_t city_len[6] = {LONG, 4, LONG, 4, LONG, 3};
+    for (int t = 0; t < 6; t++) {
+        cr_assert_eq(c.traces[t].city_len, city_len[t], "trace %d", t);
+        if (city_len[t] == LONG)
+            cr_assert_eq(c.traces[t].city_hash, long_city, "trace %d", t);
+    }
+    cr_assert_str_eq(c.traces[1].city, "Lyon");
+    cr_assert_str_eq(c.traces[3].city, "Nice");
+    cr_assert_str_eq(c.traces[5].city, "Pau");
+    cr_assert(c.traces[0].album_len == 3000 && c.traces[0].album_hash == long_id);
+    cr_assert(c.traces[2].album_len == 3000 && c.traces[2].album_hash == long_id);
+    cr_assert_str_eq(c.traces[1].album, "1");
+    cr_assert_str_eq(c.traces[4].album, "3");
+    cr_assert_eq(c.albums[0].n_genres, GENRES);
+    cr_assert_eq(c.albums[0].genres_hash, col_genres_hash(want, GENRES));
+    cr_assert_str_eq(c.albums[1].genres, "Pop|Rap");
+    col_free(&c);
+    for (int g = 0; g < GENRES; g++)
+        free(genre[g]);
+    free(city);
+    free(id);
     free(text);
 }
 

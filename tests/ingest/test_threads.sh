@@ -66,8 +66,10 @@ cmp -s t2-s1/rows ref/rows || fail "zst rows"
 
 # a messy NDJSON: CRLF and LF lines, blank lines, every kind of reject, duplicates
 # that agree and conflict, album records after their traces, nested traces with
-# album_id after them, unknown keys, a record over 4 KiB, a non-object value
-long=$(head -c 6000 /dev/zero | tr '\0' x)
+# album_id after them, unknown keys, a 6000-byte city, records over 4 KiB rejected
+# (cut) and past 1 MiB (too_long), a non-object value
+long=$(head -c 6000 /dev/zero | tr '\0' x)          # a city name: kept
+huge=$(head -c 1048577 /dev/zero | tr '\0' y)       # past TG_REC_MAX_STR: too_long
 {
     head -n 40 ndjson.json
     printf '\r\n\r\n'
@@ -88,6 +90,8 @@ long=$(head -c 6000 /dev/zero | tr '\0' x)
     printf '{"album_id": 12, "date": "2017-02-03", "loc_city": "Pa\\u0000ris", "nusers": 1}\n'
     printf '[1, 2, {"album_id": 9, "release_date": "2016-01-01", "genres": ["Rock"], "mood": "x"}]\n'
     printf '{"album_id": 10, "date": "2017-03-03", "loc_city": "%s", "nusers": 1}\n' "$long"
+    printf '{"album_id": 10, "date": "2017-03-04", "loc_city": "%s", "nusers": -1}\n' "$long"
+    printf '{"album_id": 10, "date": "2017-03-05", "loc_city": "%s", "nusers": 1}\n' "$huge"
     printf '{"traces": [{"date": "2017-04-01", "loc_city": "Caen", "nusers": 5}, {"date": "2017-04-02", "loc_city": "Pau", "nusers": 6}],\n'
     printf '  "album_id": 11, "release_date": "2017-03-01", "genres": ["Blues"]}\n'
     printf '{"traces": [{"date": "2017-04-01", "loc_city": "Laval", "nusers": 5}], "release_date": "2017-03-01", "genres": ["Blues"]}\n'
@@ -101,6 +105,7 @@ for r in conflicting_duplicate bad_date bad_album_id not_integer count_overflow 
 done
 grep -q '^album_duplicates [1-9]' ref/counters || fail "messy: an agreeing duplicate"
 grep -q '"cut":true' ref/rejects || fail "messy: the long record is cut and flagged"
+grep -q "$long" ref/dicts || fail "messy: the 6000-byte city is a city"
 
 # --strict: the first reject is the error, wherever the ranges are cut
 same messy.json "messy --strict" --strict

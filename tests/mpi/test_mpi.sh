@@ -24,7 +24,8 @@ cd "$dir" || fail "cd"
 "$synth" --albums 40 --traces 6000 --cities 40 -q -o a.json || fail "synth a"
 "$synth" --albums 30 --traces 2000 --cities 30 --seed 7 --layout nested -q -o b.json || fail "synth b"
 "$synth" --albums 20 --traces 1000 --cities 20 --seed 8 --layout array -q -o c.json || fail "synth c"
-long=$(head -c 6000 /dev/zero | tr '\0' x)
+long=$(head -c 6000 /dev/zero | tr '\0' x)          # a city name: kept
+huge=$(head -c 1048577 /dev/zero | tr '\0' y)       # past TG_REC_MAX_STR: too_long
 {
     head -n 300 a.json
     printf '\r\n\r\n'
@@ -44,6 +45,8 @@ long=$(head -c 6000 /dev/zero | tr '\0' x)
     printf '{"hello": 1}\n'
     printf '{"album_id": 12, "date": "2017-02-03", "loc_city": "Pa\\u0000ris", "nusers": 1}\n'
     printf '{"album_id": 10, "date": "2017-03-03", "loc_city": "%s", "nusers": 1}\n' "$long"
+    printf '{"album_id": 10, "date": "2017-03-04", "loc_city": "%s", "nusers": -1}\n' "$long"
+    printf '{"album_id": 10, "date": "2017-03-05", "loc_city": "%s", "nusers": 1}\n' "$huge"
     printf '{"traces": [{"date": "2017-04-01", "loc_city": "Caen", "nusers": 5}], "album_id": 11, "release_date": "2017-03-01", "genres": ["Blues"]}\n'
     sed -n '301,5000p' a.json | sed 's/$/\r/'
     printf '{"album_id": 8, "release_date": "2016-05-05", "genres": ["Folk", "Jazz"]}\n'
