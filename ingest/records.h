@@ -90,7 +90,8 @@
  * end of the input for a truncated one), L the line holding byte N. yajl's errors (truncation, invalid UTF-8 in strings, stray comma,
  * unterminated string, NUL byte, ...), a top-level scalar, nesting deeper than
  * TG_REC_MAX_DEPTH (an error, not a reject: memory stays bounded and such input is no
- * data export). A UTF-8 BOM at the very start of a file is skipped. An empty or
+ * data export; RFC 8259 section 9 lets a parser limit the depth. The spec's layouts
+ * need 6 levels; 1024 leaves any real unknown value room, as Python's json does). A UTF-8 BOM at the very start of a file is skipped. An empty or
  * whitespace-only file is an empty data set (0 records, no error): NDJSON with no
  * lines is valid NDJSON. CRLF line ends are whitespace to JSON.
  *
@@ -109,7 +110,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TG_REC_MAX_DEPTH 64          /* deeper nesting is a malformed document */
+#define TG_REC_MAX_DEPTH 1024        /* deeper nesting is a malformed document */
 #define TG_REC_MAX_STR (1u << 20)    /* bytes of an album id, a city, an album's genres */
 #define TG_REC_MAX_GENRES 65536      /* genres of an album record */
 #define TG_REC_MAX_TEXT 4096         /* raw text kept for a reject */

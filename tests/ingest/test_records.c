@@ -1037,12 +1037,14 @@ Test(malformed, deep_nesting_is_bounded_and_an_error)
     }
     malformed(d, used, 5 * TG_REC_MAX_DEPTH + 1, 1);
     free(d);
-    /* deep but within the limit, inside an unknown key: accepted */
-    char ok[512];
+    /* deep but within the limit, inside an unknown key: accepted (the record and the
+     * key's array are two of the levels) */
+    enum { LEVELS = TG_REC_MAX_DEPTH - 1 };
+    char ok[2 * LEVELS + 128];
     int k = sprintf(ok, "{\"album_id\": 1, \"release_date\": \"2016-10-28\", \"deep\": ");
-    memset(ok + k, '[', 60);
-    memset(ok + k + 60, ']', 60);
-    sprintf(ok + k + 120, "}");
+    memset(ok + k, '[', LEVELS);
+    memset(ok + k + LEVELS, ']', LEVELS);
+    sprintf(ok + k + 2 * LEVELS, "}");
     collector c;
     tg_rec_counts n;
     ok_text(&c, &n, ok);

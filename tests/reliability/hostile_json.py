@@ -67,7 +67,7 @@ def trace(album_id="1", city='"Paris"', nusers="1"):
 
 
 with tempfile.TemporaryDirectory(prefix="tg-hostile-json-") as tmp:
-    # Nesting deeper than TG_REC_MAX_DEPTH (64) is a malformed document: an error
+    # Nesting deeper than TG_REC_MAX_DEPTH (1024) is a malformed document: an error
     # naming the byte and line, found long before 100k levels are held.
     run("deep-array", "[" * 100000 + "]" * 100000, 1, [r"byte \d+, line 1", r"nest"], 40)
     run("deep-object", ALBUM + '{"x": ' * 100000 + "1" + "}" * 100000 + "\n", 1,
