@@ -8,6 +8,7 @@
 # a value) and a .zst input must give the same output too.
 set -u
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+here=$(dirname "$(abs "$0")")
 ingest=$(abs "$1") synth=$(abs "$2") dump=$(abs "$3")
 dir=$(mktemp -d /tmp/tg-ingest-threads-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
@@ -64,34 +65,15 @@ zstd -q ndjson.json -o nd.json.zst || fail "zstd"
 same nd.json.zst "zst (one thread)"
 cmp -s t2-s1/rows ref/rows || fail "zst rows"
 
-# a messy NDJSON: CRLF and LF lines, blank lines, every kind of reject, duplicates
-# that agree and conflict, album records after their traces, nested traces with
-# album_id after them, unknown keys, a 6000-byte city, records over 4 KiB rejected
-# (cut) and past 1 MiB (too_long), a non-object value
-long=$(head -c 6000 /dev/zero | tr '\0' x)          # a city name: kept
-huge=$(head -c 1048577 /dev/zero | tr '\0' y)       # past TG_REC_MAX_STR: too_long
+# a messy NDJSON: messy_records.sh's dirty lines (CRLF and blank lines, every kind of
+# reject, agreeing and conflicting duplicates, long names), then a non-object value,
+# a record over two lines, nested traces with album_id after them, album records after
+# their traces
+long=$(head -c 6000 /dev/zero | tr '\0' x)   # messy_records.sh's kept city, looked for below
 {
     head -n 40 ndjson.json
-    printf '\r\n\r\n'
-    printf '{"album_id": 7, "date": "2017-01-02", "loc_city": "Brest", "nusers": 2}\r\n'
-    printf '{"album_id": "7", "date": "2017-01-02", "loc_city": "Brest", "nusers": 3, "nstreams": 9}\r\n'
-    printf '\n   \n'
-    printf '{"album_id": 7, "release_date": "2016-12-01", "genres": ["Jazz", "Pop"]}\n'
-    printf '{"album_id": 7, "release_date": "2016-12-01", "genres": ["Pop", "Jazz", "Pop"]}\n'
-    printf '{"album_id": 7, "release_date": "2016-12-02", "genres": ["Pop"]}\n'
-    printf '{"album_id": 8, "date": "2017-02-30", "loc_city": "Nice", "nusers": 1}\n'
-    printf '{"album_id": 3.5, "date": "2017-02-03", "loc_city": "Nice", "nusers": 1}\n'
-    printf '{"album_id": 8, "date": "2017-02-03", "loc_city": "Nice", "nusers": 1.5}\n'
-    printf '{"album_id": 8, "date": "2017-02-03", "loc_city": "Nice", "nusers": 4294967296}\n'
-    printf '{"album_id": 8, "date": "2017-02-03", "loc_city": "Nice"}\n'
-    printf '{"date": "2017-02-03", "loc_city": "Nice", "nusers": 1}\n'
-    printf '{"album_id": 8, "album_id": 9, "release_date": "2016-01-01", "genres": []}\n'
-    printf '{"hello": 1}\n'
-    printf '{"album_id": 12, "date": "2017-02-03", "loc_city": "Pa\\u0000ris", "nusers": 1}\n'
+    sh "$here/messy_records.sh"
     printf '[1, 2, {"album_id": 9, "release_date": "2016-01-01", "genres": ["Rock"], "mood": "x"}]\n'
-    printf '{"album_id": 10, "date": "2017-03-03", "loc_city": "%s", "nusers": 1}\n' "$long"
-    printf '{"album_id": 10, "date": "2017-03-04", "loc_city": "%s", "nusers": -1}\n' "$long"
-    printf '{"album_id": 10, "date": "2017-03-05", "loc_city": "%s", "nusers": 1}\n' "$huge"
     printf '{"traces": [{"date": "2017-04-01", "loc_city": "Caen", "nusers": 5}, {"date": "2017-04-02", "loc_city": "Pau", "nusers": 6}],\n'
     printf '  "album_id": 11, "release_date": "2017-03-01", "genres": ["Blues"]}\n'
     printf '{"traces": [{"date": "2017-04-01", "loc_city": "Laval", "nusers": 5}], "release_date": "2017-03-01", "genres": ["Blues"]}\n'

@@ -24,30 +24,9 @@ cd "$dir" || fail "cd"
 "$synth" --albums 40 --traces 6000 --cities 40 -q -o a.json || fail "synth a"
 "$synth" --albums 30 --traces 2000 --cities 30 --seed 7 --layout nested -q -o b.json || fail "synth b"
 "$synth" --albums 20 --traces 1000 --cities 20 --seed 8 --layout array -q -o c.json || fail "synth c"
-long=$(head -c 6000 /dev/zero | tr '\0' x)          # a city name: kept
-huge=$(head -c 1048577 /dev/zero | tr '\0' y)       # past TG_REC_MAX_STR: too_long
 {
     head -n 300 a.json
-    printf '\r\n\r\n'
-    printf '{"album_id": 7, "date": "2017-01-02", "loc_city": "Brest", "nusers": 2}\r\n'
-    printf '{"album_id": "7", "date": "2017-01-02", "loc_city": "Brest", "nusers": 3, "nstreams": 9}\r\n'
-    printf '\n   \n'
-    printf '{"album_id": 7, "release_date": "2016-12-01", "genres": ["Jazz", "Pop"]}\n'
-    printf '{"album_id": 7, "release_date": "2016-12-01", "genres": ["Pop", "Jazz", "Pop"]}\n'
-    printf '{"album_id": 7, "release_date": "2016-12-02", "genres": ["Pop"]}\n'
-    printf '{"album_id": 8, "date": "2017-02-30", "loc_city": "Nice", "nusers": 1}\n'
-    printf '{"album_id": 3.5, "date": "2017-02-03", "loc_city": "Nice", "nusers": 1}\n'
-    printf '{"album_id": 8, "date": "2017-02-03", "loc_city": "Nice", "nusers": 1.5}\n'
-    printf '{"album_id": 8, "date": "2017-02-03", "loc_city": "Nice", "nusers": 4294967296}\n'
-    printf '{"album_id": 8, "date": "2017-02-03", "loc_city": "Nice"}\n'
-    printf '{"date": "2017-02-03", "loc_city": "Nice", "nusers": 1}\n'
-    printf '{"album_id": 8, "album_id": 9, "release_date": "2016-01-01", "genres": []}\n'
-    printf '{"hello": 1}\n'
-    printf '{"album_id": 12, "date": "2017-02-03", "loc_city": "Pa\\u0000ris", "nusers": 1}\n'
-    printf '{"album_id": 10, "date": "2017-03-03", "loc_city": "%s", "nusers": 1}\n' "$long"
-    printf '{"album_id": 10, "date": "2017-03-04", "loc_city": "%s", "nusers": -1}\n' "$long"
-    printf '{"album_id": 10, "date": "2017-03-05", "loc_city": "%s", "nusers": 1}\n' "$huge"
-    printf '{"traces": [{"date": "2017-04-01", "loc_city": "Caen", "nusers": 5}], "album_id": 11, "release_date": "2017-03-01", "genres": ["Blues"]}\n'
+    sh "$here/../ingest/messy_records.sh"
     sed -n '301,5000p' a.json | sed 's/$/\r/'
     printf '{"album_id": 8, "release_date": "2016-05-05", "genres": ["Folk", "Jazz"]}\n'
     tail -n +5001 a.json
