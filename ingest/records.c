@@ -591,12 +591,16 @@ static int value_number(parser *p, rec_t *r, const char *s, size_t n)
     switch (k) {
     case K_ALBUM_ID: {
         /* JSON integers are already canonical decimal (no '+', no leading zero): the
-         * text is the id, checked as it is copied, so -5 is the album "-5" */
+         * text is the id, checked as it is copied, so -5 is the album "-5". But -0 is
+         * the integer 0 (as for counts, and in Python's or JavaScript's JSON): "0". */
         size_t neg = n > 1 && s[0] == '-';
         if (n > r->id_cap)
             return id_number_room(p, r, s, n);
         if (!copy_digits(r->id + neg, s + neg, n - neg)) {
             set_err(r, k, TG_REJ_BAD_ALBUM_ID);
+        } else if (neg && n == 2 && s[1] == '0') {
+            r->id[0] = '0';
+            r->id_len = 1;
         } else {
             r->id[0] = neg ? '-' : r->id[0];
             r->id_len = n;

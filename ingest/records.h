@@ -66,8 +66,9 @@
  *     counted, never checked (so "release_date": null on a trace is no fault).
  *   - album_id: JSON integer (canonical text = its decimal text, a '-' included) or a
  *     non-empty string, kept byte-exactly. So 42 and "42" are one album ("42"), -5 and
- *     "-5" another; "042", " 42" are other albums, as they are (the issue's rule: other
- *     strings as they are). Non-integer numbers (42.0, 4e1, -5e0) and "": bad_album_id.
+ *     "-5" another; the integer -0 is 0, the album "0" (the string "-0" stays "-0");
+ *     "042", " 42" are other albums, as they are (the issue's rule: other strings as
+ *     they are). Non-integer numbers (42.0, 4e1, -5e0) and "": bad_album_id.
  *     Missing: missing_album_id.
  *   - release_date / date: strict YYYY-MM-DD real dates (tg_date_parse): bad_date;
  *     missing: missing_field.

@@ -586,8 +586,10 @@ Test(ids, normalisation)
             "{\"album_id\": 123456789012345678901234567890, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1}\n"
             /* an integer, so the spec's "integer or string": the same album as "-5" */
             "{\"album_id\": -5, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1}\n"
-            "{\"album_id\": -0, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1}\n");
-    cr_assert_eq(n.traces, 9);
+            /* the integer -0 is 0; the string "-0" is as it is */
+            "{\"album_id\": -0, \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1}\n"
+            "{\"album_id\": \"-0\", \"date\": \"2016-11-03\", \"loc_city\": \"A\", \"nusers\": 1}\n");
+    cr_assert_eq(n.traces, 10);
     cr_assert_str_eq(c.traces[0].album, "42");
     cr_assert_str_eq(c.traces[1].album, "42");
     cr_assert_str_eq(c.traces[2].album, "042");
@@ -596,7 +598,8 @@ Test(ids, normalisation)
     cr_assert_str_eq(c.traces[5].album, "0");
     cr_assert_str_eq(c.traces[6].album, "123456789012345678901234567890");
     cr_assert_str_eq(c.traces[7].album, "-5");
-    cr_assert_str_eq(c.traces[8].album, "-0");
+    cr_assert_str_eq(c.traces[8].album, "0");
+    cr_assert_str_eq(c.traces[9].album, "-0");
     col_free(&c);
 }
 
