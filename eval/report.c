@@ -139,12 +139,32 @@ static void notes(FILE *f, const eval_metrics *m, const char *const *names)
                 m->albums_without_label);
 }
 
+/* The genre column is as wide as the longest name up to GENRE_COLUMN_MAX characters: a
+ * longer name (the data's own; ingest keeps names up to 1 MiB) gets a line of its own
+ * and its numbers the next line (genre_cell), rather than widening every row. */
+#define GENRE_COLUMN_MAX 40
+
 static size_t genre_width(const eval_metrics *m, const char *const *names)
 {
     size_t w = width_of("Genre");
-    for (size_t l = 0; l < m->n_genres; l++)
-        w = max_size(w, width_of(names[l]));
+    for (size_t l = 0; l < m->n_genres; l++) {
+        size_t n = width_of(names[l]);
+        if (n <= GENRE_COLUMN_MAX)
+            w = max_size(w, n);
+    }
     return w;
+}
+
+/* A row's genre cell in a column of width characters. */
+static void genre_cell(FILE *f, const char *name, size_t width)
+{
+    if (width_of(name) > width) {
+        fputs(name, f);
+        fputc('\n', f);
+        pad(f, 0, width);
+    } else {
+        left(f, name, width);
+    }
 }
 
 static void per_genre(FILE *f, const eval_metrics *m, const char *const *names, int decimals)
@@ -160,7 +180,7 @@ static void per_genre(FILE *f, const eval_metrics *m, const char *const *names, 
     fputc('\n', f);
     for (size_t l = 0; l < m->n_genres; l++) {
         const eval_class *c = &m->at.classes[l];
-        left(f, names[l], wg);
+        genre_cell(f, names[l], wg);
         const double v[] = {c->precision, c->recall, c->f1, m->ap[l]};
         for (size_t i = 0; i < 4; i++) {
             fputc(' ', f);
@@ -190,7 +210,7 @@ static void confusions(FILE *f, const eval_metrics *m, const char *const *names)
     fputc('\n', f);
     for (size_t l = 0; l < m->n_genres; l++) {
         const eval_class *c = &m->at.classes[l];
-        left(f, names[l], wg);
+        genre_cell(f, names[l], wg);
         const unsigned long long v[] = {c->tn, c->fp, c->fn, c->tp};
         for (size_t i = 0; i < 4; i++) {
             fputc(' ', f);

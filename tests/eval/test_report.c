@@ -26,17 +26,23 @@ static void compute(eval_metrics *m, eval_sweep *sw)
         cr_assert_eq(eval_sweep_compute(&in, 0.1, 0.9, 0.2, sw, &e), TG_OK, "%s", e.msg);
 }
 
-/* Runs the text report into a malloc'd string. */
-static char *report(const eval_metrics *m, const eval_sweep *sw, int decimals)
+/* Runs the text report with these genre names into a malloc'd string. */
+static char *report_named(const eval_metrics *m, const eval_sweep *sw, int decimals,
+                          const char *const *names)
 {
     char *text = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&text, &size);
     cr_assert_not_null(f);
     tg_error e = {0};
-    cr_assert_eq(eval_report_print(f, m, NAMES, sw, decimals, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(eval_report_print(f, m, names, sw, decimals, &e), TG_OK, "%s", e.msg);
     cr_assert_eq(fclose(f), 0);
     return text;
+}
+
+static char *report(const eval_metrics *m, const eval_sweep *sw, int decimals)
+{
+    return report_named(m, sw, decimals, NAMES);
 }
 
 /* The line of text that contains needle (a static copy), or fails. */
@@ -100,6 +106,40 @@ Test(report, tables)
 
     text = report(&m, NULL, 4);
     cr_assert(strstr(line_with(text, "MAP ("), "0.9167") != NULL, "--decimals 4");
+    free(text);
+    eval_metrics_free(&m);
+}
+
+/* A name longer than the genre column's cap has a line of its own in both per-genre
+ * tables, its numbers the next line, in the columns of the others; the column stays as
+ * wide as the other names. */
+Test(report, a_very_long_genre_name_keeps_the_columns)
+{
+    eval_metrics m;
+    compute(&m, NULL);
+    char long_name[301];
+    memset(long_name, 'L', 300);
+    long_name[300] = '\0';
+    const char *names[] = {"Variété Internationale", long_name, "Jazz"};
+    char *text = report_named(&m, NULL, 2, names);
+    size_t w = chars(line_with(text, "Genre      "));
+    cr_assert_lt(w, 120, "the column did not widen:\n%s", text);
+    cr_assert_eq(chars(line_with(text, "Variété Internationale ")), w);
+    const char *tables[] = {"Genre      ", "[[TN, FP], [FN, TP]]"};
+    for (int t = 0; t < 2; t++) {
+        const char *at = strstr(text, tables[t]);
+        cr_assert_not_null(at);
+        at = strstr(at, long_name);
+        cr_assert_not_null(at, "table %d", t);
+        cr_assert_eq(at[300], '\n', "the long name ends its line");
+        const char *numbers = at + 301, *end = strchr(numbers, '\n');
+        cr_assert_not_null(end);
+        /* the genre column (as wide as the next longest name) is blank, and the line
+         * is as long as the table's other rows: the numbers sit in their columns */
+        cr_assert_geq(strspn(numbers, " "), chars("Variété Internationale") + 1);
+        cr_assert_eq((size_t)(end - numbers), chars(line_with(at, "Jazz ")),
+                     "table %d:\n%s", t, text);
+    }
     free(text);
     eval_metrics_free(&m);
 }
