@@ -415,6 +415,48 @@ Test(containers, a_large_container_that_meets_a_scalar_is_rejected_whole)
     free(text);
 }
 
+Test(containers, a_large_container_that_meets_an_object_is_rejected_whole)
+{
+    /* the same with an object for the scalar: the object is skipped whole, and so is the
+     * array after it */
+    char *text = padded("{\"a\": [" TRACE1("A") "], @\"b\": {\"x\": [" TRACE1("B") "]}, \"c\": ["
+                        TRACE1("C") "]}\n" ALBUM1,
+                        PAST_A_CHUNK);
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, text);
+    cr_assert_eq(n.records, 3);
+    cr_assert_eq(n.traces, 1, "only the array before the object");
+    cr_assert_str_eq(c.traces[0].city, "A");
+    cr_assert_eq(n.albums, 1);
+    cr_assert_eq(n.rejected_by[TG_REJ_UNCLASSIFIABLE], 1);
+    col_free(&c);
+    free(text);
+}
+
+Test(containers, a_large_container_named_traces_may_hold_album_records)
+{
+    /* the object's end out of sight, "traces" first: an album record among its elements
+     * (no traces of its own) can only be a container's element, as album records do not
+     * nest: the object is a container, the id-less element before it is rejected, and
+     * the album and the trace after it are records */
+    char *text = padded("{\"traces\": [" NESTED("Z") ", {\"album_id\": 1, \"release_date\": "
+                        "\"2016-10-28\", \"genres\": [\"Pop\"]}, " TRACE1("A") " @]}",
+                        PAST_A_CHUNK);
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, text);
+    cr_assert_eq(n.records, 3);
+    cr_assert_eq(n.albums, 1);
+    cr_assert_str_eq(c.albums[0].genres, "Pop");
+    cr_assert_eq(n.traces, 1);
+    cr_assert_eq(n.nested_traces, 0);
+    cr_assert_str_eq(c.traces[0].city, "A");
+    cr_assert_eq(n.rejected_by[TG_REJ_MISSING_ALBUM_ID], 1, "Z: an id-less container element");
+    col_free(&c);
+    free(text);
+}
+
 Test(containers, a_large_containers_first_elements_need_not_be_objects)
 {
     /* the object's end out of sight: the array decides on its first object, and the
@@ -682,6 +724,8 @@ Test(rejects, each_reason)
     reject_one("{\"album_id\": 1, \"release_date\": \"2016-10-28\", \"genres\": [\"Po\\u0000p\"]}",
                TG_REJ_BAD_STRING);
     reject_one("{\"album_id\": 1, \"nusers\": 3}", TG_REJ_UNCLASSIFIABLE);
+    /* no kind, but a known key of the wrong type: that is the clearer reason */
+    reject_one("{\"album_id\": null, \"nusers\": 3}", TG_REJ_WRONG_TYPE);
     reject_one("{}", TG_REJ_UNCLASSIFIABLE);
     reject_one("[3]", TG_REJ_NOT_OBJECT);
     reject_one("[[{\"album_id\": 1}]]", TG_REJ_NOT_OBJECT);
