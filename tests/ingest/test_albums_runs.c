@@ -167,6 +167,11 @@ Test(runs, album_buckets)
     check_sort_with(100000, (size_t)8 << 20, 0, 0, 1557, 2);
     check_sort_with(100000, (size_t)8 << 20, 0, 0, UINT32_MAX, 2);
     check_sort_with(200000, TG_RUNS_MIN_MEM, 1, 0, 1557, 2);
+    /* one album is one bucket: the rows go to the partition sort, whose sides are
+     * sorted by threads of their own (2, and 4 for a second level) */
+    check_sort_with(300000, (size_t)16 << 20, 0, 0, 1, 2);
+    check_sort_with(300000, (size_t)16 << 20, 0, 0, 1, 4);
+    check_sort_with(200000, TG_RUNS_MIN_MEM, 1, 0, 1, 2);
 }
 /* Rows in day order: a buffer with room for a copy buckets them stably and sorts each
  * album's days by city only; a full one (spills) buckets in place; two albums sharing a
