@@ -22,15 +22,18 @@ tg_code tg_store_pipeline(hid_t dset, const char *file, const char *path, int *s
     for (int i = 0; rc == TG_OK && i < n; i++) {
         unsigned flags, config, cd[8];
         size_t n_cd = 8;
-        char name[64];
+        char name[64] = "";
         H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &n_cd, cd, sizeof name, name, &config);
         if (id == H5Z_FILTER_SHUFFLE && i == 0)
             *shuffle_at = i;
         else if (id == TG_ZSTD_FILTER_ID && *zstd_at < 0)
             *zstd_at = i;
-        else
-            rc = tg_fail(e, TG_ERR_FORMAT, "%s: %s: filter %d (%d) not supported here: the pipeline must be "
-                         "shuffle then zstd (32015)", file, path, i, (int)id);
+        else   /* a store rewritten by another tool: say how to get ours back */
+            rc = tg_fail(e, TG_ERR_FORMAT, "%s: %s: filter %d of its pipeline is '%s' (id %d): the "
+                         "pipeline must be shuffle then zstd (32015), as aggregate writes it; "
+                         "rewrite the store with aggregate, or with h5repack -f "
+                         "/x/indices,/x/data:SHUF -f /x/indices,/x/data:UD=32015,0,1,1 (its "
+                         "plugin: build/store/plugin)", file, path, i, name, (int)id);
     }
     if (dcpl >= 0)
         H5Pclose(dcpl);

@@ -539,6 +539,27 @@ Test(store, crafted_chunking_differs)
     expect_refused(TG_ERR_FORMAT, says);
 }
 
+/* /x/data rewritten by another tool with gzip (h5repack -f GZIP): refused, naming the
+ * filter and how to get the store's own pipeline back. */
+Test(store, other_pipeline_names_its_filter_and_the_remedy)
+{
+    hid_t f = reopen();
+    cr_assert_geq(H5Ldelete(f, "/x/data", H5P_DEFAULT), 0);
+    hsize_t n = (hsize_t)R.indptr[R.A], chunk = CHUNK;
+    hid_t sp = H5Screate_simple(1, &n, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    cr_assert_geq(H5Pset_chunk(dcpl, 1, &chunk), 0);
+    cr_assert_geq(H5Pset_deflate(dcpl, 4), 0);
+    hid_t d = H5Dcreate2(f, "/x/data", H5T_STD_U32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    cr_assert_geq(d, 0);
+    cr_assert_geq(H5Dwrite(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, R.data), 0);
+    H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    H5Fclose(f);
+    expect_refused(TG_ERR_FORMAT, "/x/data: filter 0 of its pipeline is 'deflate' (id 1)");
+    expect_refused(TG_ERR_FORMAT, "h5repack -f /x/indices,/x/data:SHUF -f /x/indices,/x/data:UD=32015,0,1,1");
+}
+
 /* indptr values at the ends of int64: a row "ending" at INT64_MAX, and one going negative. */
 Test(store, crafted_indptr_overflow)
 {
