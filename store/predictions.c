@@ -6,6 +6,7 @@
 #include "h5_text.h"
 #include "h5_props.h"
 #include "output_file.h"
+#include "utf8.h"
 #include "zstd_filter.h"
 
 #include <hdf5.h>
@@ -22,34 +23,11 @@ const char *tg_split_name(unsigned code)
     return code < TG_SPLIT_COUNT ? split_names[code] : NULL;
 }
 
-/* 1 if s is well-formed UTF-8 (no overlong forms, surrogates or code points above
- * U+10FFFF): the HTML and JSON reports copy names verbatim and must stay valid. */
+/* 1 if s is well-formed UTF-8: the HTML and JSON reports copy names verbatim and must
+ * stay valid. */
 static int utf8_valid(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p != 0) {
-        unsigned c = *p++;
-        int more;
-        unsigned min;
-        if (c < 0x80)
-            continue;
-        else if ((c & 0xE0) == 0xC0)
-            more = 1, min = 0x80, c &= 0x1F;
-        else if ((c & 0xF0) == 0xE0)
-            more = 2, min = 0x800, c &= 0x0F;
-        else if ((c & 0xF8) == 0xF0)
-            more = 3, min = 0x10000, c &= 0x07;
-        else
-            return 0;
-        for (; more > 0; more--, p++) {
-            if ((*p & 0xC0) != 0x80)
-                return 0;
-            c = (c << 6) | (*p & 0x3F);
-        }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-            return 0;
-    }
-    return 1;
+    return tg_utf8_valid(s, strlen(s));
 }
 
 /* FNV-1a: a simple, well-spread hash for the duplicate check below. */

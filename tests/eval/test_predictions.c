@@ -438,3 +438,26 @@ Test(predictions, duplicate_among_many)
     free(lb);
     free(sc);
 }
+
+/* Names must be well-formed UTF-8 (the reports copy them verbatim): 2-, 3- and 4-byte
+ * characters are read back; a surrogate, an overlong form, a code point past U+10FFFF,
+ * a bare continuation byte or a cut character is refused, naming the column. */
+Test(predictions, names_must_be_utf8)
+{
+    write_sample();
+    const char *good[] = {"Caf\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x8E\xB5"};
+    overwrite_texts("genre", good);
+    tg_predictions p;
+    tg_error e = {0};
+    cr_assert_eq(tg_predictions_read(path, &p, &e), TG_OK, "%s", e.msg);
+    for (int j = 0; j < 3; j++)
+        cr_assert_str_eq(p.genre_names[j], good[j]);
+    tg_predictions_free(&p);
+    const char *bad[] = {"\xED\xA0\x80", "\xC0\x80", "\xE0\x80\x80", "\xF4\x90\x80\x80", "a\x80",
+                         "\xE2\x82"};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        const char *names[] = {"Rock", bad[k], "Jazz"};
+        overwrite_texts("genre", names);
+        read_fails(TG_ERR_FORMAT, "genre 1: name is not valid UTF-8");
+    }
+}
