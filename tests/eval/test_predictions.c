@@ -461,3 +461,52 @@ Test(predictions, names_must_be_utf8)
         read_fails(TG_ERR_FORMAT, "genre 1: name is not valid UTF-8");
     }
 }
+
+/* Writes attribute name of object obj (the root for ".") as texts[n]. */
+static void rewrite_text_attr(const char *obj, const char *name, const char *const *texts, hsize_t n)
+{
+    hid_t f = open_rw(), o = H5Oopen(f, obj, H5P_DEFAULT);
+    cr_assert_geq(o, 0);
+    if (H5Aexists(o, name) > 0)
+        cr_assert_geq(H5Adelete(o, name), 0);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    cr_assert(t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0);
+    hid_t s = H5Screate_simple(1, &n, NULL), a = H5Acreate2(o, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+    cr_assert_geq(a, 0);
+    cr_assert_geq(H5Awrite(a, t, texts), 0);
+    H5Aclose(a);
+    H5Sclose(s);
+    H5Tclose(t);
+    H5Oclose(o);
+    H5Fclose(f);
+}
+
+/* /split's names must be the codes' own, in order and all three. */
+Test(predictions, split_names_must_be_the_codes)
+{
+    write_sample();
+    const char *other[] = {"train", "test", "other"};
+    rewrite_text_attr("split", "names", other, 3);
+    read_fails(TG_ERR_FORMAT, "code 2 is named 'other', expected 'unlabeled'");
+    const char *two[] = {"train", "test"};
+    rewrite_text_attr("split", "names", two, 2);
+    read_fails(TG_ERR_FORMAT, "must hold 3 names");
+}
+
+/* A root attribute of more than one value (a threshold per genre, say) is refused. */
+Test(predictions, attribute_must_be_one_value)
+{
+    write_sample();
+    hid_t f = open_rw();
+    cr_assert_geq(H5Adelete(f, "threshold"), 0);
+    hsize_t two = 2;
+    double v[2] = {0.3, 0.4};
+    hid_t s = H5Screate_simple(1, &two, NULL);
+    hid_t a = H5Acreate2(f, "threshold", H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT);
+    cr_assert_geq(a, 0);
+    cr_assert_geq(H5Awrite(a, H5T_NATIVE_DOUBLE, v), 0);
+    H5Aclose(a);
+    H5Sclose(s);
+    H5Fclose(f);
+    read_fails(TG_ERR_FORMAT, "attribute threshold must be a single value");
+}
