@@ -386,5 +386,22 @@ grep -q "up to date" log || fail "up to date before the backend check: $(cat log
 "$train" $common --backend cuda 2>log
 grep -q "up to date" log && fail "--backend cuda after a CPU run is not up to date: $(cat log)"
 
+# a store whose labeled albums are all in the test split (aggregate --test-fraction 1)
+# has nothing to train on: exit 1 naming the store, nothing written
+if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+    cp store.h5 alltest.h5
+    /usr/bin/python3 -c '
+import h5py
+with h5py.File("alltest.h5", "r+") as f:
+    s = f["albums/split"][()]
+    s[s == 0] = 1
+    f["albums/split"][...] = s
+' || fail "h5py: split to test"
+    "$train" alltest.h5 --epochs 1 --hidden 8 -o none.h5 --predictions nonep.h5 2>err
+    [ $? -eq 1 ] || fail "a store without train albums"
+    grep -q "^train: alltest.h5: no album in the train split" err || fail "says why: $(cat err)"
+    [ -e none.h5 ] || [ -e nonep.h5 ] && fail "wrote outputs without training"
+fi
+
 ls -a | grep -q 'tmp-' && fail "temporary left behind"
 echo ok
