@@ -215,6 +215,10 @@ static tg_code setup(const tg_aggregate_opts *o, run *r, tg_prov *prov, tg_aggre
     rc = tg_split_stratify(l->labels, r->in.n_albums, l->n_kept, o->test_fraction, o->seed, r->split, e);
     if (rc != TG_OK)
         return rc;
+    if (o->nstreams) {   /* a trace without nstreams sums 0 streams: say how many */
+        (void)tg_ingest_file_counter(&r->in, "traces_without_nstreams", &c->traces_without_nstreams);
+        (void)tg_ingest_file_counter(&r->in, "trace_records", &c->trace_records);
+    }
     c->genres = r->in.n_genres;
     c->genres_kept = l->n_kept;
     c->genres_dropped = l->n_dropped;

@@ -51,6 +51,9 @@ typedef struct {
     uint64_t albums, albums_labeled, albums_unlabeled, albums_train, albums_test, albums_emptied;
     uint64_t genres, genres_kept, genres_dropped;
     uint64_t entries;
+    /* with --value nstreams, from ingest.h5's counters (0 when it has none): trace records
+     * without nstreams, which count 0 streams, out of all of them; not stored */
+    uint64_t traces_without_nstreams, trace_records;
     double seconds;
 } tg_aggregate_counts;
 

@@ -160,6 +160,11 @@ int main(int argc, char **argv)
                (unsigned long long)c.entries);
     if (tg_display_level >= 2)
         tg_aggregate_print_counts(stderr, &c);
+    if (c.traces_without_nstreams > 0)
+        TG_DISPLAY(2, "aggregate: warning: %llu of the %llu trace records had no nstreams: each "
+                   "counted 0 streams (--value nusers counts them all)\n",
+                   (unsigned long long)c.traces_without_nstreams,
+                   (unsigned long long)c.trace_records);
 #ifdef TG_HAVE_MPI
     /* the volume each rank exchanged (the figure that says how the job will scale) */
     if (mpi.active) {

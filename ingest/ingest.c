@@ -179,6 +179,7 @@ static size_t counter_table(const tg_ingest_counts *c, const char **name, uint64
     PUT("album_duplicates", c->album_duplicates);
     PUT("trace_records", c->trace_records);
     PUT("nested_traces", c->nested_traces);
+    PUT("traces_without_nstreams", c->traces_without_nstreams);
     PUT("orphan_traces", c->orphan_traces);
     PUT("rejected", c->rejected);
     for (int r = 0; r < TG_INGEST_REASONS; r++) {
@@ -430,6 +431,7 @@ void igs_add_counts(tg_ingest_counts *c, const tg_rec_counts *n)
     c->records += n->records;
     c->trace_records += n->traces;
     c->nested_traces += n->nested_traces;
+    c->traces_without_nstreams += n->traces_without_nstreams;
     c->album_records += n->albums;   /* duplicates taken out at the end */
     c->rejected += n->rejected;
     for (int r = 0; r < TG_REJ_COUNT_; r++)

@@ -77,6 +77,7 @@ typedef struct {
 typedef struct {
     uint64_t files, raw_bytes, bytes;
     uint64_t records, album_records, album_duplicates, trace_records, nested_traces;
+    uint64_t traces_without_nstreams;     /* trace records with no nstreams (0 streams) */
     uint64_t rejected, rejected_by[TG_INGEST_REASONS];
     uint64_t unknown_keys;
     uint64_t orphan_albums, orphan_traces;

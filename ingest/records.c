@@ -89,6 +89,7 @@ typedef struct {
     tg_str *genre_view;               /* genre_at as strings, filled at delivery */
     size_t genre_view_cap;
     uint64_t group, pending;          /* slot 0: pending nested traces of its group */
+    uint64_t pending_no_nstreams;     /* of which with no nstreams */
     /* raw text: bytes of the record seen so far, bounded */
     char text[TG_REC_MAX_TEXT];
     size_t text_len;
@@ -209,7 +210,7 @@ static __attribute__((noinline)) void rec_begin(parser *p, rec_t *r)
     r->line = line_at(p, pos);
     r->id_len = r->city_len = 0;
     r->genre_used = r->n_genres = 0;
-    r->group = r->pending = 0;
+    r->group = r->pending = r->pending_no_nstreams = 0;
     r->text_len = 0;
     r->truncated = 0;
     r->cap_from = pos;
@@ -279,8 +280,8 @@ static int resolve_group(parser *p, int usable)
         return 1;
     if (r->active)  /* a container decided mid-object: its text up to here */
         cap_take(p, r, tok_end(p));
-    uint64_t g = r->group, n = r->pending;
-    r->group = r->pending = 0;
+    uint64_t g = r->group, n = r->pending, no_nstreams = r->pending_no_nstreams;
+    r->group = r->pending = r->pending_no_nstreams = 0;
     usable = usable && (r->seen & (1u << K_ALBUM_ID)) &&
              ferr_of(r, K_ALBUM_ID) == NO_REASON && !r->dup;
     tg_str id = {usable ? r->id : NULL, usable ? r->id_len : 0};
@@ -293,6 +294,7 @@ static int resolve_group(parser *p, int usable)
         p->c->records += n;
         p->c->traces += n;
         p->c->nested_traces += n;
+        p->c->traces_without_nstreams += no_nstreams;
         return 1;
     }
     return emit_reject(p, r->offset, r->line, TG_REJ_MISSING_ALBUM_ID,
@@ -407,11 +409,13 @@ static int rec_end(parser *p, int s, int nested)
             if (al->group == 0)
                 al->group = ++p->next_group;
             al->pending++;
+            al->pending_no_nstreams += !t.has_nstreams;
             t.group = al->group;
         } else {
             p->c->records++;
             p->c->traces++;
             p->c->nested_traces += nested != 0;
+            p->c->traces_without_nstreams += !t.has_nstreams;
         }
         if (p->sink->on_trace != NULL)
             rc = p->sink->on_trace(p->sink->ctx, &t, p->e);

@@ -207,6 +207,8 @@ typedef struct {
     uint64_t albums;          /* accepted album records */
     uint64_t traces;          /* accepted trace records, nested ones included */
     uint64_t nested_traces;   /* of which nested in an album record */
+    uint64_t traces_without_nstreams;  /* of which with no nstreams: 0 streams, which
+                                          aggregate --value nstreams says */
     uint64_t rejected;
     uint64_t rejected_by[TG_REJ_COUNT_];
     uint64_t unknown_keys;

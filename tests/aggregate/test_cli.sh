@@ -91,6 +91,26 @@ grep -q "rows_past_window [1-9]" <<EOF2 || fail "a 100-day window leaves rows ou
 $("$store" info s7.h5)
 EOF2
 
+# a trace without nstreams counts 0 streams: with --value nstreams aggregate says how
+# many traces had none (ingest counts them, nested and pending ones included); with
+# nusers, or when all have it (synth's data above), it says nothing
+mkdir -p ns && (
+    cd ns || exit 1
+    printf '%s\n' \
+        '{"album_id": 1, "release_date": "2016-10-28", "genres": ["Rock"], "traces": [{"date": "2016-10-29", "loc_city": "Paris", "nusers": 2}]}' \
+        '{"album_id": 1, "date": "2016-10-29", "loc_city": "Paris", "nusers": 2, "nstreams": 5}' \
+        '{"traces": [{"date": "2016-10-29", "loc_city": "Lyon", "nusers": 2}], "album_id": 2, "release_date": "2016-10-28", "genres": ["Pop"]}' \
+        '{"album_id": 3, "date": "2016-10-29", "loc_city": "Paris", "nusers": 2}' >t.json
+    "$ingest" t.json -o i.h5 2>log || fail "ingest of traces without nstreams: $(cat log)"
+    grep -Eq '^ +traces_without_nstreams +3$' log || fail "ingest counts 3 without nstreams: $(cat log)"
+    "$agg" i.h5 -o s.h5 --value nstreams --min-albums 1 2>log || fail "aggregate nstreams: $(cat log)"
+    grep -q "warning: 3 of the 4 trace records had no nstreams" log || fail "says how many: $(cat log)"
+    "$agg" i.h5 -o u.h5 --min-albums 1 2>log || fail "aggregate nusers: $(cat log)"
+    if grep -q "nstreams" log; then fail "nusers: no word of nstreams: $(cat log)"; fi
+) || exit 1
+"$agg" --steps 7 --window 100 --value nstreams -o s7w.h5 2>log || fail "nstreams again"
+grep -q "had no nstreams" log && fail "synth's traces all have nstreams: $(cat log)"
+
 # re-binning a daily store equals aggregating at N directly
 for n in 1 28 100 357; do
     "$agg" -q --steps $n -o n$n.h5 || fail "aggregate --steps $n"

@@ -207,6 +207,7 @@ Test(nested, album_id_before_traces_is_inherited_directly)
     cr_assert_eq(n.albums, 1);
     cr_assert_eq(n.traces, 2);
     cr_assert_eq(n.nested_traces, 2);
+    cr_assert_eq(n.traces_without_nstreams, 2);
     cr_assert_eq(c.groups_resolved + c.groups_dropped, 0, "no pending group needed");
     cr_assert_str_eq(c.traces[0].album, "77");
     cr_assert_str_eq(c.traces[1].album, "77");
@@ -223,6 +224,7 @@ Test(nested, album_id_after_traces_resolves_the_pending_group)
     cr_assert_eq(n.albums, 2);
     cr_assert_eq(n.traces, 3);
     cr_assert_eq(n.nested_traces, 3);
+    cr_assert_eq(n.traces_without_nstreams, 3, "pending traces counted when they resolve");
     cr_assert_eq(c.groups_resolved, 2);
     cr_assert_str_eq(c.traces[0].album, "77");
     cr_assert_str_eq(c.traces[1].album, "77");
@@ -267,6 +269,7 @@ Test(nested, traces_of_an_album_without_usable_id_are_rejected_as_a_block)
         cr_assert_eq(n.rejected_by[TG_REJ_MISSING_ALBUM_ID], i == 0 ? 3 : 2, "%s", texts[i]);
         cr_assert_eq(c.groups_dropped, 1);
         cr_assert_eq(c.n_traces, 0, "dropped pending traces");
+        cr_assert_eq(n.traces_without_nstreams, 0, "rejected traces are not counted there");
         col_free(&c);
     }
 }
