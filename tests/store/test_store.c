@@ -515,18 +515,14 @@ Test(store, crafted_short_raw_chunk)
     expect_refused(TG_ERR_FORMAT, says);
 }
 
-/* /x/data chunked unlike /x/indices: the loader takes chunk k of both for the same
- * elements, so this is refused (it overflowed the loader's buffers before). */
-Test(store, crafted_chunking_differs)
+/* Writes /x/data again, R's values, with the dataset creation properties dcpl (which
+ * this closes): another chunking or another filter pipeline than the writer's. */
+static void rewrite_data(hid_t dcpl)
 {
     hid_t f = reopen();
     cr_assert_geq(H5Ldelete(f, "/x/data", H5P_DEFAULT), 0);
-    hsize_t n = (hsize_t)R.indptr[R.A], chunk = CHUNK / 4;
-    hid_t sp = H5Screate_simple(1, &n, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    tg_error e = {0};
-    cr_assert_geq(H5Pset_chunk(dcpl, 1, &chunk), 0);
-    cr_assert_geq(H5Pset_shuffle(dcpl), 0);
-    cr_assert_eq(tg_store_set_zstd(dcpl, 3, &e), TG_OK, "%s", e.msg);
+    hsize_t n = (hsize_t)R.indptr[R.A];
+    hid_t sp = H5Screate_simple(1, &n, NULL);
     hid_t d = H5Dcreate2(f, "/x/data", H5T_STD_U32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     cr_assert_geq(d, 0);
     cr_assert_geq(H5Dwrite(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, R.data), 0);
@@ -534,6 +530,19 @@ Test(store, crafted_chunking_differs)
     H5Pclose(dcpl);
     H5Sclose(sp);
     H5Fclose(f);
+}
+
+/* /x/data chunked unlike /x/indices: the loader takes chunk k of both for the same
+ * elements, so this is refused (it overflowed the loader's buffers before). */
+Test(store, crafted_chunking_differs)
+{
+    hsize_t chunk = CHUNK / 4;
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    tg_error e = {0};
+    cr_assert_geq(H5Pset_chunk(dcpl, 1, &chunk), 0);
+    cr_assert_geq(H5Pset_shuffle(dcpl), 0);
+    cr_assert_eq(tg_store_set_zstd(dcpl, 3, &e), TG_OK, "%s", e.msg);
+    rewrite_data(dcpl);
     char says[128];
     snprintf(says, sizeof says, "/x/indices is in chunks of %d elements but /x/data of %d", CHUNK, CHUNK / 4);
     expect_refused(TG_ERR_FORMAT, says);
@@ -543,19 +552,11 @@ Test(store, crafted_chunking_differs)
  * filter and how to get the store's own pipeline back. */
 Test(store, other_pipeline_names_its_filter_and_the_remedy)
 {
-    hid_t f = reopen();
-    cr_assert_geq(H5Ldelete(f, "/x/data", H5P_DEFAULT), 0);
-    hsize_t n = (hsize_t)R.indptr[R.A], chunk = CHUNK;
-    hid_t sp = H5Screate_simple(1, &n, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hsize_t chunk = CHUNK;
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     cr_assert_geq(H5Pset_chunk(dcpl, 1, &chunk), 0);
     cr_assert_geq(H5Pset_deflate(dcpl, 4), 0);
-    hid_t d = H5Dcreate2(f, "/x/data", H5T_STD_U32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    cr_assert_geq(d, 0);
-    cr_assert_geq(H5Dwrite(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, R.data), 0);
-    H5Dclose(d);
-    H5Pclose(dcpl);
-    H5Sclose(sp);
-    H5Fclose(f);
+    rewrite_data(dcpl);
     expect_refused(TG_ERR_FORMAT, "/x/data: filter 0 of its pipeline is 'deflate' (id 1)");
     expect_refused(TG_ERR_FORMAT, "h5repack -f /x/indices,/x/data:SHUF -f /x/indices,/x/data:UD=32015,0,1,1");
 }
