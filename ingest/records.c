@@ -5,6 +5,8 @@
 #include "dates.h"
 #include "grow.h"
 #include "input.h"
+#include "rawtext.h"
+#include "surrogates.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -121,6 +123,8 @@ typedef struct {
     uint64_t chunk_base;              /* decoded offset of chunk[0] */
     size_t scan_pos;                  /* newlines counted up to here */
     uint64_t lines;                   /* newlines before scan_pos */
+    tg_surrogates sur;                /* the piece's "\u" escapes that are no UTF-16 pair */
+    unsigned char utf8_lead;          /* a lead byte that ended the last piece (rawtext.h) */
     /* structure */
     unsigned char stack[TG_REC_MAX_DEPTH + 1];  /* [0]: T_NONE; open containers 1..depth */
     int depth;
@@ -501,6 +505,19 @@ static inline int has_nul(const char *s, size_t n)
     return memchr(s, '\0', n) != NULL;
 }
 
+/* bad_escape's slow path: the piece has escapes that are no UTF-16 pair not yet passed. */
+static __attribute__((noinline, cold)) int bad_escape_here(parser *p)
+{
+    return tg_surrogates_in(&p->sur, p->chunk, tok_end(p));
+}
+
+/* Whether the string value yajl is reporting was written with a "\u" escape that is no
+ * UTF-16 pair, which yajl decodes lossily (surrogates.h; records.h, bad_string). */
+static inline int bad_escape(parser *p)
+{
+    return tg_surrogates_pending(&p->sur) && bad_escape_here(p);
+}
+
 static int put_str(parser *p, rec_t *r, int k, char **dst, size_t *dst_len, size_t *dst_cap,
                    const char *s, size_t n);
 
@@ -529,7 +546,7 @@ static inline int put_str(parser *p, rec_t *r, int k, char **dst, size_t *dst_le
 {
     if (n > *dst_cap)
         return put_str_room(p, r, k, dst, dst_len, dst_cap, s, n);
-    if (has_nul(s, n)) {
+    if (has_nul(s, n) || bad_escape(p)) {
         set_err(r, k, TG_REJ_BAD_STRING);
         return 1;
     }
@@ -630,7 +647,7 @@ static int genre_add(parser *p, rec_t *r, const char *s, size_t n)
         set_err(r, K_GENRES, TG_REJ_TOO_LONG);
         return 1;
     }
-    if (has_nul(s, n)) {
+    if (has_nul(s, n) || bad_escape(p)) {
         set_err(r, K_GENRES, TG_REJ_BAD_STRING);
         return 1;
     }
@@ -1128,14 +1145,6 @@ static tg_code yajl_failure(parser *p, size_t pos, const char *where)
 }
 
 /* Hands yajl the n bytes at s, which sit at decoded offset base. */
-/* The first vertical tab or form feed of the n bytes at s, or NULL. */
-static const unsigned char *first_vt_ff(const unsigned char *s, size_t n)
-{
-    const unsigned char *vt = memchr(s, '\v', n);
-    const unsigned char *ff = memchr(s, '\f', vt != NULL ? (size_t)(vt - s) : n);
-    return ff != NULL ? ff : vt;
-}
-
 static tg_code feed_piece(parser *p, const unsigned char *s, size_t n, uint64_t base)
 {
     p->chunk = s;
@@ -1144,21 +1153,38 @@ static tg_code feed_piece(parser *p, const unsigned char *s, size_t n, uint64_t 
     p->scan_pos = 0;
     /* yajl's lexer takes \v and \f for whitespace, but JSON's (RFC 8259) is only space,
      * tab, newline and carriage return, and a string may hold no control character (yajl
-     * refuses those): either byte anywhere makes the document malformed. What comes
-     * before it is parsed first, as it would have been. */
-    const unsigned char *bad = first_vt_ff(s, n);
-    const size_t upto = bad != NULL ? (size_t)(bad - s) : n;
+     * refuses those): either byte anywhere makes the document malformed. So does UTF-8
+     * that yajl lets through (rawtext.h). What comes before the first is parsed first, as
+     * it would have been, so that an earlier error of yajl's is the one told. The error
+     * is at the whitespace byte, or just past the UTF-8 byte as yajl's own UTF-8 errors
+     * are (up to it, yajl sees a character not yet complete, so no string is reported). */
+    const unsigned char *bad = tg_raw_first_vt_ff(s, n);
+    size_t upto = bad != NULL ? (size_t)(bad - s) : n;
+    const char *why = NULL;
+    const size_t bad8 = tg_raw_bad_utf8(s, upto, &p->utf8_lead, &why);
+    if (bad8 < upto) {
+        upto = bad8 + 1;
+        bad = NULL;
+    }
+    if (!tg_surrogates_scan(&p->sur, s, upto))
+        return tg_fail(p->e, TG_ERR_NOMEM, "%s: out of memory for the escapes of %zu bytes",
+                       p->file, upto);
     yajl_status st = yajl_parse(p->h, s, upto);
     if (st == yajl_status_client_canceled)
         return p->rc;
     if (st != yajl_status_ok)
         return yajl_failure(p, tok_end(p), "");
+    tg_surrogates_end(&p->sur, s, upto);
     if (bad != NULL)
         return tg_fail(p->e, TG_ERR_FORMAT, "%s: byte %llu, line %llu: %s (0x%02x): JSON's "
                        "whitespace is space, tab, newline and carriage return, and a string "
                        "holds no control character", p->file,
                        (unsigned long long)(base + upto), (unsigned long long)line_at(p, upto),
                        *bad == '\v' ? "vertical tab" : "form feed", *bad);
+    if (why != NULL)
+        return tg_fail(p->e, TG_ERR_FORMAT, "%s: byte %llu, line %llu: invalid UTF-8: 0x%02X "
+                       "%s (RFC 3629)", p->file, (unsigned long long)(base + upto),
+                       (unsigned long long)line_at(p, upto), s[bad8], why);
     for (int k = 0; k < 2; k++)
         if (p->slot[k].active) {
             cap_take(p, &p->slot[k], n);
@@ -1373,6 +1399,7 @@ static tg_code parse_input(tg_input *in, uint64_t start, uint64_t line0, const t
     if (p->h != NULL)
         yajl_free(p->h);
     free(p->carry);
+    tg_surrogates_free(&p->sur);
     slots_free(p);
     free(p);
     tg_input_close(in);

@@ -82,26 +82,39 @@
  *     platform_name are not kept, so any length is fine).
  *   - an album id, city or genre holding U+0000 ("\u0000", the only way a JSON string
  *     holds a NUL): bad_string. The store's names are HDF5 C strings, which end at a
- *     NUL: "Pa\u0000ris" would be written "Pa", one name for two cities. Lone UTF-16
- *     surrogate escapes ("\ud800" alone) are decoded by yajl as it does ('?' or a
- *     3-byte sequence), as RFC 8259 (section 8.2) leaves them: not checked.
+ *     NUL: "Pa\u0000ris" would be written "Pa", one name for two cities.
+ *   - an album id, city or genre written with a "\u" escape that is no UTF-16 pair
+ *     ("\ud800" alone or before anything but a low surrogate's escape, "\udc00" alone):
+ *     bad_string. RFC 8259 (section 8.2) lets JSON hold them, but the spec's names are
+ *     UTF-8, which has no form for them, and yajl decodes them lossily: "Jazz\ud800" was
+ *     "Jazz?", "Paris\ud800\u0041" was "Paris" U+10041, "Rock\udc00" an invalid UTF-8
+ *     name in the store (until 2026-12-03; surrogates.h). Strings not kept (age,
+ *     platform_name, unknown keys, keys) are not checked.
  *
  * MALFORMED DOCUMENTS are TG_ERR_FORMAT with "FILE: byte N, line L: what" in the
  * message, N being where parsing stopped: just past the offending byte or token (the
- * end of the input for a truncated one), L the line holding byte N. yajl's errors (truncation, invalid UTF-8 in strings, stray comma,
- * unterminated string, NUL byte, ...), a top-level scalar, nesting deeper than
- * TG_REC_MAX_DEPTH (an error, not a reject: memory stays bounded and such input is no
- * data export; RFC 8259 section 9 lets a parser limit the depth. The spec's layouts
- * need 6 levels; 1024 leaves any real unknown value room, as Python's json does). A UTF-8 BOM at the very start of a file is skipped. An empty or
- * whitespace-only file is an empty data set (0 records, no error): NDJSON with no
- * lines is valid NDJSON. CRLF line ends are whitespace to JSON.
+ * end of the input for a truncated one), L the line holding byte N. They are:
+ *   - yajl's errors: truncation, invalid UTF-8 in strings, stray comma, unterminated
+ *     string, NUL byte, ...;
+ *   - the UTF-8 that yajl lets through though RFC 3629 forbids it: overlong forms,
+ *     surrogates, code points past U+10FFFF (rawtext.h; N just past the byte that makes
+ *     it malformed, as for yajl's own);
+ *   - a vertical tab or a form feed (N at that byte);
+ *   - a top-level scalar;
+ *   - nesting deeper than TG_REC_MAX_DEPTH: an error, not a reject, since memory stays
+ *     bounded and such input is no data export. RFC 8259 section 9 lets a parser limit
+ *     the depth; the spec's layouts need 6 levels, and 1024 leaves any real unknown
+ *     value room, as Python's json does.
+ * A UTF-8 BOM at the very start of a file is skipped. An empty or whitespace-only file is
+ * an empty data set (0 records, no error): NDJSON with no lines is valid NDJSON. CRLF
+ * line ends are whitespace to JSON.
  *
  * ACCOUNTING: after a successful tg_records_parse,
  *   records == albums + traces + rejected, rejected == sum(rejected_by).
  * A reject with count n counts n records. Memory: two record slots, a 4 KiB raw-text
  * copy each and buffers for their strings, which grow to the longest strings seen (at
- * most 5 MiB a slot) and are kept: no allocation per record; yajl's handle and one
- * input chunk. (yajl itself buffers a token that spans input chunks: a single huge string
+ * most 5 MiB a slot) and are kept: no allocation per record; yajl's handle, one
+ * input chunk and an offset per bad "\u" escape of the piece yajl is reading. (yajl itself buffers a token that spans input chunks: a single huge string
  * costs its size while it is read.) */
 #ifndef TG_RECORDS_H
 #define TG_RECORDS_H
@@ -132,7 +145,7 @@ typedef enum {
     TG_REJ_NEGATIVE_COUNT,    /* count < 0 */
     TG_REJ_COUNT_OVERFLOW,    /* count > 2^32-1 */
     TG_REJ_TOO_LONG,          /* id, city or genre list over the limits above */
-    TG_REJ_BAD_STRING,        /* a kept string holding U+0000 (2026-12-03) */
+    TG_REJ_BAD_STRING,        /* a kept string holding U+0000 or a lone surrogate escape */
     TG_REJ_COUNT_             /* not a reason: the number of reasons */
 } tg_reject_reason;
 

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE /* memfd_create */
 #include "fuzz.h"
 #include "records.h"
+#include "utf8.h"
 
 #include <string.h>
 #include <sys/mman.h>
@@ -19,10 +20,13 @@ static tg_code on_album(void *ctx, const tg_album_rec *a, tg_error *e)
     FUZZ_ASSERT(a->album_id.p != NULL && a->album_id.len > 0 && a->album_id.len <= TG_REC_MAX_STR);
     FUZZ_ASSERT(a->n_genres <= TG_REC_MAX_GENRES);
     FUZZ_ASSERT(memchr(a->album_id.p, 0, a->album_id.len) == NULL);   /* bad_string */
+    /* yajl checks raw UTF-8, bad_string the "\u" escapes it would decode to none */
+    FUZZ_ASSERT(tg_utf8_valid(a->album_id.p, a->album_id.len));
     size_t bytes = 0;
     for (size_t i = 0; i < a->n_genres; i++) {
         bytes += a->genres[i].len;
         FUZZ_ASSERT(a->genres[i].len == 0 || memchr(a->genres[i].p, 0, a->genres[i].len) == NULL);
+        FUZZ_ASSERT(a->genres[i].len == 0 || tg_utf8_valid(a->genres[i].p, a->genres[i].len));
     }
     FUZZ_ASSERT(bytes <= TG_REC_MAX_STR);
     ((tally *)ctx)->albums++;
@@ -36,6 +40,8 @@ static tg_code on_trace(void *ctx, const tg_trace_rec *t, tg_error *e)
     FUZZ_ASSERT(t->album_id.p != NULL || t->group != 0);
     FUZZ_ASSERT(t->city.len <= TG_REC_MAX_STR);
     FUZZ_ASSERT(t->city.len == 0 || memchr(t->city.p, 0, t->city.len) == NULL);
+    FUZZ_ASSERT(t->city.len == 0 || tg_utf8_valid(t->city.p, t->city.len));
+    FUZZ_ASSERT(t->album_id.p == NULL || tg_utf8_valid(t->album_id.p, t->album_id.len));
     FUZZ_ASSERT(t->album_id.p == NULL || (t->album_id.len > 0 && t->album_id.len <= TG_REC_MAX_STR));
     k->traces++;
     k->pending += t->album_id.p == NULL;

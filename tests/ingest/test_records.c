@@ -814,6 +814,82 @@ static void genres_case(const char *text, int over, size_t n_genres, const tg_st
 }
 
 /* An album's genres: up to TG_REC_MAX_GENRES names and TG_REC_MAX_STR bytes together. */
+/* "\u" escapes that are no UTF-16 pair: yajl decodes them lossily ('?', a wrong
+ * character, invalid UTF-8), so a kept name holding one is bad_string (records.h). */
+Test(rejects, escapes_that_are_no_utf16_pair)
+{
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"Paris\\ud800\", \"nusers\": 1}",
+               TG_REJ_BAD_STRING);
+    reject_one("{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"Paris\\ud800\\u0041\", \"nusers\": 1}",
+               TG_REJ_BAD_STRING);
+    reject_one("{\"album_id\": \"1\\udc00\", \"release_date\": \"2016-10-28\", \"genres\": [\"Pop\"]}",
+               TG_REJ_BAD_STRING);
+    reject_one("{\"album_id\": 1, \"release_date\": \"2016-10-28\", \"genres\": [\"Pop\", \"R\\udfff\\ud800\"]}",
+               TG_REJ_BAD_STRING);
+    /* a nested trace's city: its own reject, the album stays */
+    collector c;
+    tg_rec_counts n;
+    ok_text(&c, &n, "{\"album_id\": 1, \"release_date\": \"2016-10-28\", \"genres\": [\"Pop\"], \"traces\": ["
+                    NESTED("A\\udc00") ", " NESTED("B") "]}");
+    cr_assert_eq(n.albums, 1);
+    cr_assert_eq(n.traces, 1);
+    cr_assert_eq(n.rejected_by[TG_REJ_BAD_STRING], 1);
+    cr_assert_str_eq(c.traces[0].city, "B");
+    col_free(&c);
+    /* accepted: a pair is its character; an escaped backslash before "ud800" is text;
+     * a bad escape in a value or a key that is not kept changes nothing, and does not
+     * spill over to the names after it */
+    ok_text(&c, &n, "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"\\ud83c\\udfb5\", \"nusers\": 1}\n"
+                    "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"\\\\ud800\", \"nusers\": 1}\n"
+                    "{\"album_id\": 1, \"date\": \"2016-11-03\", \"age\": \"\\ud800\", \"platform_name\": \"\\udc00\", "
+                    "\"x\\ud800\": \"\\udc00\", \"loc_city\": \"C\", \"nusers\": 1}\n"
+                    "{\"album_id\": 1, \"release_date\": \"2016-10-28\", \"genres\": [\"Pop\"], \"note\": \"\\ud800\"}");
+    cr_assert_eq(n.rejected, 0);
+    cr_assert_eq(n.traces, 3);
+    cr_assert_eq(n.albums, 1);
+    cr_assert_eq(n.unknown_keys, 2);
+    cr_assert_str_eq(c.traces[0].city, "\xF0\x9F\x8E\xB5");
+    cr_assert_str_eq(c.traces[1].city, "\\ud800");
+    cr_assert_str_eq(c.traces[2].city, "C");
+    cr_assert_str_eq(c.albums[0].genres, "Pop");
+    col_free(&c);
+}
+
+/* On a line too long to hold, pieces end where the input's chunks do: a city whose
+ * escape straddles a chunk's end is judged as on a short line, at every cut. */
+Test(rejects, a_bad_escape_across_chunks_of_a_long_line)
+{
+    const char *head = "{\"traces\": [" TRACE1("A") ", ";
+    const char *pre = "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"Paris";
+    const char *tail = "\", \"nusers\": 3}]}\n";
+    const char *esc[2] = {"\\ud83c\\udfb5", "\\ud800\\u0041"};
+    const size_t cut_at = TG_REC_LINE_MAX + TG_INPUT_CHUNK;   /* a piece's start */
+    for (int bad = 0; bad < 2; bad++)
+        for (size_t k = 0; k <= strlen(esc[bad]); k += bad ? 1 : 3) {
+            /* the escape starts k bytes before the cut */
+            size_t hl = strlen(head), pl = strlen(pre), el = strlen(esc[bad]), tl = strlen(tail);
+            size_t pad = cut_at - k - hl - pl, len = hl + pad + pl + el + tl;
+            char *text = malloc(len + 1);
+            cr_assert_not_null(text);
+            memcpy(text, head, hl);
+            memset(text + hl, ' ', pad);
+            memcpy(text + hl + pad, pre, pl);
+            memcpy(text + hl + pad + pl, esc[bad], el);
+            memcpy(text + hl + pad + pl + el, tail, tl + 1);
+            collector c;
+            tg_rec_counts n;
+            ok_text(&c, &n, text);
+            cr_assert_eq(n.records, 2);
+            cr_assert_eq(n.rejected_by[TG_REJ_BAD_STRING], bad, "escape %s cut %zu bytes in",
+                         esc[bad], k);
+            cr_assert_eq(n.traces, 2 - (size_t)bad);
+            if (!bad)
+                cr_assert_str_eq(c.traces[1].city, "Paris\xF0\x9F\x8E\xB5", "cut %zu bytes in", k);
+            col_free(&c);
+            free(text);
+        }
+}
+
 Test(rejects, genre_limits)
 {
     for (int extra = 0; extra <= 1; extra++) {
@@ -1069,6 +1145,48 @@ Test(malformed, each_kind_names_file_byte_and_line)
     malformed_str(ALBUM1 "\n{\"album_id\":\f 1}", strlen(ALBUM1) + 13, 2);
     malformed_str("\v" ALBUM1, 0, 1);
     malformed_str("[\"P\vop\"]", 3, 1);                                              /* in a string */
+    /* UTF-8 of the right shape that RFC 3629 forbids, which yajl lets through: the error
+     * is just past the byte that makes it malformed (as yajl's), in a kept name or not */
+    malformed_str("[\"Pa\xC0\x80\"]", 5, 1);                                         /* overlong NUL */
+    malformed_str(ALBUM1 "\n{\"loc_city\": \"Pa\xE0\x9F\xBFris\"}", strlen(ALBUM1) + 19, 2);
+    malformed_str("{\"age\": \"\xED\xA0\x80\"}", 11, 1);                              /* surrogate */
+    malformed_str("{\"x\xF0\x8F\xBF\xBF\": 1}", 5, 1);                                /* in a key */
+    malformed_str("[\"\xF4\x90\x80\x80\"]", 4, 1);                                   /* past U+10FFFF */
+    malformed_str("[\"\xF5\x80\x80\x80\"]", 3, 1);
+}
+
+/* On a line too long to hold, pieces end where the input's chunks do: a character cut
+ * by a chunk's end is judged whole, valid or not. */
+Test(malformed, utf8_across_chunks_of_a_long_line)
+{
+    const char *forms[] = {"\xF4\x8F\xBF\xBF", "\xED\x9F\xBF", "\xF4\x90\x80\x80", "\xED\xA0\x80"};
+    const size_t cut_at = TG_REC_LINE_MAX + TG_INPUT_CHUNK;   /* a piece's start */
+    const char *head = "{\"traces\": [" TRACE1("A") ", ";
+    const char *pre = "{\"album_id\": 1, \"date\": \"2016-11-03\", \"loc_city\": \"Paris";
+    const char *tail = "\", \"nusers\": 3}]}\n";
+    for (int f = 0; f < 4; f++)
+        for (size_t k = 1; k < strlen(forms[f]); k++) {
+            size_t hl = strlen(head), pl = strlen(pre), fl = strlen(forms[f]), tl = strlen(tail);
+            size_t pad = cut_at - k - hl - pl, len = hl + pad + pl + fl + tl;
+            char *text = malloc(len + 1);
+            cr_assert_not_null(text);
+            memcpy(text, head, hl);
+            memset(text + hl, ' ', pad);
+            memcpy(text + hl + pad, pre, pl);
+            memcpy(text + hl + pad + pl, forms[f], fl);
+            memcpy(text + hl + pad + pl + fl, tail, tl + 1);
+            if (f < 2) {
+                collector c;
+                tg_rec_counts n;
+                ok_text(&c, &n, text);
+                cr_assert_eq(n.traces, 2, "%s cut %zu bytes in", forms[f], k);
+                cr_assert(strcmp(c.traces[1].city + 5, forms[f]) == 0, "cut %zu bytes in", k);
+                col_free(&c);
+            } else {
+                malformed(text, len, cut_at - k + 2, 1);   /* past its second byte */
+            }
+            free(text);
+        }
 }
 
 Test(malformed, deep_nesting_is_bounded_and_an_error)

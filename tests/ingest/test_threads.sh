@@ -88,6 +88,8 @@ done
 grep -q '^album_duplicates [1-9]' ref/counters || fail "messy: an agreeing duplicate"
 grep -q '"cut":true' ref/rejects || fail "messy: the long record is cut and flagged"
 grep -q "$long" ref/dicts || fail "messy: the 6000-byte city is a city"
+grep -q '^rejected.bad_string 2$' ref/counters || fail "messy: a NUL and a lone surrogate: $(cat ref/counters)"
+grep -q "$(printf 'Metz\360\237\216\265')" ref/dicts || fail "messy: a surrogate pair is its character"
 
 # --strict: the first reject is the error, wherever the ranges are cut
 same messy.json "messy --strict" --strict
@@ -107,6 +109,11 @@ same trunc.json "truncated at the end"
 { head -n 1500 ndjson.json; printf '{"album_id": 5, "loc_city": "\377"}\n'; tail -n +1501 ndjson.json; } >utf.json
 same utf.json "invalid UTF-8"
 grep -q '^1$' ref/status || fail "invalid UTF-8 is an error"
+# ... and UTF-8 of the right shape that RFC 3629 forbids (yajl lets it through): a surrogate
+{ head -n 1500 ndjson.json; printf '{"album_id": 5, "loc_city": "\355\240\200"}\n'; tail -n +1501 ndjson.json; } >sur.json
+same sur.json "a UTF-8 surrogate"
+grep -q '^1$' ref/status && grep -q 'sur.json: byte [0-9]*, line 1501: invalid UTF-8' ref/err ||
+    fail "a UTF-8 surrogate is an error naming its line: $(cat ref/status ref/err)"
 # enough rows for the two-thread final sort (from 64 Ki rows), shuffled so that no
 # neighbours sum at once; and with a --mem that spills, so runs are sorted that way too
 "$synth" --albums 60 --traces 200000 --cities 300 -q -o sorted.json || fail "synth big"
