@@ -98,6 +98,43 @@ Test(input, zst_equals_plain_and_hashes_compressed_bytes)
     unlink_free(path);
 }
 
+/* What `cat a.zst b.zst` and pzstd write: several frames one after another, and (pzstd)
+ * skippable frames between them. The spec's .zst files are streams of any of these. */
+Test(input, zst_of_several_frames_and_skippable_ones)
+{
+    size_t n = 3 * TG_INPUT_CHUNK + 333, cut = TG_INPUT_CHUNK + 77;
+    char *d = make_data(n);
+    char *p1 = tmp_zst(d, cut), *p2 = tmp_zst(d + cut, n - cut);
+    size_t z1n, z2n;
+    char *z1 = slurp(p1, &z1n), *z2 = slurp(p2, &z2n);
+    /* a skippable frame: magic 0x184D2A5?, little-endian size, then that many bytes */
+    static const unsigned char skip[] = {0x50, 0x2A, 0x4D, 0x18, 5, 0, 0, 0, 'h', 'e', 'l', 'l', 'o'};
+    size_t zn = sizeof skip + z1n + sizeof skip + z2n;
+    char *z = malloc(zn);
+    cr_assert_not_null(z);
+    memcpy(z, skip, sizeof skip);
+    memcpy(z + sizeof skip, z1, z1n);
+    memcpy(z + sizeof skip + z1n, skip, sizeof skip);
+    memcpy(z + 2 * sizeof skip + z1n, z2, z2n);
+    char *path = tmp_write(".zst", z, zn);
+    char *got;
+    size_t len;
+    uint64_t raw, hash;
+    tg_error e = {0};
+    cr_assert_eq(read_all(path, &got, &len, &raw, &hash, &e), TG_OK, "%s", e.msg);
+    cr_assert_eq(len, n);
+    cr_assert(memcmp(got, d, n) == 0);
+    cr_assert_eq(raw, zn);
+    free(got);
+    free(z);
+    free(z1);
+    free(z2);
+    free(d);
+    unlink_free(p1);
+    unlink_free(p2);
+    unlink_free(path);
+}
+
 Test(input, truncated_zst_is_an_error_naming_the_file)
 {
     size_t n = 100000;
