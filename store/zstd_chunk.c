@@ -17,36 +17,52 @@ size_t tg_zstd_bound(size_t n)
     return ZSTD_isError(b) ? 0 : b;
 }
 
-/* One compression context kept for the process. A fresh context clears its tables on
- * first use (about 0.6 M instructions at level 3), which is more than compressing a
- * small chunk: ingest wrote 90 chunks and spilled thousands of blocks, each with a new
- * context. Whoever finds the cached one taken (another thread compressing) makes one of
- * its own for that call (tg_zstd_encode) or for all the buffers it takes
- * (tg_zstd_encode_many). The cached context stays reachable from here until exit. */
-static pthread_mutex_t cached_lock = PTHREAD_MUTEX_INITIALIZER;
-static ZSTD_CCtx *cached_cctx;
+/* A zstd context kept for the process, one for compressing and one for decompressing.
+ * A fresh context clears its tables on first use (about 0.6 M instructions at level 3),
+ * which is more than compressing a small chunk: ingest wrote 90 chunks and spilled
+ * thousands of blocks, each with a new context; and a fresh decompression context per
+ * chunk took a third of a random album's read, 0.093 ms -> 0.060 ms by direct chunk
+ * reads (the train loader's way) and 0.112 -> 0.082 ms through HDF5's filter
+ * (bench/store_bench.c, 2026-12-03). Whoever finds the kept one taken (another thread at
+ * work) makes one of its own for its call (or, tg_zstd_encode_many, for all its
+ * buffers). The kept contexts stay reachable from here until exit. */
+typedef struct {
+    pthread_mutex_t lock;
+    void *ctx;
+    void *(*create)(void);
+    void (*destroy)(void *);
+} kept_ctx;
 
-static ZSTD_CCtx *cctx_take(int *cached)
+static void *create_cctx(void) { return ZSTD_createCCtx(); }
+static void destroy_cctx(void *c) { ZSTD_freeCCtx(c); }
+static void *create_dctx(void) { return ZSTD_createDCtx(); }
+static void destroy_dctx(void *c) { ZSTD_freeDCtx(c); }
+
+static kept_ctx kept_cctx = {PTHREAD_MUTEX_INITIALIZER, NULL, create_cctx, destroy_cctx};
+static kept_ctx kept_dctx = {PTHREAD_MUTEX_INITIALIZER, NULL, create_dctx, destroy_dctx};
+
+/* The kept context when free (*kept set), else a new one; NULL when out of memory. */
+static void *ctx_take(kept_ctx *k, int *kept)
 {
-    *cached = 0;
-    if (pthread_mutex_trylock(&cached_lock) == 0) {
-        if (cached_cctx == NULL)
-            cached_cctx = ZSTD_createCCtx();
-        if (cached_cctx != NULL) {
-            *cached = 1;
-            return cached_cctx;
+    *kept = 0;
+    if (pthread_mutex_trylock(&k->lock) == 0) {
+        if (k->ctx == NULL)
+            k->ctx = k->create();
+        if (k->ctx != NULL) {
+            *kept = 1;
+            return k->ctx;
         }
-        pthread_mutex_unlock(&cached_lock);
+        pthread_mutex_unlock(&k->lock);
     }
-    return ZSTD_createCCtx();
+    return k->create();
 }
 
-static void cctx_give(ZSTD_CCtx *cctx, int cached)
+static void ctx_give(kept_ctx *k, void *ctx, int kept)
 {
-    if (cached)
-        pthread_mutex_unlock(&cached_lock);
+    if (kept)
+        pthread_mutex_unlock(&k->lock);
     else
-        ZSTD_freeCCtx(cctx);
+        k->destroy(ctx);
 }
 
 /* One frame with the given context (see tg_zstd_encode). */
@@ -83,12 +99,12 @@ static tg_code encode_with(ZSTD_CCtx *cctx, const void *src, size_t n, int level
 tg_code tg_zstd_encode(const void *src, size_t n, int level, void *dst, size_t cap,
                        size_t *written, const char *where, tg_error *e)
 {
-    int cached;
-    ZSTD_CCtx *cctx = cctx_take(&cached);
+    int kept;
+    ZSTD_CCtx *cctx = ctx_take(&kept_cctx, &kept);
     if (cctx == NULL)
         return tg_fail(e, TG_ERR_NOMEM, "%s: cannot allocate a zstd compression context", WHERE(where));
     tg_code rc = encode_with(cctx, src, n, level, dst, cap, written, where, e);
-    cctx_give(cctx, cached);
+    ctx_give(&kept_cctx, cctx, kept);
     return rc;
 }
 
@@ -110,8 +126,8 @@ typedef struct {
 static void *encode_items(void *arg)
 {
     encode_job *j = arg;
-    int cached;
-    ZSTD_CCtx *cctx = cctx_take(&cached);
+    int kept;
+    ZSTD_CCtx *cctx = ctx_take(&kept_cctx, &kept);
     for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->count;)
         j->rc[i] = cctx == NULL
                        ? tg_fail(&j->err[i], TG_ERR_NOMEM, "%s: cannot allocate a zstd "
@@ -119,7 +135,7 @@ static void *encode_items(void *arg)
                        : encode_with(cctx, j->src[i], j->n[i], j->level, j->dst + i * j->cap,
                                      j->cap, &j->written[i], j->where, &j->err[i]);
     if (cctx != NULL)
-        cctx_give(cctx, cached);
+        ctx_give(&kept_cctx, cctx, kept);
     return NULL;
 }
 
@@ -188,36 +204,15 @@ tg_code tg_zstd_inspect(const void *src, size_t n, tg_zstd_frame *f, const char 
     return TG_OK;
 }
 
-/* One decompression context kept for the process, as the compression one above: a
- * fresh context per chunk took a third of a random album's read, 0.093 ms -> 0.060 ms by
- * direct chunk reads (the train loader's way) and 0.112 -> 0.082 ms through HDF5's
- * filter (bench/store_bench.c, 2026-12-03). Whoever finds it taken (another thread
- * decoding) makes one of its own for that call. It stays reachable until exit. */
-static pthread_mutex_t cached_dlock = PTHREAD_MUTEX_INITIALIZER;
-static ZSTD_DCtx *cached_dctx;
-
 tg_code tg_zstd_decode(const void *src, size_t n, void *dst, size_t cap, size_t *decoded,
                        const char *where, tg_error *e)
 {
-    ZSTD_DCtx *dctx = NULL;
-    int cached = 0;
-    if (pthread_mutex_trylock(&cached_dlock) == 0) {
-        if (cached_dctx == NULL)
-            cached_dctx = ZSTD_createDCtx();
-        if (cached_dctx != NULL) {
-            dctx = cached_dctx;
-            cached = 1;
-        } else {
-            pthread_mutex_unlock(&cached_dlock);
-        }
-    }
-    if (dctx == NULL && (dctx = ZSTD_createDCtx()) == NULL)
+    int kept;
+    ZSTD_DCtx *dctx = ctx_take(&kept_dctx, &kept);
+    if (dctx == NULL)
         return tg_fail(e, TG_ERR_NOMEM, "%s: cannot allocate a zstd decompression context", WHERE(where));
     tg_code rc = tg_zstd_decode_with(dctx, src, n, dst, cap, decoded, where, e);
-    if (cached)
-        pthread_mutex_unlock(&cached_dlock);
-    else
-        ZSTD_freeDCtx(dctx);
+    ctx_give(&kept_dctx, dctx, kept);
     return rc;
 }
 
